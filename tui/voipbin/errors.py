@@ -1,0 +1,353 @@
+"""One error type for everything that can go wrong talking to VoIPBIN.
+
+:class:`VoipbinError` carries the HTTP status, the envelope's ``status``,
+``reason``, ``message``, ``details`` and ``request_id`` (README §3.4), the
+request's method and (redacted) URL, and ``Retry-After`` when present.
+``str(err)`` is one line a user can act on and quote to support; ``hint()``
+says what to do next. No secret ever reaches either: the URL is redacted and
+every text passes :func:`~tui.voipbin.redact.redact_text`.
+
+Subclasses let callers branch without string matching: :class:`AuthError`
+(401, login rejected), :class:`TransportError` (no response at all),
+:class:`NotFoundError`, :class:`ConflictError`, :class:`RateLimitError`,
+:class:`ServerError`, :class:`BadRequestError`, :class:`ForbiddenError`,
+:class:`ResponseFormatError` (2xx with an unreadable body).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from tui.voipbin.redact import redact_text, redact_url
+
+__all__ = [
+    "AuthError",
+    "BadRequestError",
+    "ConflictError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "ServerError",
+    "TransportError",
+    "VoipbinError",
+    "error_class_for",
+    "error_from_response",
+    "parse_retry_after",
+]
+
+_BODY_SNIPPET = 200
+
+
+class VoipbinError(Exception):
+    """A failed VoIPBIN request (or login, or stream handshake)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        status: str | None = None,
+        reason: str | None = None,
+        request_id: str | None = None,
+        method: str = "",
+        url: str = "",
+        details: Iterable[Mapping[str, Any]] | None = None,
+        retry_after: float | None = None,
+        credential_kind: str | None = None,
+        secrets: Iterable[str | None] = (),
+    ) -> None:
+        secret_list = [s for s in secrets if s]
+        self.message: str = redact_text(message, secret_list) if message else ""
+        self.http_status = http_status
+        self.status = status or None
+        self.reason = reason or None
+        self.request_id = request_id or None
+        self.method = method.upper()
+        self.url = redact_text(redact_url(url), secret_list) if url else ""
+        self.details: list[dict[str, Any]] = [dict(d) for d in (details or ()) if isinstance(d, Mapping)]
+        self.retry_after = retry_after
+        self.credential_kind = credential_kind
+        super().__init__(self.__str__())
+
+    # ------------------------------------------------------------------ presentation
+
+    @property
+    def path(self) -> str:
+        """The URL path (no host, no query), e.g. ``/v1.0/calls``."""
+        if not self.url:
+            return ""
+        try:
+            return urlsplit(self.url).path or self.url
+        except ValueError:
+            return self.url
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        code = " ".join(str(x) for x in (self.http_status, self.reason or self.status) if x)
+        head = f"{where} failed" if where else "VoIPBIN request failed"
+        if code:
+            head += f" ({code})"
+        line = f"{head}: {self.message or 'no detail given'}"
+        if self.request_id:
+            line += f" [request_id {self.request_id}]"
+        return line.replace("\n", " ").replace("\r", " ")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(http_status={self.http_status!r}, reason={self.reason!r}, "
+            f"message={self.message!r}, request_id={self.request_id!r}, "
+            f"method={self.method!r}, url={self.url!r})"
+        )
+
+    def hint(self) -> str | None:
+        """A short "what to do", or ``None`` when there is nothing useful to add."""
+        reason = self.reason or ""
+        method, path = self.method, self.path
+        if self.http_status == 403:
+            if reason == "IDENTITY_VERIFICATION_REQUIRED":
+                return (
+                    "verify the customer's identity before calling tel numbers, "
+                    "or dial an extension/sip address"
+                )
+            if reason == "ACCOUNT_FROZEN":
+                return "the account is frozen; contact VoIPBIN support"
+            if reason == "AGENT_AUTH_REQUIRED":
+                return "this endpoint needs an agent login (username/password), not an accesskey"
+            return (
+                "the credential lacks CustomerAdmin/CustomerManager permission, "
+                "or the resource belongs to another customer"
+            )
+        if self.http_status == 404:
+            if "/speakings/" in path and path.rstrip("/").endswith(("/say", "/flush")):
+                return "the speaking session is no longer active (stopped or the call ended); open a new one"
+            if reason == "ROUTE_NOT_FOUND":
+                return "check the API URL: it must end with /v1.0"
+            return "the id is wrong or the resource is gone"
+        if self.http_status == 409:
+            if reason == "STATE_INVALID":
+                return "the call was deleted; start a new call"
+            if reason == "TRANSCRIBE_ALREADY_PROGRESSING":
+                return (
+                    "a transcribe for this call and language is already running; "
+                    "look it up with GET /transcribes"
+                )
+            return None
+        if self.http_status == 429:
+            if self.retry_after is not None:
+                return f"rate limited: wait {self.retry_after:g} s and try again"
+            return "rate limited: slow down and try again"
+        if self.http_status == 500 and method == "POST" and path.endswith("/calls"):
+            return (
+                "VoIPBIN gives no detail here: check that the extension is registered and dialled by its "
+                "'extension' field (not its name), and that the source number is one of yours"
+            )
+        if self.http_status == 500 and method == "POST" and path.endswith("/speakings"):
+            return "the call may have ended, or a speaking session is already open on it"
+        if self.http_status == 503:
+            return "VoIPBIN timed out; the operation may still have happened, check before repeating it"
+        if self.http_status is not None and self.http_status >= 500:
+            return "VoIPBIN had an internal error; quote the request id if it persists"
+        return None
+
+
+class AuthError(VoipbinError):
+    """The credential was missing, wrong or expired (HTTP 401), or login was rejected."""
+
+    def hint(self) -> str | None:
+        kind = self.credential_kind
+        if kind == "login":
+            return "check the username and password (they are the admin agent's login)"
+        if kind == "accesskey":
+            return (
+                "check the accesskey: it may be mistyped, expired or deleted; "
+                "create a new one in the admin console"
+            )
+        if kind == "token":
+            return (
+                "the token is invalid or expired (tokens last 7 days): "
+                "log in again, or configure username/password"
+            )
+        if kind == "password":
+            return "log in again: the username/password no longer give a working token"
+        return "configure an accesskey, a token, or a username and password"
+
+
+class TransportError(VoipbinError):
+    """No HTTP response: DNS, connect, TLS, read timeout, connection reset."""
+
+    def hint(self) -> str | None:
+        return "check the network and the API URL; the server did not answer"
+
+
+class BadRequestError(VoipbinError):
+    """HTTP 400 (other than login)."""
+
+
+class ForbiddenError(VoipbinError):
+    """HTTP 403."""
+
+
+class NotFoundError(VoipbinError):
+    """HTTP 404."""
+
+
+class ConflictError(VoipbinError):
+    """HTTP 409 (deleted call, transcribe already running …)."""
+
+
+class RateLimitError(VoipbinError):
+    """HTTP 429; ``retry_after`` holds the server's ``Retry-After`` in seconds when given."""
+
+
+class ServerError(VoipbinError):
+    """HTTP 5xx."""
+
+
+class ResponseFormatError(VoipbinError):
+    """A success status whose body is not the JSON we expected."""
+
+
+def error_class_for(http_status: int | None) -> type[VoipbinError]:
+    if http_status is None:
+        return TransportError
+    return {
+        400: BadRequestError,
+        401: AuthError,
+        403: ForbiddenError,
+        404: NotFoundError,
+        409: ConflictError,
+        429: RateLimitError,
+    }.get(http_status, ServerError if http_status >= 500 else VoipbinError)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); ``None`` when absent/unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) > _BODY_SNIPPET:
+        flat = flat[: _BODY_SNIPPET - 1] + "…"
+    return flat
+
+
+def error_from_response(
+    *,
+    http_status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    method: str,
+    url: str,
+    credential_kind: str | None = None,
+    secrets: Iterable[str | None] = (),
+) -> VoipbinError:
+    """Build the right :class:`VoipbinError` subclass from a non-2xx response.
+
+    Understands the VoIPBIN envelope ``{"error": {status, reason, message, request_id, details}}``;
+    anything else (empty body, HTML from a proxy, plain text) becomes a message with
+    a short, redacted snippet of the body.
+    """
+    secret_list = [s for s in secrets if s]
+    lowered = {k.lower(): v for k, v in headers.items()}
+    request_id = lowered.get("x-request-id")
+    retry_after = parse_retry_after(lowered.get("retry-after"))
+    status: str | None = None
+    reason: str | None = None
+    message = ""
+    details: list[dict[str, Any]] = []
+    parsed: Any = None
+    if body:
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            parsed = None
+    envelope = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(envelope, dict):
+        status = _str_or_none(envelope.get("status"))
+        reason = _str_or_none(envelope.get("reason"))
+        message = _str_or_none(envelope.get("message")) or ""
+        request_id = _str_or_none(envelope.get("request_id")) or request_id
+        raw_details = envelope.get("details")
+        if isinstance(raw_details, list):
+            details = [d for d in raw_details if isinstance(d, dict)]
+    elif isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
+        message = parsed["message"]
+    elif body:
+        try:
+            text = body.decode("utf-8", errors="replace")
+        except Exception:  # pragma: no cover - decode with "replace" does not fail
+            text = ""
+        snippet = _one_line(redact_text(text, secret_list))
+        message = f"unexpected response body: {snippet}" if snippet else ""
+    if not message:
+        message = _default_message(http_status)
+    cls = error_class_for(http_status)
+    if http_status == 401:
+        message = _auth_message(message, credential_kind)
+    return cls(
+        message,
+        http_status=http_status,
+        status=status,
+        reason=reason,
+        request_id=request_id,
+        method=method,
+        url=url,
+        details=details,
+        retry_after=retry_after,
+        credential_kind=credential_kind,
+        secrets=secret_list,
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _default_message(http_status: int) -> str:
+    return {
+        400: "the request was rejected as invalid",
+        401: "authentication failed",
+        403: "permission denied",
+        404: "not found",
+        409: "conflict with the resource's current state",
+        429: "too many requests",
+        500: "internal server error",
+        502: "bad gateway",
+        503: "service unavailable",
+        504: "gateway timeout",
+    }.get(http_status, f"HTTP {http_status}")
+
+
+def _auth_message(message: str, kind: str | None) -> str:
+    what = {
+        "accesskey": "the accesskey was rejected",
+        "token": "the token was rejected (invalid or expired)",
+        "password": "the token from username/password login was rejected",
+    }.get(kind or "", "no valid credential was accepted")
+    todo = AuthError("", credential_kind=kind).hint()
+    base = message.rstrip(".")
+    return f"{base}: {what}; {todo}" if todo else f"{base}: {what}"

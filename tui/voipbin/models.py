@@ -1,0 +1,599 @@
+"""Pydantic models of the VoIPBIN resources the console touches.
+
+Tolerance rules (README §3.1 and NOTES §A):
+
+* unknown fields are kept (``extra="allow"``; read them with ``model.model_extra``);
+* enum-like fields are plain ``str``: known values are listed in the ``*Status``
+  style constant classes below, unknown values pass through unchanged;
+* ``null`` or an absent key becomes ``""`` for strings, ``[]`` for lists and
+  ``None`` for times and objects;
+* ids stay strings; the zero UUID means "unset": test with :func:`is_nil`;
+* times are aware UTC ``datetime`` or ``None`` (``""``, ``null``, the
+  ``9999-01-01`` sentinel and unreadable strings all give ``None``);
+* the docs/seed shapes (``"voice_id": ""``, ``"pod_id": ""``, ``"tm_update": ""``)
+  validate like the real ones.
+
+Secrets that the API returns in plain text (an extension's SIP ``password``,
+the customer's ``webhook_secret``) are held as ``SecretStr``.
+
+Treat model instances as immutable values; use ``model_copy(update=…)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+from tui.voipbin.timeparse import offset_seconds, parse_time
+
+__all__ = [
+    "CALL_STATUS_RANK",
+    "NIL_UUID",
+    "Action",
+    "ActionType",
+    "Address",
+    "AddressType",
+    "Call",
+    "CallCreateResult",
+    "CallDirection",
+    "CallStatus",
+    "Customer",
+    "ErrorBody",
+    "ErrorEnvelope",
+    "Extension",
+    "Groupcall",
+    "GroupcallStatus",
+    "LoginResponse",
+    "Number",
+    "Page",
+    "Speaking",
+    "SpeakingDirection",
+    "SpeakingStatus",
+    "SpeechEvent",
+    "Transcribe",
+    "TranscribeDirection",
+    "TranscribeStatus",
+    "Transcript",
+    "TranscriptDirection",
+    "VoipbinModel",
+    "call_status_rank",
+    "hangup_action",
+    "is_nil",
+    "sleep_action",
+    "talk_action",
+    "transcribe_start_action",
+]
+
+NIL_UUID: Final = "00000000-0000-0000-0000-000000000000"
+
+
+def is_nil(value: object) -> bool:
+    """True when an id is unset: ``None``, ``""`` or the zero UUID (any case, with or without dashes)."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    stripped = value.strip().replace("-", "")
+    return stripped == "" or stripped.strip("0") == ""
+
+
+# --------------------------------------------------------------------------- field types
+
+
+def _none_to_empty_str(value: object) -> object:
+    return "" if value is None else value
+
+
+def _none_to_empty_list(value: object) -> object:
+    return [] if value is None else value
+
+
+def _to_time(value: object) -> datetime | None:
+    # parse_time never raises and returns None for anything it cannot read,
+    # so a wrong type in a time field never rejects the whole resource.
+    return parse_time(value)
+
+
+def _to_secret(value: object) -> object:
+    if value is None or value == "":
+        return None
+    return value
+
+
+Str = Annotated[str, BeforeValidator(_none_to_empty_str)]
+"""A string where ``null`` and absence both mean ``""``."""
+
+Time = Annotated[datetime | None, BeforeValidator(_to_time)]
+"""A timestamp: aware UTC datetime or ``None`` when unset."""
+
+Secret = Annotated[SecretStr | None, BeforeValidator(_to_secret)]
+
+
+def _none_to_zero(value: object) -> object:
+    return 0 if value is None else value
+
+
+def _none_to_false(value: object) -> object:
+    return False if value is None else value
+
+
+Int = Annotated[int, BeforeValidator(_none_to_zero)]
+Bool = Annotated[bool, BeforeValidator(_none_to_false)]
+
+_T = TypeVar("_T")
+IdList = Annotated[list[str], BeforeValidator(_none_to_empty_list)]
+
+
+class VoipbinModel(BaseModel):
+    """Base for every resource: unknown fields kept, names populated as given."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- enums (open)
+
+
+class CallStatus:
+    DIALING: Final = "dialing"
+    RINGING: Final = "ringing"
+    PROGRESSING: Final = "progressing"
+    TERMINATING: Final = "terminating"
+    CANCELING: Final = "canceling"
+    HANGUP: Final = "hangup"
+    KNOWN: Final = frozenset({"dialing", "ringing", "progressing", "terminating", "canceling", "hangup"})
+
+
+CallStatusLiteral = Literal["dialing", "ringing", "progressing", "terminating", "canceling", "hangup"]
+
+
+class CallDirection:
+    INCOMING: Final = "incoming"
+    OUTGOING: Final = "outgoing"
+    KNOWN: Final = frozenset({"incoming", "outgoing"})
+
+
+class GroupcallStatus:
+    PROGRESSING: Final = "progressing"
+    HANGINGUP: Final = "hangingup"
+    HANGUP: Final = "hangup"
+    KNOWN: Final = frozenset({"progressing", "hangingup", "hangup"})
+
+
+class AddressType:
+    NONE: Final = ""
+    AGENT: Final = "agent"
+    CONFERENCE: Final = "conference"
+    EXTENSION: Final = "extension"
+    SIP: Final = "sip"
+    TEL: Final = "tel"
+    KNOWN: Final = frozenset(
+        {
+            "",
+            "agent",
+            "ai",
+            "ai_team",
+            "conference",
+            "email",
+            "extension",
+            "line",
+            "sip",
+            "tel",
+            "webchat",
+            "web_session",
+            "whatsapp",
+        }
+    )
+
+
+class ActionType:
+    TRANSCRIBE_START: Final = "transcribe_start"
+    TALK: Final = "talk"
+    SLEEP: Final = "sleep"
+    HANGUP: Final = "hangup"
+
+
+class SpeakingStatus:
+    INITIATING: Final = "initiating"
+    ACTIVE: Final = "active"
+    STOPPED: Final = "stopped"
+    KNOWN: Final = frozenset({"initiating", "active", "stopped"})
+
+
+class SpeakingDirection:
+    NONE: Final = ""
+    IN: Final = "in"
+    OUT: Final = "out"
+    BOTH: Final = "both"
+    KNOWN: Final = frozenset({"", "in", "out", "both"})
+
+
+class TranscribeStatus:
+    PROGRESSING: Final = "progressing"
+    DONE: Final = "done"
+    KNOWN: Final = frozenset({"progressing", "done"})
+
+
+class TranscribeDirection:
+    BOTH: Final = "both"
+    IN: Final = "in"
+    OUT: Final = "out"
+    KNOWN: Final = frozenset({"both", "in", "out"})
+
+
+TranscriptDirection = TranscribeDirection
+
+CALL_STATUS_RANK: Final[dict[str, int]] = {
+    "dialing": 0,
+    "ringing": 1,
+    "progressing": 2,
+    "terminating": 3,
+    "canceling": 3,
+    "hangup": 4,
+}
+
+
+def call_status_rank(status: str | None) -> int:
+    """Rank of a call status for ordering updates (dialing 0 … hangup 4); ``-1`` when unknown.
+
+    Delivery is unordered: keep the update with the higher rank (ties: the later
+    ``tm_update``), never the later arrival.
+    """
+    if status is None:
+        return -1
+    return CALL_STATUS_RANK.get(status, -1)
+
+
+# --------------------------------------------------------------------------- shared parts
+
+
+class Address(VoipbinModel):
+    """A call source or destination (``tel``, ``sip``, ``extension`` …)."""
+
+    type: Str = ""
+    target: Str = ""
+    target_name: Str = ""
+    name: Str = ""
+    detail: Str = ""
+
+    @classmethod
+    def tel(cls, number: str) -> Address:
+        return cls(type="tel", target=number)
+
+    @classmethod
+    def sip(cls, uri: str) -> Address:
+        return cls(type="sip", target=uri)
+
+    @classmethod
+    def extension(cls, extension: str) -> Address:
+        """Dial an extension by its ``extension`` field (the SIP username), not its display name."""
+        return cls(type="extension", target_name=extension)
+
+    def to_request(self) -> dict[str, Any]:
+        """The JSON for a request body: empty fields left out (as the server does)."""
+        out: dict[str, Any] = {k: v for k, v in self.model_dump(exclude_none=True).items() if v != ""}
+        return out
+
+    def display(self) -> str:
+        """Short human form, e.g. ``tel:+15551234567`` or ``extension:2000``."""
+        value = self.target or self.target_name or self.name
+        return f"{self.type}:{value}" if self.type else value
+
+
+class Action(VoipbinModel):
+    """A flow action (the call's current ``action`` or an item of ``POST /calls`` ``actions``)."""
+
+    id: Str = ""
+    next_id: Str = ""
+    type: Str = ""
+    option: dict[str, Any] | None = None
+    tm_execute: Time = None
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def talk_action(
+    text: str,
+    *,
+    language: str | None = None,
+    provider: str | None = None,
+    voice_id: str | None = None,
+    async_: bool | None = None,
+) -> dict[str, Any]:
+    """A ``talk`` action for ``POST /calls`` (TTS played on the call, blocks the flow until played)."""
+    option = _drop_none(
+        {"text": text, "language": language, "provider": provider, "voice_id": voice_id, "async": async_}
+    )
+    return {"type": "talk", "option": option}
+
+
+def transcribe_start_action(
+    language: str = "en-US", *, direction: str | None = None, provider: str | None = None
+) -> dict[str, Any]:
+    """A ``transcribe_start`` action (runs in flow-manager; failures are ignored by the server)."""
+    option = _drop_none({"language": language, "direction": direction, "provider": provider})
+    return {"type": "transcribe_start", "option": option}
+
+
+def sleep_action(duration_ms: int) -> dict[str, Any]:
+    """A ``sleep`` action; ``duration_ms`` in milliseconds keeps the call alive."""
+    return {"type": "sleep", "option": {"duration": int(duration_ms)}}
+
+
+def hangup_action(reason: str | None = None) -> dict[str, Any]:
+    """A ``hangup`` action."""
+    return {"type": "hangup", "option": _drop_none({"reason": reason})}
+
+
+# --------------------------------------------------------------------------- resources
+
+
+class Call(VoipbinModel):
+    """A call leg (``GET /calls/{id}`` and the ``call_*`` events)."""
+
+    id: Str = ""
+    customer_id: Str = ""
+    owner_type: Str = ""
+    owner_id: Str = ""
+    flow_id: Str = ""
+    activeflow_id: Str = ""
+    type: Str = ""
+    master_call_id: Str = ""
+    chained_call_ids: IdList = Field(default_factory=list)
+    recording_id: Str = ""
+    recording_ids: IdList = Field(default_factory=list)
+    groupcall_id: Str = ""
+    source: Address | None = None
+    destination: Address | None = None
+    status: Str = ""
+    action: Action | None = None
+    direction: Str = ""
+    mute_direction: Str = ""
+    hangup_by: Str = ""
+    hangup_reason: Str = ""
+    metadata: dict[str, Any] | None = None
+    tm_progressing: Time = None
+    tm_ringing: Time = None
+    tm_hangup: Time = None
+    tm_create: Time = None
+    tm_update: Time = None
+    tm_delete: Time = None
+
+    @property
+    def rank(self) -> int:
+        return call_status_rank(self.status)
+
+    @property
+    def is_hungup(self) -> bool:
+        return self.status == CallStatus.HANGUP
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.tm_delete is not None
+
+    @property
+    def action_type(self) -> str:
+        return self.action.type if self.action is not None else ""
+
+
+class Groupcall(VoipbinModel):
+    """A groupcall (one per ``extension``/``agent`` destination of ``POST /calls``)."""
+
+    id: Str = ""
+    customer_id: Str = ""
+    owner_type: Str = ""
+    owner_id: Str = ""
+    status: Str = ""
+    flow_id: Str = ""
+    source: Address | None = None
+    destinations: Annotated[list[Address], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+    master_call_id: Str = ""
+    master_groupcall_id: Str = ""
+    ring_method: Str = ""
+    answer_method: Str = ""
+    answer_call_id: Str = ""
+    call_ids: IdList = Field(default_factory=list)
+    answer_groupcall_id: Str = ""
+    groupcall_ids: IdList = Field(default_factory=list)
+    call_count: Int = 0
+    groupcall_count: Int = 0
+    dial_index: int | None = None
+    tm_create: Time = None
+    tm_update: Time = None
+    tm_delete: Time = None
+
+    @property
+    def answered_call_id(self) -> str | None:
+        """The leg that answered, or ``None`` while unanswered (zero UUID)."""
+        return None if is_nil(self.answer_call_id) else self.answer_call_id
+
+
+class Speaking(VoipbinModel):
+    """A streaming TTS session (``/speakings``). No events exist for it: poll ``GET /speakings/{id}``."""
+
+    id: Str = ""
+    customer_id: Str = ""
+    reference_type: Str = ""
+    reference_id: Str = ""
+    language: Str = ""
+    provider: Str = ""
+    voice_id: Str = ""
+    direction: Str = ""
+    status: Str = ""
+    pod_id: Str = ""
+    tm_create: Time = None
+    tm_update: Time = None
+    tm_delete: Time = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == SpeakingStatus.ACTIVE
+
+
+class Transcribe(VoipbinModel):
+    """A live transcription session."""
+
+    id: Str = ""
+    customer_id: Str = ""
+    activeflow_id: Str = ""
+    on_end_flow_id: Str = ""
+    reference_type: Str = ""
+    reference_id: Str = ""
+    status: Str = ""
+    language: Str = ""
+    direction: Str = ""
+    provider: Str = ""
+    tm_create: Time = None
+    tm_update: Time = None
+    tm_delete: Time = None
+
+
+class Transcript(VoipbinModel):
+    """One final transcription result (``transcript_created``)."""
+
+    id: Str = ""
+    customer_id: Str = ""
+    transcribe_id: Str = ""
+    direction: Str = ""
+    message: Str = ""
+    tm_transcript: Time = None
+    tm_create: Time = None
+    tm_delete: Time = None
+
+    @property
+    def offset_seconds(self) -> float | None:
+        """Seconds since this direction's stream started (from ``tm_transcript``), if it is an offset."""
+        return offset_seconds(self.tm_transcript)
+
+
+class SpeechEvent(VoipbinModel):
+    """Payload of ``transcribe_speech_started|interim|ended`` (voice activity, partial text).
+
+    ``message`` is ``None`` when absent (started/ended) and the partial text for interim results.
+    """
+
+    id: Str = ""
+    customer_id: Str = ""
+    streaming_id: Str = ""
+    transcribe_id: Str = ""
+    direction: Str = ""
+    message: str | None = None
+    tm_event: Time = None
+    tm_create: Time = None
+
+    @property
+    def is_interim(self) -> bool:
+        return bool(self.message)
+
+
+class Number(VoipbinModel):
+    """A phone number owned by the customer (``GET /numbers``)."""
+
+    id: Str = ""
+    customer_id: Str = ""
+    number: Str = ""
+    type: Str = ""
+    call_flow_id: Str = ""
+    message_flow_id: Str = ""
+    name: Str = ""
+    detail: Str = ""
+    status: Str = ""
+    t38_enabled: Bool = False
+    emergency_enabled: Bool = False
+    metadata: dict[str, Any] | None = None
+    tm_purchase: Time = None
+    tm_renew: Time = None
+    tm_create: Time = None
+    tm_update: Time = None
+    tm_delete: Time = None
+
+    @property
+    def usable_as_tel_source(self) -> bool:
+        """Only active ``normal`` numbers pass the server's source check for ``tel`` destinations."""
+        return self.type == "normal" and self.status == "active"
+
+
+class Extension(VoipbinModel):
+    """A SIP extension (``GET /extensions``). Dial it by ``extension``, show ``name``."""
+
+    id: Str = ""
+    customer_id: Str = ""
+    name: Str = ""
+    detail: Str = ""
+    extension: Str = ""
+    domain_name: Str = ""
+    username: Str = ""
+    password: Secret = None
+    direct_hash: Str = ""
+    tm_create: Time = None
+    tm_update: Time = None
+    tm_delete: Time = None
+
+
+class Customer(VoipbinModel):
+    """The authenticated customer (``GET /customer``); ``id`` is used in WebSocket topics."""
+
+    id: Str = ""
+    name: Str = ""
+    detail: Str = ""
+    email: Str = ""
+    phone_number: Str = ""
+    address: Str = ""
+    webhook_method: Str = ""
+    webhook_uri: Str = ""
+    webhook_secret: Secret = None
+    billing_account_id: Str = ""
+    metadata: dict[str, Any] | None = None
+    email_verified: Bool = False
+    status: Str = ""
+    identity_verification_status: Str = ""
+    tm_deletion_scheduled: Time = None
+    tm_create: Time = None
+    tm_update: Time = None
+    tm_delete: Time = None
+
+
+class ErrorBody(VoipbinModel):
+    """The ``error`` object of the JSON error envelope."""
+
+    status: Str = ""
+    reason: Str = ""
+    message: Str = ""
+    request_id: Str = ""
+    details: Annotated[list[dict[str, Any]], BeforeValidator(_none_to_empty_list)] = Field(
+        default_factory=list
+    )
+
+
+class ErrorEnvelope(VoipbinModel):
+    error: ErrorBody
+
+
+class LoginResponse(VoipbinModel):
+    username: Str = ""
+    token: SecretStr
+
+
+class Page(VoipbinModel, Generic[_T]):
+    """One page of a list endpoint. Stop paging when ``result`` is empty or short."""
+
+    result: Annotated[list[_T], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+    next_page_token: Str = ""
+
+
+class CallCreateResult(VoipbinModel):
+    """Response of ``POST /calls``: ``tel``/``sip`` legs in ``calls``, extension/agent in ``groupcalls``."""
+
+    calls: Annotated[list[Call], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+    groupcalls: Annotated[list[Groupcall], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+
+    @property
+    def call_ids(self) -> list[str]:
+        """Every leg id known so far: direct calls plus the groupcalls' pre-assigned ``call_ids``."""
+        ids = [c.id for c in self.calls if not is_nil(c.id)]
+        for gc in self.groupcalls:
+            ids.extend(cid for cid in gc.call_ids if not is_nil(cid) and cid not in ids)
+        return ids

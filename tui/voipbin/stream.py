@@ -1,0 +1,514 @@
+"""The VoIPBIN event stream: one WebSocket, kept alive, classified into typed events.
+
+``EventStream`` connects to ``…/v1.0/ws`` (accesskey in the query, JWT in
+``Authorization: Bearer``), subscribes to its topics, and yields, in arrival
+order and without batching, :class:`~tui.voipbin.events.Event` objects
+(classified by :func:`~tui.voipbin.frames.classify_frame`, marked/renamed by
+:class:`~tui.voipbin.dedupe.EventNamer`) interleaved with
+:class:`~tui.voipbin.events.ConnectionState` reports.
+
+Keepalive: the library answers the server's pings automatically (the server
+drops clients that do not pong within 60 s), and we send our own pings every
+``ping_interval`` s; no pong within ``ping_timeout`` s means a silent drop. A
+close without a close frame (1006), a keepalive timeout, or any transport error
+is a drop: we report ``reconnecting`` (attempt, delay, error), wait
+``backoff_initial`` doubling up to ``backoff_max`` seconds with ±``jitter``,
+reconnect, resubscribe to the same topics and report ``reconnected`` with the
+wall times of the gap (nothing is replayed by the server: backfill via REST).
+The backoff resets once a connection has delivered a frame or stayed up for
+``stable_after`` seconds.
+
+Authentication failures at the handshake (HTTP 401/403): when the credential
+source can log in again (a :class:`~tui.voipbin.rest.VoipbinClient` configured
+with username/password), the stream logs in once and retries at once; otherwise,
+or if that does not help, it reports ``closed`` with ``fatal=True`` and an error
+naming what to do, and stops.
+
+Subscriptions: the server sends no acknowledgement; an invalid topic makes it
+drop the socket (README §6.2). A drop right after subscribing says so in the error.
+
+The WebSocket URL (with its ``?accesskey=``) never appears unredacted in a
+state, an error or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Final, Protocol, runtime_checkable
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
+
+from tui import __version__
+from tui.voipbin.credentials import Credentials
+from tui.voipbin.dedupe import EventNamer
+from tui.voipbin.errors import AuthError, VoipbinError, error_from_response
+from tui.voipbin.events import ConnectionState, Event
+from tui.voipbin.frames import classify_frame
+from tui.voipbin.redact import install_log_redaction, redact_text
+
+__all__ = [
+    "CredentialSource",
+    "EventStream",
+    "StreamItem",
+    "backoff_delay",
+    "subscriptions_for",
+]
+
+logger = logging.getLogger("tui.voipbin.stream")
+_WIRE_LOGGER_NAME: Final = "tui.voipbin.stream.wire"
+
+StreamItem = Event | ConnectionState
+
+#: Drops within this many seconds of subscribing are reported as a possible topic problem.
+_EARLY_DROP: Final = 1.0
+
+
+def subscriptions_for(customer_id: str) -> list[str]:
+    """The four exactly-once prefixes (design §4, README §6.4) for a customer.
+
+    ``…:call:call_`` matches only the "new format" topic of every call event, so
+    each event arrives once (a 3-segment ``…:call`` would deliver it twice). The
+    transcribe prefix also carries the ``transcribe_speech_*`` activity events.
+    """
+    cid = customer_id.strip()
+    return [
+        f"customer_id:{cid}:call:call_",
+        f"customer_id:{cid}:groupcall:groupcall_",
+        f"customer_id:{cid}:transcribe:transcribe_",
+        f"customer_id:{cid}:transcript:transcript_",
+    ]
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    initial: float = 1.0,
+    maximum: float = 30.0,
+    jitter: float = 0.2,
+    rng: random.Random | None = None,
+) -> float:
+    """Delay before reconnect ``attempt`` (1-based): ``initial`` doubling up to ``maximum``, ±``jitter``."""
+    step = max(1, attempt)
+    base = min(maximum, initial * (2.0 ** min(step - 1, 30)))
+    if jitter <= 0:
+        return base
+    spread = (rng or random).uniform(-jitter, jitter)
+    return max(0.0, base * (1.0 + spread))
+
+
+@runtime_checkable
+class CredentialSource(Protocol):
+    """Anything that can hand out current credentials and log in again (``VoipbinClient`` does)."""
+
+    async def ws_credentials(self) -> Credentials: ...
+
+    async def refresh_credentials(self) -> Credentials | None: ...
+
+
+class _Fatal(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Retry(Exception):
+    def __init__(self, message: str, min_delay: float = 0.0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.min_delay = min_delay
+
+
+class _Refresh(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EventStream:
+    """A self-healing WebSocket subscription. Iterate with ``async for item in stream``.
+
+    One consumer at a time. ``close()`` may be called from any task; the
+    iterator then yields a final ``ConnectionState(state="closed")`` and ends.
+    """
+
+    def __init__(
+        self,
+        ws_url: str,
+        credentials: Credentials | CredentialSource,
+        topics: Iterable[str],
+        *,
+        ping_interval: float | None = 5.0,
+        ping_timeout: float | None = 10.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 30.0,
+        jitter: float = 0.2,
+        open_timeout: float = 10.0,
+        max_frame_bytes: int = 8 * 1024 * 1024,
+        stable_after: float = 10.0,
+        namer: EventNamer | None = None,
+        max_queue: int = 1024,
+        user_agent: str = f"voipbin-tui/{__version__}",
+        rng: random.Random | None = None,
+    ) -> None:
+        self._ws_url = ws_url
+        self._source = credentials
+        self._topics: list[str] = []
+        for topic in topics:
+            if topic not in self._topics:
+                self._topics.append(topic)
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._jitter = jitter
+        self._open_timeout = open_timeout
+        self._max_frame_bytes = max_frame_bytes
+        self._stable_after = stable_after
+        self._namer = namer if namer is not None else EventNamer()
+        self._max_queue = max_queue
+        self._user_agent = user_agent
+        self._rng = rng or random.Random()
+        self._closing = asyncio.Event()
+        self._ws: ClientConnection | None = None
+        self._iterating = False
+        self._secrets: tuple[str, ...] = credentials.secrets() if isinstance(credentials, Credentials) else ()
+        self._state: ConnectionState | None = None
+        self.frames_received = 0
+        self.duplicates = 0
+        self.connections = 0
+        install_log_redaction(_WIRE_LOGGER_NAME)
+
+    # ------------------------------------------------------------------ public
+
+    @classmethod
+    def from_client(cls, client: Any, topics: Iterable[str], **kwargs: Any) -> EventStream:
+        """A stream using a :class:`~tui.voipbin.rest.VoipbinClient`'s WebSocket URL and credentials."""
+        return cls(client.ws_url, client, topics, **kwargs)
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._topics)
+
+    @property
+    def state(self) -> ConnectionState | None:
+        """The last reported connection state."""
+        return self._state
+
+    @property
+    def connected(self) -> bool:
+        state = self._state
+        return self._ws is not None and state is not None and state.state in ("connected", "reconnected")
+
+    @property
+    def namer(self) -> EventNamer:
+        return self._namer
+
+    async def subscribe(self, topics: Iterable[str]) -> None:
+        """Add topics (kept across reconnects); sent now when connected."""
+        new = [t for t in topics if t not in self._topics]
+        self._topics.extend(new)
+        if new:
+            await self._send_now({"type": "subscribe", "topics": new})
+
+    async def unsubscribe(self, topics: Iterable[str]) -> None:
+        """Remove topics; sent now when connected (the exact strings must be repeated)."""
+        gone = [t for t in topics if t in self._topics]
+        self._topics = [t for t in self._topics if t not in gone]
+        if gone:
+            await self._send_now({"type": "unsubscribe", "topics": gone})
+
+    async def close(self) -> None:
+        """Stop for good. The iterator yields ``closed`` and ends."""
+        self._closing.set()
+        ws = self._ws
+        if ws is not None:
+            try:
+                await ws.close()
+            except Exception:  # closing anyway
+                logger.debug("error while closing the WebSocket", exc_info=True)
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __aiter__(self) -> AsyncIterator[StreamItem]:
+        return self.events()
+
+    async def events(self) -> AsyncIterator[StreamItem]:
+        """Yield events and connection states until :meth:`close` (or a fatal auth error)."""
+        if self._iterating:
+            raise RuntimeError("EventStream supports one consumer at a time")
+        self._iterating = True
+        try:
+            async for item in self._run():
+                yield item
+        finally:
+            self._iterating = False
+            ws, self._ws = self._ws, None
+            if ws is not None:
+                try:
+                    await ws.close()
+                except Exception:
+                    logger.debug("error while closing the WebSocket", exc_info=True)
+
+    # ------------------------------------------------------------------ internals
+
+    def _report(self, state: ConnectionState) -> ConnectionState:
+        self._state = state
+        log = logger.warning if state.state == "closed" and state.fatal else logger.info
+        log("event stream %s", state.summary())
+        return state
+
+    def _redact(self, text: str) -> str:
+        return redact_text(text, self._secrets)
+
+    async def _send_now(self, message: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(json.dumps(message))
+        except (ConnectionClosed, OSError):
+            # Dropped meanwhile; the reconnect resubscribes from self._topics.
+            logger.debug("could not send %s: connection closed", message.get("type"))
+
+    async def _credentials(self) -> Credentials:
+        source = self._source
+        if isinstance(source, Credentials):
+            creds = source
+        else:
+            creds = await source.ws_credentials()
+        self._secrets = creds.secrets()
+        return creds
+
+    async def _refresh(self) -> bool:
+        source = self._source
+        if isinstance(source, Credentials):
+            return False
+        creds = await source.refresh_credentials()
+        if creds is None:
+            return False
+        self._secrets = creds.secrets()
+        return True
+
+    async def _wait_closing(self, delay: float) -> bool:
+        """Sleep ``delay`` seconds; True if close() was called meanwhile."""
+        try:
+            await asyncio.wait_for(self._closing.wait(), timeout=max(0.0, delay))
+        except TimeoutError:
+            return False
+        return True
+
+    async def _open(self) -> ClientConnection:
+        try:
+            creds = await self._credentials()
+        except AuthError as exc:
+            raise _Fatal(str(exc)) from None
+        except VoipbinError as exc:
+            raise _Retry(str(exc)) from None
+        url = creds.apply_to_url(self._ws_url)
+        headers = creds.headers()
+        wire_logger = logging.getLogger(_WIRE_LOGGER_NAME)
+        try:
+            return await connect(
+                url,
+                additional_headers=headers,
+                user_agent_header=self._user_agent,
+                open_timeout=self._open_timeout,
+                ping_interval=self._ping_interval,
+                ping_timeout=self._ping_timeout,
+                close_timeout=2.0,
+                max_size=self._max_frame_bytes,
+                max_queue=self._max_queue,
+                logger=wire_logger,
+            )
+        except InvalidStatus as exc:
+            response = exc.response
+            status = response.status_code
+            err = error_from_response(
+                http_status=status,
+                body=bytes(response.body or b""),
+                headers={k: v for k, v in response.headers.raw_items()},
+                method="GET",
+                url=url,
+                credential_kind=creds.failure_kind,
+                secrets=creds.secrets(),
+            )
+            text = f"WebSocket handshake refused: {err}"
+            if status in (401, 403):
+                if status == 401 and creds.can_login:
+                    raise _Refresh(text) from None
+                raise _Fatal(text) from None
+            raise _Retry(text, err.retry_after or 0.0) from None
+        except InvalidURI:
+            raise _Fatal("the WebSocket URL is not valid; check the API URL") from None
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            detail = str(exc).strip()
+            text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+            raise _Retry(self._redact(text)) from None
+
+    def _describe_drop(self, exc: ConnectionClosed, since_subscribe: float) -> str:
+        rcvd = exc.rcvd
+        if rcvd is None:
+            text = f"connection lost without a close frame (1006; {exc})"
+        else:
+            text = f"closed by the server ({rcvd.code} {rcvd.reason})".strip()
+        if since_subscribe < _EARLY_DROP and self._topics:
+            text += "; right after subscribing (an invalid topic makes the server drop the socket)"
+        return self._redact(text)
+
+    async def _run(self) -> AsyncIterator[StreamItem]:
+        failures = 0
+        refreshed = False
+        had_connection = False
+        gap_started: float | None = None
+        yield self._report(ConnectionState(state="connecting", attempt=1))
+        while not self._closing.is_set():
+            # ---------------------------------------------------------- connect
+            open_task = asyncio.ensure_future(self._open())
+            close_wait = asyncio.ensure_future(self._closing.wait())
+            try:
+                await asyncio.wait({open_task, close_wait}, return_when=asyncio.FIRST_COMPLETED)
+            except BaseException:
+                _abandon(open_task)
+                raise
+            finally:
+                close_wait.cancel()
+            if not open_task.done():
+                _abandon(open_task)
+                break
+            error: str | None = None
+            min_delay = 0.0
+            try:
+                ws = open_task.result()
+            except _Fatal as exc:
+                yield self._report(ConnectionState(state="closed", error=exc.message, fatal=True))
+                return
+            except _Refresh as exc:
+                if refreshed:
+                    yield self._report(ConnectionState(state="closed", error=exc.message, fatal=True))
+                    return
+                refreshed = True
+                try:
+                    ok = await self._refresh()
+                except AuthError as auth_exc:
+                    yield self._report(ConnectionState(state="closed", error=str(auth_exc), fatal=True))
+                    return
+                except VoipbinError as other:
+                    error = str(other)
+                else:
+                    if ok:
+                        logger.info("WebSocket handshake got 401: logged in again, retrying at once")
+                        continue
+                    yield self._report(ConnectionState(state="closed", error=exc.message, fatal=True))
+                    return
+            except _Retry as exc:
+                error, min_delay = exc.message, exc.min_delay
+            if error is not None:
+                if self._closing.is_set():
+                    break
+                failures += 1
+                delay = max(min_delay, self._delay(failures))
+                yield self._report(
+                    ConnectionState(state="reconnecting", attempt=failures, delay=delay, error=error)
+                )
+                if await self._wait_closing(delay):
+                    break
+                continue
+
+            # ---------------------------------------------------------- connected
+            self._ws = ws
+            self.connections += 1
+            if self._closing.is_set():
+                break
+            if self._topics:
+                await self._send_now({"type": "subscribe", "topics": list(self._topics)})
+            subscribed_at = time.monotonic()
+            if had_connection:
+                yield self._report(
+                    ConnectionState(
+                        state="reconnected",
+                        attempt=failures,
+                        gap_started=gap_started,
+                        gap_ended=time.time(),
+                    )
+                )
+            else:
+                yield self._report(ConnectionState(state="connected", attempt=failures + 1))
+            had_connection = True
+            gap_started = None
+            got_frame = False
+            drop_error = "connection closed"
+            try:
+                while True:
+                    message = await ws.recv()
+                    event = classify_frame(message, received_at=time.time(), received_mono=time.monotonic())
+                    event = self._namer.process(event)
+                    self.frames_received += 1
+                    if event.duplicate:
+                        self.duplicates += 1
+                    if not got_frame:
+                        got_frame = True
+                        failures = 0
+                        refreshed = False
+                    yield event
+            except ConnectionClosed as exc:
+                drop_error = self._describe_drop(exc, time.monotonic() - subscribed_at)
+            except (OSError, WebSocketException) as exc:
+                drop_error = self._redact(f"{type(exc).__name__}: {exc}")
+            finally:
+                self._ws = None
+            if self._closing.is_set():
+                break
+            if time.monotonic() - subscribed_at >= self._stable_after:
+                failures = 0
+                refreshed = False
+            gap_started = time.time()
+            failures += 1
+            delay = self._delay(failures)
+            yield self._report(
+                ConnectionState(
+                    state="reconnecting",
+                    attempt=failures,
+                    delay=delay,
+                    error=drop_error,
+                    gap_started=gap_started,
+                )
+            )
+            if await self._wait_closing(delay):
+                break
+        yield self._report(ConnectionState(state="closed"))
+
+    def _delay(self, attempt: int) -> float:
+        return backoff_delay(
+            attempt,
+            initial=self._backoff_initial,
+            maximum=self._backoff_max,
+            jitter=self._jitter,
+            rng=self._rng,
+        )
+
+
+_PENDING_CLOSES: set[asyncio.Future[None]] = set()
+
+
+def _abandon(task: asyncio.Future[ClientConnection]) -> None:
+    """Cancel a pending connect; close the socket if it completes anyway."""
+
+    def _cleanup(done: asyncio.Future[ClientConnection]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        closing = asyncio.ensure_future(done.result().close())
+        _PENDING_CLOSES.add(closing)
+        closing.add_done_callback(_PENDING_CLOSES.discard)
+
+    task.cancel()
+    task.add_done_callback(_cleanup)
