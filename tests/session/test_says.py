@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from tui.session.says import SayLedger, normalise, percentile
+
+
+def sent(ledger: SayLedger, text: str, at: float):
+    (item,) = ledger.add([text])
+    item.state = "sent"
+    item.sent_mono = at
+    return item
+
+
+def test_out_transcript_marks_the_line_heard_with_latency() -> None:
+    ledger = SayLedger()
+    item = sent(ledger, "Hello, how are you today?", 10.0)
+    matched = ledger.match_transcript("t1", "hello how are you today", 11.25)
+    assert matched is item
+    assert item.state == "heard"
+    assert item.latency_ms == 1250.0
+
+
+def test_unrelated_transcript_does_not_match() -> None:
+    ledger = SayLedger()
+    item = sent(ledger, "Hello, how are you today?", 10.0)
+    assert ledger.match_transcript("t1", "This is the VoIPBIN greeting", 11.0) is None
+    assert item.state == "sent"
+
+
+def test_transcript_before_the_send_does_not_match() -> None:
+    ledger = SayLedger()
+    sent(ledger, "Hello there", 10.0)
+    assert ledger.match_transcript("t1", "Hello there", 9.0) is None
+
+
+def test_split_speech_attributes_each_part_to_the_oldest_line() -> None:
+    ledger = SayLedger()
+    first = sent(ledger, "One two three. Four five six.", 1.0)
+    second = sent(ledger, "Seven eight nine.", 1.1)
+    assert ledger.match_transcript("a", "One two three.", 2.0) is first
+    assert ledger.match_transcript("b", "Four five six.", 2.5) is first
+    assert first.coverage > 0.9
+    assert ledger.match_transcript("c", "Seven eight nine.", 3.0) is second
+
+
+def test_korean_normalises() -> None:
+    assert normalise("안녕하세요, 반갑습니다!") == "안녕하세요 반갑습니다"
+
+
+def test_percentile_nearest_rank() -> None:
+    assert percentile([], 50) is None
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50) == 5
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) == 10

@@ -1,0 +1,51 @@
+"""The architecture's import rules (design §3), checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import json, sys
+import {module}
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_modules(module: str) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True, timeout=60
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tui.voipbin", "tui.voipbin.rest", "tui.voipbin.stream", "tui.session", "tui.session.call_session",
+        "tui.session.watch", "tui.sandbox", "tui.sandbox.server", "tui.config", "tui.watchcmd",
+    ],
+)
+def test_no_textual_below_the_ui(module: str) -> None:
+    mods = loaded_modules(module)
+    assert not [m for m in mods if m == "textual" or m.startswith("textual.")]
+
+
+def test_sandbox_imports_nothing_else_from_tui() -> None:
+    mods = loaded_modules("tui.sandbox.server")
+    others = [m for m in mods if m.startswith("tui.") and not m.startswith("tui.sandbox")]
+    assert others == []
+
+
+def test_config_does_not_load_servers_or_network_stacks() -> None:
+    mods = loaded_modules("tui.config")
+    heavy = [m for m in mods if m.split(".")[0] in ("starlette", "uvicorn", "httpx", "websockets", "textual")]
+    assert heavy == []
+
+
+def test_cli_module_is_light() -> None:
+    mods = loaded_modules("tui.cli")
+    assert not [m for m in mods if m.split(".")[0] in ("pydantic", "httpx", "textual", "starlette")]

@@ -1,0 +1,154 @@
+"""The ``voipbin-tui`` command: the console (default), ``watch``, ``sandbox`` and ``config``.
+
+Start-up speed matters (the first screen should appear as fast as a bare Textual app's), so this
+module imports only the standard library at the top; each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleOptions:
+    """What the console was asked to do on the command line."""
+
+    config: str | None = None
+    profile: str | None = None
+    sandbox: bool = False
+    dial: bool = False
+    attach: str | None = None
+    theme: str | None = None
+    api_url: str | None = None
+
+    def overrides(self) -> dict[str, object]:
+        """Flags as settings overrides (flags beat environment and file)."""
+        out: dict[str, object] = {}
+        if self.api_url:
+            out["api_url"] = self.api_url
+        if self.theme:
+            out["ui.theme"] = self.theme
+        if self.sandbox:
+            out["use_sandbox"] = "always"
+        return out
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: $VOIPBIN_TUI_CONFIG or the user config dir)"
+    )
+    parser.add_argument("--profile", metavar="NAME", help="use [profiles.NAME] from the config file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tui import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="voipbin-tui",
+        description="Live-test VoIPBIN real-time voice calls from the terminal. With no credentials "
+        "configured it runs on a built-in VoIPBIN sandbox.",
+        epilog="Commands: watch (JSON lines of every call event), sandbox (run the sandbox server), "
+        "config path|check. `voipbin-tui COMMAND --help` for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"voipbin-tui {__version__}")
+    _add_common(parser)
+    parser.add_argument("--sandbox", action="store_true", help="use the embedded sandbox even if credentials are set")
+    parser.add_argument("--dial", action="store_true", help="dial the configured defaults at once")
+    parser.add_argument("--attach", metavar="CALL_ID", help="follow an existing call (or groupcall) by id")
+    parser.add_argument("--theme", metavar="NAME", help="Textual theme, or 'ansi' for the terminal's own colours")
+    parser.add_argument("--api-url", metavar="URL", help="REST base including /v1.0")
+    return parser
+
+
+def build_watch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voipbin-tui watch",
+        description="Follow every call of the account and print one JSON object per line: "
+        'kind call|groupcall|transcribe|transcript|speech|unrecognised|connection|gap. '
+        "Credentials may also come from the config file or VOIPBIN_* variables.",
+    )
+    _add_common(parser)
+    parser.add_argument("--api-url", metavar="URL", help="REST base including /v1.0")
+    creds = parser.add_mutually_exclusive_group()
+    creds.add_argument("--accesskey", metavar="KEY", help="accesskey (prefer VOIPBIN_ACCESSKEY: flags show in ps)")
+    creds.add_argument("--token", metavar="JWT", help="JWT (prefer VOIPBIN_TOKEN)")
+    creds.add_argument("--username", metavar="USER", help="agent login; the password comes from --password-env")
+    parser.add_argument("--password-env", metavar="VAR", help="name of the environment variable holding the password")
+    parser.add_argument("--no-speech", action="store_true", help="leave out transcribe_speech_* activity lines")
+    return parser
+
+
+def build_config_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voipbin-tui config", description="Inspect the configuration.")
+    parser.add_argument("action", choices=["path", "check"], help="path: where the file is; check: validate it")
+    _add_common(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args[0] if args and not args[0].startswith("-") else None
+    try:
+        if command == "sandbox":
+            from tui.sandbox.standalone import main as sandbox_main
+
+            return sandbox_main(args[1:])
+        if command == "watch":
+            from tui.watchcmd import run_watch
+
+            return run_watch(build_watch_parser().parse_args(args[1:]))
+        if command == "config":
+            return _config(build_config_parser().parse_args(args[1:]))
+        if command is not None:
+            build_parser().error(f"unknown command {command!r} (commands: watch, sandbox, config)")
+        ns = build_parser().parse_args(args)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    options = ConsoleOptions(
+        config=ns.config, profile=ns.profile, sandbox=ns.sandbox, dial=ns.dial, attach=ns.attach,
+        theme=ns.theme, api_url=ns.api_url,
+    )
+    from tui.ui.launch import run_console
+
+    return run_console(options)
+
+
+def _config(ns: argparse.Namespace) -> int:
+    from tui.config import check_config, config_location, load_settings
+
+    if ns.action == "path":
+        location = config_location(ns.config)
+        state = "exists" if location.exists else "does not exist yet (defaults apply)"
+        print(f"{location.path}\n  source: {location.source}; {state}")
+        return EXIT_OK
+    location, problems = check_config(ns.config)
+    if problems:
+        print(f"{location.path}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    from tui.config import ConfigError
+
+    try:
+        settings, _ = load_settings(ns.config, ns.profile)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    where = str(location.path) if location.exists else f"{location.path} (not present: defaults)"
+    mode = "VoIPBIN at " + settings.api_url if settings.has_credentials() else "embedded sandbox (no credentials)"
+    if settings.use_sandbox == "always":
+        mode = "embedded sandbox (use_sandbox = always)"
+    profile = f", profile {settings.profile}" if settings.profile else ""
+    print(f"{where}: OK{profile}\n  mode: {mode}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,428 @@
+"""Settings: flags > environment (``VOIPBIN_…``) > TOML file (with an optional profile) > defaults.
+
+Loaded with pydantic-settings. The file is found by ``--config``, else ``$VOIPBIN_TUI_CONFIG``, else the
+user config dir. Unknown keys anywhere in the file are errors, so a typo never silently does nothing.
+This module must not import Textual (the import-hygiene test checks it).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tui.sandbox.settings import SandboxSettings
+from tui.session.dial import SEED_DESTINATION, SEED_GREETING, SEED_SOURCE
+
+APP_NAME = "voipbin-tui"
+ENV_PREFIX = "VOIPBIN_"
+CONFIG_ENV = "VOIPBIN_TUI_CONFIG"
+DEFAULT_API_URL = "https://api.voipbin.net/v1.0"
+
+# Keys that may only appear at the top of the file, never inside a profile.
+_TOP_ONLY = ("profiles", "profile")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DialSettings(_Section):
+    source: str = Field(SEED_SOURCE, description="Caller number (E.164); pick one from GET /numbers.")
+    destination: str = Field(
+        SEED_DESTINATION,
+        description="Extension (its `extension` field, not its name), +E.164 number, or sip:user@host.",
+    )
+    destination_type: Literal["auto", "extension", "tel", "sip"] = Field(
+        "auto", description="auto: +digits is tel, user@host or sip: is sip, anything else an extension."
+    )
+    language: str = Field("en-US", description="BCP47 language for transcription and the greeting.")
+    greeting: str = Field(SEED_GREETING, description="Text of the `talk` action played after answer.")
+    sleep_ms: int = Field(600_000, ge=0, description="Duration of the `sleep` action that keeps the call open.")
+    transcribe: bool = Field(True, description="Add a `transcribe_start` action to the call.")
+    transcribe_direction: Literal["both", "in", "out"] = Field("both", description="Streams to transcribe.")
+
+
+class SpeakingSettings(_Section):
+    auto_open: bool = Field(True, description="Open a speaking stream as soon as the call is answered.")
+    provider: str = Field("elevenlabs", description="TTS provider: elevenlabs, gcp or aws.")
+    direction: Literal["out", "in", "both", ""] = Field(
+        "out", description="Who hears it: out = the called party, in = the far side, both."
+    )
+    language: str = Field("", description="Speaking language; empty means the dial language.")
+    voice_id: str = Field("", description="Provider voice id; empty for the provider default.")
+    poll_interval: float = Field(
+        3.0, gt=0, description="Seconds between GET /speakings/{id} polls (no events exist for speakings)."
+    )
+
+
+class UiSettings(_Section):
+    theme: str = Field(
+        "auto",
+        description="Textual theme name; 'ansi' uses the terminal's own 16 colours (best over SSH); "
+        "'auto' picks 'ansi' when the terminal lacks truecolor.",
+    )
+    transcript_max_lines: int = Field(
+        5000, ge=100, description="Lines kept on screen; the full record is in the session JSONL."
+    )
+    event_log_max_lines: int = Field(2000, ge=100, description="Raw frames kept in the event log panel.")
+    show_event_log: bool = Field(False, description="Show the raw event log panel at start.")
+    confirm_quit: bool = Field(True, description="Ask before quitting while a call is live.")
+
+
+class NetworkSettings(_Section):
+    timeout: float = Field(10.0, gt=0, description="HTTP timeout in seconds.")
+    ws_ping_interval: float = Field(5.0, gt=0, description="Seconds between our WebSocket pings.")
+    ws_ping_timeout: float = Field(10.0, gt=0, description="A pong later than this means the socket is dead.")
+
+
+class SessionSettings(_Section):
+    record: bool = Field(True, description="Write a JSONL record of every session to the state dir.")
+    record_dir: str = Field("", description="Where session records go; empty: <state dir>/sessions.")
+    export_dir: str = Field("", description="Where exports go; empty: <state dir>/exports.")
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log file level.")
+    file: str = Field("", description="Log file path; empty: <state dir>/voipbin-tui.log.")
+
+
+class Settings(BaseSettings):
+    """Every setting of the console, the watcher and the embedded sandbox."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    api_url: str = Field(DEFAULT_API_URL, description="REST base including /v1.0.")
+    accesskey: SecretStr | None = Field(None, description="Accesskey (vb_…); sent as ?accesskey=.")
+    token: SecretStr | None = Field(None, description="JWT from /auth/login; sent as a Bearer header.")
+    username: str | None = Field(None, description="Agent login; used with password to log in and re-login.")
+    password: SecretStr | None = Field(None, description="Agent password (prefer password_env).")
+    password_env: str | None = Field(None, description="Name of an environment variable holding the password.")
+    use_sandbox: Literal["auto", "always", "never"] = Field(
+        "auto", description="auto: the embedded sandbox when no credentials are set."
+    )
+    profile: str | None = Field(None, description="Profile selected when --profile is not given.")
+
+    dial: DialSettings = Field(default_factory=DialSettings)
+    speaking: SpeakingSettings = Field(default_factory=SpeakingSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    session: SessionSettings = Field(default_factory=SessionSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description="Binding id -> key(s), e.g. hangup = \"f8\"; see the README."
+    )
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Named overlays: [profiles.NAME] holds any top-level key."
+    )
+
+    @field_validator("api_url")
+    @classmethod
+    def _strip_api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        file_source = _FileSource(settings_cls, _FILE_DATA.get() or {})
+        return (init_settings, env_settings, file_source)
+
+    # -- derived ----------------------------------------------------------------------------------------
+
+    def resolved_password(self) -> str | None:
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_env:
+            return os.environ.get(self.password_env) or None
+        return None
+
+    def has_credentials(self) -> bool:
+        return bool(
+            (self.accesskey and self.accesskey.get_secret_value())
+            or (self.token and self.token.get_secret_value())
+            or (self.username and self.resolved_password())
+        )
+
+    def secrets(self) -> list[str]:
+        """Every secret value in play, for redaction of anything we write."""
+        values = [
+            s.get_secret_value() for s in (self.accesskey, self.token, self.password) if s is not None
+        ]
+        pw = self.resolved_password()
+        if pw:
+            values.append(pw)
+        return [v for v in values if v]
+
+
+# pydantic-settings builds its sources inside __init__; the file data is handed over through a context
+# variable so that load_settings() stays the single place that reads files.
+_FILE_DATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("_FILE_DATA", default=None)
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class ConfigError(Exception):
+    """A settings problem, worded for the user: where it is and what to change."""
+
+    def __init__(self, message: str, *, path: Path | None = None, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        head = str(self.args[0])
+        if self.problems:
+            return head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+        return str(head)
+
+
+@dataclass(frozen=True)
+class ConfigLocation:
+    path: Path
+    source: Literal["flag", "env", "default"]
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+
+def user_config_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_state_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def config_location(flag_path: str | os.PathLike[str] | None = None) -> ConfigLocation:
+    if flag_path:
+        return ConfigLocation(Path(flag_path).expanduser(), "flag")
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return ConfigLocation(Path(env).expanduser(), "env")
+    return ConfigLocation(user_config_dir() / "config.toml", "default")
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create a directory readable only by the user (it may hold credentials or call records)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def read_config_file(location: ConfigLocation) -> dict[str, Any]:
+    if not location.exists:
+        if location.source != "default":
+            raise ConfigError(f"config file not found: {location.path}", path=location.path)
+        return {}
+    try:
+        with location.path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{location.path}: not valid TOML: {exc}", path=location.path) from exc
+    except OSError as exc:
+        raise ConfigError(f"{location.path}: cannot read: {exc.strerror}", path=location.path) from exc
+
+
+def merge_profile(data: Mapping[str, Any], profile: str | None) -> dict[str, Any]:
+    """The file's top level with the chosen profile deep-merged over it."""
+    merged = {k: v for k, v in data.items() if k not in ("profiles",)}
+    profiles = data.get("profiles") or {}
+    if profile is None:
+        return merged
+    if not isinstance(profiles, dict) or profile not in profiles:
+        known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none defined"
+        raise ConfigError(f"unknown profile {profile!r} (profiles: {known})")
+    overlay = profiles[profile]
+    if not isinstance(overlay, dict):
+        raise ConfigError(f"[profiles.{profile}] must be a table")
+    bad = [k for k in overlay if k in _TOP_ONLY]
+    if bad:
+        raise ConfigError(f"[profiles.{profile}] may not set {', '.join(bad)}")
+    return _deep_merge(merged, overlay)
+
+
+def _deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _selected_profile(data: Mapping[str, Any], flag_profile: str | None) -> str | None:
+    if flag_profile:
+        return flag_profile
+    env = os.environ.get(ENV_PREFIX + "PROFILE")
+    if env:
+        return env
+    value = data.get("profile")
+    return str(value) if isinstance(value, str) and value else None
+
+
+def _format_validation(exc: ValidationError, origin: str) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"{loc}: unknown key ({origin})")
+        else:
+            problems.append(f"{loc}: {err['msg']} ({origin})")
+    return problems
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[Settings, ConfigLocation]:
+    """Read file, environment and flags into one validated Settings; raise ConfigError if invalid."""
+    location = config_location(config_path)
+    raw = read_config_file(location)
+    chosen = _selected_profile(raw, profile)
+    data = merge_profile(raw, chosen)
+    data["profiles"] = raw.get("profiles", {})
+    if chosen:
+        data["profile"] = chosen
+    token = _FILE_DATA.set(data)
+    try:
+        settings = Settings(**_nest(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(
+            "invalid settings", path=location.path, problems=_format_validation(exc, _origin(location))
+        ) from None
+    finally:
+        _FILE_DATA.reset(token)
+    return settings, location
+
+
+def _origin(location: ConfigLocation) -> str:
+    return f"file {location.path}, environment {ENV_PREFIX}* or flags"
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn {"dial.source": x} into {"dial": {"source": x}}; None values are dropped (flag not given)."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        if value is None:
+            continue
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def check_config(config_path: str | os.PathLike[str] | None = None) -> tuple[ConfigLocation, list[str]]:
+    """Validate the file and every profile in it; return the problems (empty when all is well)."""
+    location = config_location(config_path)
+    try:
+        raw = read_config_file(location)
+    except ConfigError as exc:
+        return location, [str(exc)]
+    problems: list[str] = []
+    profiles = raw.get("profiles", {})
+    names: list[str | None] = [None]
+    if isinstance(profiles, dict):
+        names += sorted(profiles)
+    elif profiles:
+        problems.append("profiles: must be a table of tables")
+    for name in names:
+        try:
+            load_settings(config_path, profile=name)
+        except ConfigError as exc:
+            prefix = f"[profiles.{name}] " if name else ""
+            problems.extend(prefix + p for p in (exc.problems or [str(exc)]))
+    return location, _unique(problems)
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [i for i in items if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
+
+
+@dataclass(frozen=True)
+class QuickProbe:
+    """What start-up needs before the first paint, found without pydantic: the mode and the file."""
+
+    sandbox: bool
+    location: ConfigLocation
+    profile: str | None
+
+
+_CREDENTIAL_KEYS = ("accesskey", "token")
+
+
+def quick_probe(
+    config_path: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+    force_sandbox: bool = False,
+) -> QuickProbe:
+    """Decide sandbox vs. service cheaply so the header can say so on the very first frame.
+
+    The full load_settings() runs after the first paint and has the last word; this only has to agree
+    with it for well-formed configs.
+    """
+    location = config_location(config_path)
+    try:
+        raw = read_config_file(location)
+        chosen = _selected_profile(raw, profile)
+        data = merge_profile(raw, chosen)
+    except ConfigError:
+        return QuickProbe(sandbox=force_sandbox, location=location, profile=profile)
+    if force_sandbox:
+        return QuickProbe(True, location, chosen)
+    mode = os.environ.get(ENV_PREFIX + "USE_SANDBOX") or data.get("use_sandbox") or "auto"
+    if mode == "always":
+        return QuickProbe(True, location, chosen)
+    if mode == "never":
+        return QuickProbe(False, location, chosen)
+
+    def present(key: str) -> bool:
+        return bool(os.environ.get(ENV_PREFIX + key.upper()) or data.get(key))
+
+    password = present("password") or bool(
+        (env_name := os.environ.get(ENV_PREFIX + "PASSWORD_ENV") or data.get("password_env"))
+        and os.environ.get(str(env_name))
+    )
+    has = any(present(k) for k in _CREDENTIAL_KEYS) or (present("username") and password)
+    return QuickProbe(sandbox=not has, location=location, profile=chosen)

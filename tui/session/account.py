@@ -1,0 +1,205 @@
+"""One VoIPBIN account as the console sees it: the REST client, the event channel, and who listens.
+
+The account opens one WebSocket for all of its calls (VoIPBIN has no per-call channel worth having:
+transcripts are keyed by their own ids), fans every classified frame out to its listeners, and keeps a
+short memory of recent events so that a session which learns a new id (a groupcall leg, a transcribe)
+can catch up on what arrived before it knew to look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from tui.voipbin.events import ConnectionState, Event
+from tui.voipbin.models import Customer, Extension, Number
+from tui.voipbin.rest import RequestRecord, VoipbinClient
+from tui.voipbin.stream import EventStream, subscriptions_for
+
+log = logging.getLogger(__name__)
+
+# Events kept for late claimers: long enough for a POST /calls round trip or a slow transcribe start.
+RECENT_EVENTS = 4000
+RECENT_SECONDS = 120.0
+
+
+class AccountListener(Protocol):
+    def on_event(self, event: Event) -> None: ...
+
+    def on_connection(self, state: ConnectionState) -> None: ...
+
+
+@dataclass(slots=True)
+class _CallbackListener:
+    event: Callable[[Event], None] | None = None
+    connection: Callable[[ConnectionState], None] | None = None
+
+    def on_event(self, event: Event) -> None:
+        if self.event is not None:
+            self.event(event)
+
+    def on_connection(self, state: ConnectionState) -> None:
+        if self.connection is not None:
+            self.connection(state)
+
+
+class Account:
+    """Owns a VoipbinClient and its EventStream; start() before use, close() at the end."""
+
+    def __init__(
+        self,
+        client: VoipbinClient,
+        *,
+        ping_interval: float = 5.0,
+        ping_timeout: float = 10.0,
+        label: str = "",
+    ) -> None:
+        self.client = client
+        self.label = label
+        self.customer: Customer | None = None
+        self.connection: ConnectionState | None = None
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._listeners: list[AccountListener] = []
+        self._request_listeners: list[Callable[[RequestRecord], None]] = []
+        self._recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self._stream: EventStream | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._numbers: list[Number] | None = None
+        self._extensions: list[Extension] | None = None
+        self.frames_seen = 0
+        self.duplicates_seen = 0
+        self.unrecognised_seen = 0
+        self._connected = asyncio.Event()
+        client.on_request = self._on_request
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+
+    @property
+    def customer_id(self) -> str:
+        if self.customer is None:
+            raise RuntimeError("account not started")
+        return self.customer.id
+
+    async def start(self, *, wait_connected: float | None = 5.0) -> None:
+        """Fetch the customer, open the event channel, and (optionally) wait until it is subscribed."""
+        self.customer = await self.client.get_customer()
+        self._stream = EventStream.from_client(
+            self.client,
+            subscriptions_for(self.customer.id),
+            ping_interval=self._ping_interval,
+            ping_timeout=self._ping_timeout,
+        )
+        self._task = asyncio.create_task(self._pump(self._stream), name="voipbin-events")
+        if wait_connected:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._connected.wait(), wait_connected)
+
+    async def close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.close()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.client.aclose()
+
+    # -- listeners --------------------------------------------------------------------------------------
+
+    def add_listener(self, listener: AccountListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: AccountListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    def listen(
+        self,
+        on_event: Callable[[Event], None] | None = None,
+        on_connection: Callable[[ConnectionState], None] | None = None,
+    ) -> AccountListener:
+        listener = _CallbackListener(on_event, on_connection)
+        self.add_listener(listener)
+        return listener
+
+    def add_request_listener(self, listener: Callable[[RequestRecord], None]) -> None:
+        self._request_listeners.append(listener)
+
+    def remove_request_listener(self, listener: Callable[[RequestRecord], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._request_listeners.remove(listener)
+
+    def _on_request(self, record: RequestRecord) -> None:
+        for listener in list(self._request_listeners):
+            try:
+                listener(record)
+            except Exception:
+                log.exception("request listener failed")
+
+    def recent_events(self, since: float | None = None) -> Iterable[Event]:
+        """Recent non-duplicate events, oldest first (optionally only those received after ``since``)."""
+        cutoff = time.time() - RECENT_SECONDS
+        if since is not None:
+            cutoff = max(cutoff, since)
+        return [e for e in self._recent if e.received_at >= cutoff]
+
+    # -- cached lookups for the dial form -----------------------------------------------------------------
+
+    async def numbers(self, refresh: bool = False) -> list[Number]:
+        if self._numbers is None or refresh:
+            self._numbers = await self.client.all_numbers()
+        return self._numbers
+
+    async def extensions(self, refresh: bool = False) -> list[Extension]:
+        if self._extensions is None or refresh:
+            self._extensions = await self.client.all_extensions()
+        return self._extensions
+
+    # -- the pump ---------------------------------------------------------------------------------------
+
+    async def _pump(self, stream: EventStream) -> None:
+        try:
+            async for item in stream.events():
+                if isinstance(item, ConnectionState):
+                    self._on_connection(item)
+                else:
+                    self._on_event(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # pragma: no cover - a bug in the stream must not kill the app silently
+            log.exception("event stream stopped")
+            self._on_connection(ConnectionState(state="closed", error="event stream failed (see log)", fatal=True))
+
+    def _on_connection(self, state: ConnectionState) -> None:
+        self.connection = state
+        if state.state in ("connected", "reconnected"):
+            self._connected.set()
+        else:
+            self._connected.clear()
+        for listener in list(self._listeners):
+            try:
+                listener.on_connection(state)
+            except Exception:
+                log.exception("connection listener failed")
+
+    def _on_event(self, event: Event) -> None:
+        self.frames_seen += 1
+        if event.duplicate:
+            self.duplicates_seen += 1
+        elif event.kind == "unrecognised":
+            self.unrecognised_seen += 1
+        else:
+            self._recent.append(event)
+        for listener in list(self._listeners):
+            try:
+                listener.on_event(event)
+            except Exception:
+                log.exception("event listener failed on %s", event.event)

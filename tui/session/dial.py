@@ -1,0 +1,98 @@
+"""What to dial and how it becomes a ``POST /calls`` body (the seed scenario by default)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tui.voipbin.models import sleep_action, talk_action, transcribe_start_action
+
+DestinationType = Literal["extension", "tel", "sip"]
+
+SEED_SOURCE = "+15551234567"
+SEED_DESTINATION = "quickstart-phone"
+SEED_GREETING = (
+    "Hello. This is the VoIPBIN real-time voice interaction test. You can speak now and your speech "
+    "will be transcribed. The call will stay open for you to test the Speaking API."
+)
+
+_TEL = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def destination_type(destination: str, declared: str = "auto") -> DestinationType:
+    """``auto``: ``+E.164`` is tel, ``sip:…`` or ``user@host`` is sip, anything else is an extension."""
+    if declared in ("extension", "tel", "sip"):
+        return declared  # type: ignore[return-value]
+    value = destination.strip()
+    if _TEL.match(value):
+        return "tel"
+    if value.lower().startswith("sip:") or "@" in value:
+        return "sip"
+    return "extension"
+
+
+def destination_address(destination: str, declared: str = "auto") -> dict[str, str]:
+    kind = destination_type(destination, declared)
+    value = destination.strip()
+    if kind == "extension":
+        # The server looks the contact up by target_name used as the extension's `extension` field.
+        return {"type": "extension", "target_name": value}
+    if kind == "sip":
+        return {"type": "sip", "target": value[4:] if value.lower().startswith("sip:") else value}
+    return {"type": "tel", "target": value}
+
+
+def source_address(source: str) -> dict[str, str]:
+    value = source.strip()
+    if "@" in value or value.lower().startswith("sip:"):
+        return {"type": "sip", "target": value[4:] if value.lower().startswith("sip:") else value}
+    return {"type": "tel", "target": value}
+
+
+@dataclass(frozen=True, slots=True)
+class DialRequest:
+    source: str = SEED_SOURCE
+    destination: str = SEED_DESTINATION
+    destination_type: str = "auto"
+    language: str = "en-US"
+    greeting: str = SEED_GREETING
+    sleep_ms: int = 600_000
+    transcribe: bool = True
+    transcribe_direction: str = "both"
+
+    @property
+    def kind(self) -> DestinationType:
+        return destination_type(self.destination, self.destination_type)
+
+    def problems(self) -> list[str]:
+        """Mistakes worth stopping for before anything is sent."""
+        out = []
+        if not self.destination.strip():
+            out.append("destination is empty")
+        if not self.source.strip():
+            out.append("source is empty")
+        if self.kind == "tel" and not _TEL.match(self.destination.strip()):
+            out.append("a tel destination must be E.164, e.g. +15551234567")
+        if self.kind == "tel" and not _TEL.match(self.source.strip()):
+            out.append("a tel destination needs a source number of yours in E.164 (see GET /numbers)")
+        if self.sleep_ms < 0:
+            out.append("sleep must not be negative")
+        return out
+
+    def actions(self) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = []
+        if self.transcribe:
+            actions.append(transcribe_start_action(self.language, direction=self.transcribe_direction))
+        if self.greeting.strip():
+            actions.append(talk_action(self.greeting.strip(), language=self.language))
+        if self.sleep_ms > 0:
+            actions.append(sleep_action(self.sleep_ms))
+        return actions
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "source": source_address(self.source),
+            "destinations": [destination_address(self.destination, self.destination_type)],
+            "actions": self.actions(),
+        }

@@ -1,0 +1,136 @@
+"""Lines typed for the Speaking API: their state, and matching them to the `out` transcripts they cause.
+
+VoIPBIN says nothing about playback (no speaking events, /say answers before anything is heard), so
+the only evidence that a line was spoken is an `out` transcript with similar text arriving afterwards.
+When that never comes (the real server may not transcribe Speaking audio) a line stays `sent`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Literal
+
+SayState = Literal["queued", "sending", "sent", "heard", "flushed", "failed"]
+
+# A transcript counts as hearing a line when this share of its characters lines up with the line's text.
+MATCH_THRESHOLD = 0.6
+_PENDING: tuple[SayState, ...] = ("queued", "sending")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass(slots=True, eq=False)
+class SayItem:
+    id: str
+    text: str
+    part: int = 1
+    parts: int = 1
+    group: str = ""
+    state: SayState = "queued"
+    created_at: float = field(default_factory=time.time)
+    sent_mono: float | None = None
+    sent_at: float | None = None
+    heard_mono: float | None = None
+    error: str | None = None
+    hint: str | None = None
+    request_id: str | None = None
+    speaking_id: str | None = None
+    # How much of the text the matched transcripts covered, 0..1.
+    coverage: float = 0.0
+    heard_transcripts: list[str] = field(default_factory=list)
+
+    @property
+    def latency_ms(self) -> float | None:
+        if self.sent_mono is None or self.heard_mono is None:
+            return None
+        return (self.heard_mono - self.sent_mono) * 1000.0
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in _PENDING
+
+    @property
+    def recoverable(self) -> bool:
+        """A line the user may want to send again."""
+        return self.state in ("failed", "flushed")
+
+    @property
+    def label(self) -> str:
+        suffix = f" ({self.part}/{self.parts})" if self.parts > 1 else ""
+        return self.state + suffix
+
+
+def normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub(" ", folded).strip()
+
+
+class SayLedger:
+    """All lines of one session, oldest first."""
+
+    def __init__(self) -> None:
+        self.items: list[SayItem] = []
+        self._ids = itertools.count(1)
+        self._groups = itertools.count(1)
+
+    def add(self, parts: list[str]) -> list[SayItem]:
+        group = f"g{next(self._groups)}"
+        items = [
+            SayItem(id=f"say-{next(self._ids)}", text=p, part=i, parts=len(parts), group=group)
+            for i, p in enumerate(parts, 1)
+        ]
+        self.items.extend(items)
+        return items
+
+    def get(self, item_id: str) -> SayItem | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+    def pending(self) -> list[SayItem]:
+        return [i for i in self.items if i.state == "queued"]
+
+    def awaiting_audio(self) -> list[SayItem]:
+        """Sent lines not yet fully heard (flush drops these)."""
+        return [i for i in self.items if i.state == "sent" or (i.state == "heard" and i.coverage < 0.9)]
+
+    def last_recoverable(self) -> SayItem | None:
+        return next((i for i in reversed(self.items) if i.recoverable), None)
+
+    def match_transcript(self, transcript_id: str, text: str, arrived_mono: float) -> SayItem | None:
+        """Attribute an `out` transcript to the oldest line sent before it that it resembles."""
+        said = normalise(text)
+        if not said:
+            return None
+        for item in self.items:
+            if item.state not in ("sent", "heard") or item.sent_mono is None:
+                continue
+            if item.sent_mono > arrived_mono or item.coverage >= 0.999:
+                continue
+            target = normalise(item.text)
+            if not target:
+                continue
+            matched = sum(b.size for b in SequenceMatcher(None, said, target, autojunk=False).get_matching_blocks())
+            if matched / len(said) < MATCH_THRESHOLD:
+                continue
+            item.coverage = min(1.0, item.coverage + matched / len(target))
+            item.heard_transcripts.append(transcript_id)
+            if item.state == "sent":
+                item.state = "heard"
+                item.heard_mono = arrived_mono
+            return item
+        return None
+
+    def latencies_ms(self) -> list[float]:
+        return [lat for i in self.items if (lat := i.latency_ms) is not None]
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100.0 * len(ordered) + 0.4999)))
+    return ordered[rank - 1]

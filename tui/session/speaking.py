@@ -1,0 +1,349 @@
+"""The call's Speaking stream: open it, keep an eye on it, send lines in order, flush, stop, clean up.
+
+No event exists for a speaking (README §6.5), so its state comes from our own requests and a gentle
+poll of ``GET /speakings/{id}``. Lines are sent one at a time in the order typed; a line that cannot be
+sent keeps its text and becomes ``failed`` so the user can resend it. ``POST /say`` is never retried
+automatically: a repeat would be spoken twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tui.session.says import SayItem, SayLedger
+from tui.session.textsplit import split_for_say
+from tui.session.updates import Notice, SayUpdated, SessionUpdate, SpeakingPhase, SpeakingUpdated
+from tui.voipbin.errors import VoipbinError
+from tui.voipbin.models import Speaking
+from tui.voipbin.rest import VoipbinClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakingOptions:
+    auto_open: bool = True
+    provider: str = "elevenlabs"
+    direction: str = "out"
+    language: str = ""
+    voice_id: str = ""
+    poll_interval: float = 3.0
+
+
+class SpeakingStream:
+    """One session's speaking stream and its queue of lines."""
+
+    def __init__(
+        self,
+        client: VoipbinClient,
+        options: SpeakingOptions,
+        ledger: SayLedger,
+        emit: Callable[[SessionUpdate], None],
+        record: Callable[..., None],
+    ) -> None:
+        self._client = client
+        self.options = options
+        self.ledger = ledger
+        self._emit = emit
+        self._record = record
+        self.speaking: Speaking | None = None
+        self.phase: SpeakingPhase = "none"
+        self.detail = ""
+        # True when we created the stream, so we also stop and delete it at the end.
+        self.ours = False
+        self.reference_id: str | None = None
+        self.language = options.language
+        self._queue: asyncio.Queue[SayItem] = asyncio.Queue()
+        self._phase_changed = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._open_lock = asyncio.Lock()
+        self._call_live = False
+        self._closed = False
+        self._tasks: set[asyncio.Task[bool]] = set()
+
+    # -- state ------------------------------------------------------------------------------------------
+
+    def _set_phase(self, phase: SpeakingPhase, detail: str = "") -> None:
+        if phase == self.phase and detail == self.detail:
+            return
+        self.phase, self.detail = phase, detail
+        self._phase_changed.set()
+        self._record("speaking", phase=phase, detail=detail, speaking=self.speaking, flush=True)
+        self._emit(SpeakingUpdated(phase, self.speaking, detail))
+
+    def _adopt(self, speaking: Speaking) -> None:
+        self.speaking = speaking
+        status = speaking.status
+        if status == "active":
+            self._set_phase("active")
+        elif status == "initiating":
+            self._set_phase("opening", "initiating")
+        elif status == "stopped":
+            self._set_phase("stopped", "stopped")
+        else:
+            self._set_phase(self.phase, f"status {status!r}")
+
+    def start(self) -> None:
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_loop(), name="say-sender")
+
+    def call_answered(self, call_id: str, language: str) -> None:
+        """The call is progressing: remember where to speak, and open the stream if configured to."""
+        self.reference_id = call_id
+        self._call_live = True
+        self.language = self.options.language or language
+        if self.phase == "none" and self.options.auto_open:
+            self._open_soon()
+        elif self.phase == "none":
+            self._set_phase("waiting", "auto-open is off: /speak opens a stream")
+
+    def adopt_existing(self, speaking: Speaking, call_id: str) -> None:
+        """Attach mode: someone else's live stream on this call; use it, but leave it running at the end."""
+        self.reference_id = call_id
+        self._call_live = True
+        self.ours = False
+        self._adopt(speaking)
+        self._ensure_poller()
+
+    # -- commands ---------------------------------------------------------------------------------------
+
+    async def open(self) -> bool:
+        """Create a speaking stream on the call (also "reopen" after stop). True when it is active."""
+        async with self._open_lock:
+            if self.phase == "active":
+                return True
+            if not self.reference_id:
+                self._set_phase("waiting", "the call has not been answered yet")
+                return False
+            self._set_phase("opening")
+            try:
+                speaking = await self._client.create_speaking(
+                    self.reference_id,
+                    language=self.language or None,
+                    provider=self.options.provider or None,
+                    direction=self.options.direction or None,
+                    voice_id=self.options.voice_id or None,
+                )
+            except VoipbinError as exc:
+                adopted = await self._adopt_after_failure(exc)
+                if not adopted:
+                    self._set_phase("failed", exc.message or str(exc))
+                    self._emit(_notice("could not open the speaking stream", exc))
+                    return False
+            else:
+                self.ours = True
+                self._adopt(speaking)
+            self._ensure_poller()
+            return self.is_active
+
+    @property
+    def is_active(self) -> bool:
+        return self.phase == "active"
+
+    async def _adopt_after_failure(self, exc: VoipbinError) -> bool:
+        # A 500 on create often means a stream is already open on this call (a previous run of ours, say):
+        # using it is what the user wants, and beats an error they cannot act on.
+        if exc.http_status != 500 or not self.reference_id:
+            return False
+        try:
+            page = await self._client.list_speakings(page_size=50)
+        except VoipbinError:
+            return False
+        for sp in page.result:
+            if sp.reference_id == self.reference_id and sp.status in ("active", "initiating") and not sp.tm_delete:
+                self.ours = True
+                self._adopt(sp)
+                self._emit(Notice("info", "reusing the speaking stream already open on this call"))
+                return True
+        return False
+
+    def say(self, text: str) -> list[SayItem]:
+        """Queue text (split at 5000 bytes); returns the new lines, or [] for blank text."""
+        parts = split_for_say(text)
+        if not parts:
+            return []
+        items = self.ledger.add(parts)
+        for item in items:
+            self._record("say", id=item.id, state=item.state, text=item.text, part=item.part, parts=item.parts)
+            self._emit(SayUpdated(item))
+            self._queue.put_nowait(item)
+        if len(items) > 1:
+            self._emit(Notice("info", f"long line split into {len(items)} parts (the limit is 5000 bytes)"))
+        if self._call_live and self.options.auto_open and self.phase in ("none", "failed"):
+            self._open_soon()
+        return items
+
+    def _open_soon(self) -> None:
+        # The phase changes now, not when the task first runs, so the sender waits instead of failing.
+        self._set_phase("opening")
+        task = asyncio.create_task(self.open(), name="speaking-open")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def resend(self, item_id: str | None = None) -> list[SayItem]:
+        """Queue again the text of a failed or flushed line (the last one when no id is given)."""
+        item = self.ledger.get(item_id) if item_id else self.ledger.last_recoverable()
+        if item is None or not item.recoverable:
+            return []
+        return self.say(item.text)
+
+    async def flush(self) -> None:
+        if self.speaking is None or self.phase != "active":
+            self._drop_local("flushed", "flushed before it was sent")
+            self._emit(Notice("warning", "no active speaking stream to flush"))
+            return
+        try:
+            await self._client.flush(self.speaking.id)
+        except VoipbinError as exc:
+            self._emit(_notice("flush failed", exc))
+            await self._refresh()
+            return
+        self._drop_local("flushed", "flushed before it was sent")
+        for item in self.ledger.awaiting_audio():
+            self._set_item(item, "flushed")
+        self._emit(Notice("info", "flushed: playback cut and queue cleared"))
+
+    async def stop(self) -> None:
+        """Stop the stream (VoIPBIN cannot resume it; /speak opens a new one)."""
+        self._drop_local("flushed", "stream stopped before it was sent")
+        if self.speaking is None or self.phase in ("stopped", "closed"):
+            self._emit(Notice("warning", "no speaking stream to stop"))
+            return
+        self._set_phase("stopping")
+        try:
+            speaking = await self._client.stop_speaking(self.speaking.id)
+        except VoipbinError as exc:
+            self._emit(_notice("stop failed", exc))
+            await self._refresh()
+            return
+        for item in self.ledger.awaiting_audio():
+            self._set_item(item, "flushed")
+        self._adopt(speaking)
+        if self.phase != "stopped":
+            self._set_phase("stopped", "stopped")
+
+    async def call_ended(self) -> None:
+        """The call hung up: fail what was never sent, then stop and delete our stream (VoIPBIN won't)."""
+        self._call_live = False
+        self._drop_local("failed", "the call ended before this line was sent")
+        self._stop_poller()
+        if self.speaking is not None and self.ours and self.speaking.tm_delete is None:
+            sid = self.speaking.id
+            with contextlib.suppress(VoipbinError):
+                if self.speaking.status != "stopped":
+                    self.speaking = await self._client.stop_speaking(sid)
+            try:
+                self.speaking = await self._client.delete_speaking(sid)
+            except VoipbinError as exc:
+                self._set_phase("closed", f"delete failed: {exc.message}")
+                return
+            self._set_phase("closed", "stopped and deleted")
+        elif self.speaking is not None:
+            self._set_phase("closed", "left running (not opened by us)" if not self.ours else "closed")
+        else:
+            self._set_phase("closed")
+
+    async def close(self) -> None:
+        self._closed = True
+        self._stop_poller()
+        task, self._sender = self._sender, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- internals --------------------------------------------------------------------------------------
+
+    def _set_item(self, item: SayItem, state: str, error: str | None = None, hint: str | None = None,
+                  request_id: str | None = None) -> None:
+        item.state = state  # type: ignore[assignment]
+        if error is not None:
+            item.error = error
+        if hint is not None:
+            item.hint = hint
+        if request_id is not None:
+            item.request_id = request_id
+        self._record("say", id=item.id, state=item.state, error=item.error, request_id=item.request_id,
+                     latency_ms=item.latency_ms)
+        self._emit(SayUpdated(item))
+
+    def _drop_local(self, state: str, why: str) -> None:
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item.state == "queued":
+                self._set_item(item, state, error=why)
+
+    async def _send_loop(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item.state != "queued":
+                continue
+            while self.phase != "active":
+                if self.phase in ("stopped", "closed", "failed"):
+                    why = "the call is not live" if not self._call_live else f"the speaking stream is {self.phase}"
+                    self._set_item(
+                        item, "failed", error=why,
+                        hint="/speak opens a new stream, then /resend (or ↑ Enter) sends this line again"
+                        if self._call_live else "start a new call",
+                    )
+                    break
+                self._phase_changed.clear()
+                await self._phase_changed.wait()
+            else:
+                await self._send(item)
+
+    async def _send(self, item: SayItem) -> None:
+        assert self.speaking is not None
+        self._set_item(item, "sending")
+        item.speaking_id = self.speaking.id
+        sent_mono = time.monotonic()
+        try:
+            await self._client.say(self.speaking.id, item.text)
+        except VoipbinError as exc:
+            hint = exc.hint()
+            if exc.http_status == 404:
+                hint = "the stream is gone (stopped, or the call ended): /speak opens a new one, then /resend"
+            self._set_item(item, "failed", error=exc.message or str(exc), hint=hint, request_id=exc.request_id)
+            if exc.http_status == 404:
+                await self._refresh()
+            return
+        item.sent_mono = sent_mono
+        item.sent_at = time.time()
+        self._set_item(item, "sent")
+
+    async def _refresh(self) -> None:
+        if self.speaking is None:
+            return
+        try:
+            speaking = await self._client.get_speaking(self.speaking.id)
+        except VoipbinError as exc:
+            if exc.http_status == 404:
+                self._set_phase("stopped", "the stream no longer exists")
+            return
+        self._adopt(speaking)
+
+    def _ensure_poller(self) -> None:
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(self._poll_loop(), name="speaking-poll")
+
+    def _stop_poller(self) -> None:
+        task, self._poller = self._poller, None
+        if task is not None:
+            task.cancel()
+
+    async def _poll_loop(self) -> None:
+        while self._call_live and not self._closed:
+            await asyncio.sleep(self.options.poll_interval)
+            if self.phase in ("opening", "stopping"):
+                continue
+            await self._refresh()
+
+
+def _notice(what: str, exc: VoipbinError) -> Notice:
+    return Notice("error", f"{what}: {exc}", hint=exc.hint(), request_id=exc.request_id, reason=exc.reason)
