@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config=ns.config, profile=ns.profile, sandbox=ns.sandbox, dial=ns.dial, attach=ns.attach,
         theme=ns.theme, api_url=ns.api_url,
     )
-    from tui.ui.launch import run_console
+    from tui.console import run_console
 
     return run_console(options)
 
