@@ -52,10 +52,14 @@ def test_jwt_given_as_accesskey_is_used_as_token() -> None:
 def test_username_password() -> None:
     creds = Credentials(username="admin@localhost", password="admin@localhost")
     assert creds.kind == "password"
-    assert creds.needs_login and creds.can_login
-    assert creds.query_params() == {} and creds.headers() == {}
+    assert creds.needs_login
+    assert creds.can_login
+    assert creds.query_params() == {}
+    assert creds.headers() == {}
     logged = creds.with_token(samples.voipbin_jwt())
-    assert logged.kind == "token" and logged.can_login and not logged.needs_login
+    assert logged.kind == "token"
+    assert logged.can_login
+    assert not logged.needs_login
     assert logged.failure_kind == "password"
     assert logged.without_token().needs_login
 
@@ -77,7 +81,7 @@ def test_precedence_token_over_accesskey() -> None:
     ],
 )
 def test_invalid_combinations(kwargs: dict[str, str]) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011
+    with pytest.raises(ValueError):
         Credentials(**kwargs)
 
 

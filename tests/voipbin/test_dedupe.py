@@ -21,9 +21,11 @@ def test_byte_identical_duplicates_are_marked_not_dropped() -> None:
     namer = EventNamer()
     first = namer.process(bare(samples.call("ringing")))
     second = namer.process(bare(samples.call("ringing")))
-    assert not first.duplicate and second.duplicate
+    assert not first.duplicate
+    assert second.duplicate
     assert second.event == first.event == "call_ringing"
-    assert namer.duplicates == 1 and namer.processed == 2
+    assert namer.duplicates == 1
+    assert namer.processed == 2
 
 
 def test_same_payload_different_key_order_or_shape_is_duplicate() -> None:
@@ -41,7 +43,8 @@ def test_duplicate_keeps_first_name() -> None:
     assert namer.process(bare(progressing)).event == "call_progressing"
     dup = namer.process(bare(progressing))
     # without the key memory a second progressing frame would be renamed call_updated
-    assert dup.duplicate and dup.event == "call_progressing"
+    assert dup.duplicate
+    assert dup.event == "call_progressing"
 
 
 def test_call_updated_for_same_status_with_new_content() -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import json
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -36,14 +36,16 @@ def test_envelope_parsed() -> None:
         url=f"https://api.voipbin.net/v1.0/calls/abc?accesskey={KEY}",
         secrets=[KEY],
     )
-    assert isinstance(err, NotFoundError) and isinstance(err, VoipbinError)
+    assert isinstance(err, NotFoundError)
+    assert isinstance(err, VoipbinError)
     assert err.http_status == 404
     assert err.status == "NOT_FOUND"
     assert err.reason == "CALL_NOT_FOUND"
     assert err.message == "The call was not found."
     assert err.request_id == "req_ABC"  # envelope wins over header
     assert err.method == "GET"
-    assert KEY not in err.url and "accesskey=***" in err.url
+    assert KEY not in err.url
+    assert "accesskey=***" in err.url
     text = str(err)
     assert text == "GET /v1.0/calls/abc failed (404 CALL_NOT_FOUND): The call was not found. [request_id req_ABC]"
     assert "\n" not in text
@@ -109,9 +111,11 @@ def test_401_message_names_what_to_do() -> None:
     )
     assert isinstance(err, AuthError)
     text = str(err)
-    assert "accesskey" in text and "check the accesskey" in text
+    assert "accesskey" in text
+    assert "check the accesskey" in text
     assert KEY not in text
-    assert err.hint() is not None and "accesskey" in err.hint()  # type: ignore[operator]
+    assert err.hint() is not None
+    assert "accesskey" in err.hint()
     tok = error_from_response(
         http_status=401, body=b"", headers={}, method="GET", url="https://h/v1.0/x", credential_kind="token"
     )
@@ -121,9 +125,7 @@ def test_401_message_names_what_to_do() -> None:
 def test_conflict_hints() -> None:
     err = error_from_response(
         http_status=409,
-        body=envelope(
-            "ALREADY_EXISTS", "TRANSCRIBE_ALREADY_PROGRESSING", "A live transcribe is already progressing."
-        ),
+        body=envelope("ALREADY_EXISTS", "TRANSCRIBE_ALREADY_PROGRESSING", "A live transcribe is already progressing."),
         headers={},
         method="POST",
         url="https://h/v1.0/transcribes",
@@ -174,4 +176,5 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 def test_parse_retry_after_http_date() -> None:
     when = datetime.now(UTC) + timedelta(seconds=30)
     seconds = parse_retry_after(format_datetime(when, usegmt=True))
-    assert seconds is not None and 25 <= seconds <= 31
+    assert seconds is not None
+    assert 25 <= seconds <= 31

@@ -113,13 +113,16 @@ def test_bare(case: tuple[str, dict[str, Any], str, str, type, type]) -> None:
     assert type(ev) is cls
     assert ev.shape == "bare"
     assert ev.event == bare_name
-    assert ev.inferred is True and ev.declared_event is None
+    assert ev.inferred is True
+    assert ev.declared_event is None
     assert isinstance(ev.resource, model)
     assert ev.data == payload
     assert ev.raw == text
     assert ev.id == payload["id"]
     assert ev.received_at == 123.0
-    assert ev.topic is None and ev.reason is None and not ev.duplicate
+    assert ev.topic is None
+    assert ev.reason is None
+    assert not ev.duplicate
 
 
 @pytest.mark.parametrize("shape", ["wrapped", "documented"])
@@ -130,20 +133,27 @@ def test_envelopes(case: tuple[str, dict[str, Any], str, str, type, type], shape
     assert type(ev) is cls
     assert ev.shape == shape
     assert ev.event == declared
-    assert ev.inferred is False and ev.declared_event == declared
+    assert ev.inferred is False
+    assert ev.declared_event == declared
     assert isinstance(ev.resource, model)
     assert ev.data == payload
     if shape == "documented":
-        assert ev.topic is not None and ev.topic.startswith("customer_id:")
+        assert ev.topic is not None
+        assert ev.topic.startswith("customer_id:")
         assert ev.timestamp == "2026-02-21T10:05:02.000000Z"
 
 
 def test_typed_accessors() -> None:
     ev = classify_frame(json.dumps(samples.call("ringing")))
-    assert ev.call is not None and ev.call.status == "ringing"
-    assert ev.transcript is None and ev.groupcall is None and ev.speech is None and ev.transcribe is None
+    assert ev.call is not None
+    assert ev.call.status == "ringing"
+    assert ev.transcript is None
+    assert ev.groupcall is None
+    assert ev.speech is None
+    assert ev.transcribe is None
     tr = classify_frame(json.dumps(samples.transcript()))
-    assert tr.transcript is not None and tr.transcript.direction == "in"
+    assert tr.transcript is not None
+    assert tr.transcript.direction == "in"
     assert tr.call is None
 
 
@@ -174,9 +184,12 @@ def test_seed_in_transcript_documented_minimal() -> None:
 def test_activeflow() -> None:
     payload = {"id": "x1", "current_action": {"type": "talk"}, "status": "running"}
     ev = classify_frame(json.dumps(payload))
-    assert ev.kind == "activeflow" and ev.event == "activeflow_updated" and ev.resource is None
+    assert ev.kind == "activeflow"
+    assert ev.event == "activeflow_updated"
+    assert ev.resource is None
     wrapped = classify_frame(json.dumps({"type": "activeflow_created", "data": {"id": "x1"}}))
-    assert wrapped.kind == "activeflow" and wrapped.event == "activeflow_created"
+    assert wrapped.kind == "activeflow"
+    assert wrapped.event == "activeflow_created"
 
 
 def test_binary_utf8_frame_is_classified() -> None:
@@ -213,14 +226,16 @@ def test_unrecognised(frame: str | bytes, reason_part: str, shape: str) -> None:
     assert isinstance(ev, UnrecognisedEvent)
     assert ev.kind == "unrecognised"
     assert ev.shape == shape
-    assert ev.reason is not None and reason_part in ev.reason, ev.reason
+    assert ev.reason is not None
+    assert reason_part in ev.reason, ev.reason
     assert ev.resource is None
 
 
 def test_declared_name_must_match_payload() -> None:
     ev = classify_frame(json.dumps({"type": "call_hangup", "data": samples.transcript()}))
     assert isinstance(ev, UnrecognisedEvent)
-    assert ev.reason is not None and "transcript payload" in ev.reason
+    assert ev.reason is not None
+    assert "transcript payload" in ev.reason
     assert ev.event == "call_hangup"
 
 
@@ -239,7 +254,8 @@ def test_declared_name_must_match_payload() -> None:
 def test_wrong_types_in_known_shapes_are_unrecognised(payload: dict[str, Any]) -> None:
     ev = classify_frame(json.dumps(payload))
     assert isinstance(ev, UnrecognisedEvent)
-    assert ev.reason is not None and ev.reason.startswith("invalid ")
+    assert ev.reason is not None
+    assert ev.reason.startswith("invalid ")
     assert ev.event.endswith("_invalid")
     assert ev.data == payload
 
@@ -251,7 +267,8 @@ def test_speaking_resource_is_not_mistaken_for_transcribe() -> None:
 
 def test_unknown_call_status_still_a_call() -> None:
     ev = classify_frame(json.dumps(samples.call("early_media")))
-    assert isinstance(ev, CallEvent) and ev.event == "call_updated"
+    assert isinstance(ev, CallEvent)
+    assert ev.event == "call_updated"
 
 
 def test_huge_frame_truncated_raw() -> None:
@@ -259,7 +276,8 @@ def test_huge_frame_truncated_raw() -> None:
     text = json.dumps(payload)
     ev = classify_frame(text)
     assert isinstance(ev, TranscriptEvent)
-    assert ev.truncated and len(ev.raw) == RAW_CAP
+    assert ev.truncated
+    assert len(ev.raw) == RAW_CAP
     assert ev.size == len(text)
     assert ev.transcript.message == "x" * (RAW_CAP * 2)
 
@@ -267,9 +285,7 @@ def test_huge_frame_truncated_raw() -> None:
 def test_nan_and_infinity_do_not_break() -> None:
     ev = classify_frame('{"id": "x", "status": NaN, "direction": Infinity}')
     assert ev.kind == "unrecognised"
-    ev2 = classify_frame(
-        json.dumps(samples.groupcall()).replace('"call_count": 1', '"call_count": NaN')
-    )
+    ev2 = classify_frame(json.dumps(samples.groupcall()).replace('"call_count": 1', '"call_count": NaN'))
     assert ev2.kind in ("groupcall", "unrecognised")
 
 

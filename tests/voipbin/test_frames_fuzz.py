@@ -64,7 +64,8 @@ def check(event: Event) -> None:
     assert isinstance(event, Event)
     assert event.kind in EVENT_KINDS
     assert event.shape in FRAME_SHAPES
-    assert isinstance(event.event, str) and event.event
+    assert isinstance(event.event, str)
+    assert event.event
     assert isinstance(event.raw, str)
     assert isinstance(event.data, dict)
     if event.kind == "unrecognised":
@@ -158,4 +159,5 @@ def test_deep_nesting(depth: int, opener: str) -> None:
 
 def test_frame_beyond_parse_limit() -> None:
     event = classify_and_name('{"id": "' + "x" * (5 * 1024 * 1024) + '"}')
-    assert event.kind == "unrecognised" and event.truncated
+    assert event.kind == "unrecognised"
+    assert event.truncated

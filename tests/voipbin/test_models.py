@@ -37,15 +37,22 @@ def test_call_real_server_shape() -> None:
     assert call.status == "dialing"
     assert call.direction == "outgoing"
     assert call.source == Address(type="tel", target="+15551234567")
-    assert call.destination is not None and call.destination.target_name == "quickstart1"
-    assert call.action is not None and call.action.tm_execute is None
+    assert call.destination is not None
+    assert call.destination.target_name == "quickstart1"
+    assert call.action is not None
+    assert call.action.tm_execute is None
     assert call.action_type == ""
     assert call.tm_create == datetime(2026, 2, 21, 10, 5, 0, 183311, tzinfo=UTC)
     # absent times (omitempty) → None
-    assert call.tm_update is None and call.tm_hangup is None and call.tm_delete is None
-    assert is_nil(call.groupcall_id) and is_nil(call.owner_id)
+    assert call.tm_update is None
+    assert call.tm_hangup is None
+    assert call.tm_delete is None
+    assert is_nil(call.groupcall_id)
+    assert is_nil(call.owner_id)
     assert call.chained_call_ids == []
-    assert call.rank == 0 and not call.is_hungup and not call.is_deleted
+    assert call.rank == 0
+    assert not call.is_hungup
+    assert not call.is_deleted
 
 
 def test_call_after_answer_and_hangup() -> None:
@@ -62,10 +69,13 @@ def test_call_after_answer_and_hangup() -> None:
         )
     )
     assert progressing.action_type == "talk"
-    assert progressing.action is not None and progressing.action.option == {"text": "Hello", "language": "en-US"}
+    assert progressing.action is not None
+    assert progressing.action.option == {"text": "Hello", "language": "en-US"}
     assert progressing.tm_progressing == datetime(2026, 2, 21, 10, 5, 2, tzinfo=UTC)
     hung = Call.model_validate(samples.call("hangup"))
-    assert hung.is_hungup and hung.hangup_by == "remote" and hung.hangup_reason == "normal"
+    assert hung.is_hungup
+    assert hung.hangup_by == "remote"
+    assert hung.hangup_reason == "normal"
     assert hung.rank == 4
 
 
@@ -82,10 +92,14 @@ def test_nulls_and_absent_fields() -> None:
     call = Call.model_validate(
         {"id": None, "status": None, "chained_call_ids": None, "source": None, "tm_create": None}
     )
-    assert call.id == "" and call.status == "" and call.chained_call_ids == [] and call.source is None
+    assert call.id == ""
+    assert call.status == ""
+    assert call.chained_call_ids == []
+    assert call.source is None
     assert call.tm_create is None
     empty = Call.model_validate({})
-    assert empty.id == "" and empty.metadata is None
+    assert empty.id == ""
+    assert empty.metadata is None
 
 
 @pytest.mark.parametrize(
@@ -124,7 +138,8 @@ def test_groupcall() -> None:
     assert gc.call_ids == [samples.CALL_ID]
     assert gc.answered_call_id is None
     assert gc.destinations[0].type == "extension"
-    assert gc.call_count == 1 and gc.dial_index is None
+    assert gc.call_count == 1
+    assert gc.dial_index is None
     answered = Groupcall.model_validate(samples.groupcall(answer_call_id=samples.CALL_ID, dial_index=None))
     assert answered.answered_call_id == samples.CALL_ID
     assert Groupcall.model_validate({"call_count": None, "destinations": None}).call_count == 0
@@ -132,11 +147,16 @@ def test_groupcall() -> None:
 
 def test_speaking_real_and_seed_shapes() -> None:
     real = Speaking.model_validate(samples.speaking())
-    assert real.is_active and real.voice_id == "" and real.pod_id == "" and real.tm_delete is None
+    assert real.is_active
+    assert real.voice_id == ""
+    assert real.pod_id == ""
+    assert real.tm_delete is None
     seed = Speaking.model_validate(samples.SEED_SPEAKING)
     assert seed.status == "initiating"
-    assert seed.voice_id == "" and seed.pod_id == ""
-    assert seed.tm_update is None and seed.tm_delete is None
+    assert seed.voice_id == ""
+    assert seed.pod_id == ""
+    assert seed.tm_update is None
+    assert seed.tm_delete is None
     assert seed.tm_create == datetime(2026, 2, 21, 10, 6, tzinfo=UTC)
 
 
@@ -147,7 +167,9 @@ def test_sentinel_times_from_old_docs() -> None:
 
 def test_transcribe_and_transcript() -> None:
     tr = Transcribe.model_validate(samples.transcribe())
-    assert tr.status == "progressing" and tr.tm_update is None and tr.provider == ""
+    assert tr.status == "progressing"
+    assert tr.tm_update is None
+    assert tr.provider == ""
     ts = Transcript.model_validate(samples.transcript())
     assert ts.offset_seconds == pytest.approx(12.904)
     assert ts.tm_create == datetime(2026, 2, 21, 10, 5, 15, 100000, tzinfo=UTC)
@@ -159,7 +181,8 @@ def test_transcribe_and_transcript() -> None:
 
 def test_speech_event() -> None:
     started = SpeechEvent.model_validate(samples.speech())
-    assert started.message is None and not started.is_interim
+    assert started.message is None
+    assert not started.is_interim
     interim = SpeechEvent.model_validate(samples.speech("hello wor"))
     assert interim.is_interim
     empty = SpeechEvent.model_validate(samples.speech(""))
@@ -171,14 +194,16 @@ def test_number_extension_customer() -> None:
     assert number.usable_as_tel_source
     assert number.tm_update is None
     ext = Extension.model_validate(samples.EXTENSION)
-    assert ext.extension == "quickstart1" and ext.name == "quickstart-phone"
+    assert ext.extension == "quickstart1"
+    assert ext.name == "quickstart-phone"
     assert isinstance(ext.password, SecretStr)
     assert "s3cr3t-sip-pass" not in repr(ext)
     assert "s3cr3t-sip-pass" not in ext.model_dump_json()
     assert ext.password.get_secret_value() == "s3cr3t-sip-pass"
     assert Extension.model_validate({"password": ""}).password is None
     cust = Customer.model_validate(samples.CUSTOMER)
-    assert cust.id == samples.CUSTOMER_ID and cust.email_verified
+    assert cust.id == samples.CUSTOMER_ID
+    assert cust.email_verified
     assert "whsec-very-secret" not in repr(cust)
     assert cust.tm_update == datetime(2026, 1, 3, 3, 4, 5, 100000, tzinfo=UTC)
 
@@ -190,9 +215,11 @@ def test_page_and_create_result() -> None:
     assert page.result[0].status == "ringing"
     assert page.next_page_token == "2026-02-21T10:05:00.123456Z"
     empty = Page[Number].model_validate({"result": None, "next_page_token": None})
-    assert empty.result == [] and empty.next_page_token == ""
+    assert empty.result == []
+    assert empty.next_page_token == ""
     created = CallCreateResult.model_validate({"calls": [], "groupcalls": [samples.groupcall()]})
-    assert created.calls == [] and created.groupcalls[0].id == samples.GROUPCALL_ID
+    assert created.calls == []
+    assert created.groupcalls[0].id == samples.GROUPCALL_ID
     assert created.call_ids == [samples.CALL_ID]
     tel = CallCreateResult.model_validate({"calls": [samples.call()], "groupcalls": None})
     assert tel.call_ids == [samples.CALL_ID]

@@ -86,7 +86,9 @@ async def test_get_retried_on_transport_error_then_succeeds() -> None:
     assert len(script.requests) == 3
     assert [r.attempt for r in records] == [1, 2, 3]
     assert [r.status for r in records] == [None, None, 200]
-    assert records[0].will_retry and records[0].error is not None and "ConnectError" in records[0].error
+    assert records[0].will_retry
+    assert records[0].error is not None
+    assert "ConnectError" in records[0].error
     assert records[2].request_id == "req_OK"
 
 
@@ -105,7 +107,8 @@ async def test_get_gives_up_after_bounded_retries() -> None:
         with pytest.raises(ServerError) as info:
             await client.list_calls()
     assert len(script.requests) == 3
-    assert info.value.http_status == 503 and info.value.reason == "REQUEST_TIMEOUT"
+    assert info.value.http_status == 503
+    assert info.value.reason == "REQUEST_TIMEOUT"
     assert [r.will_retry for r in records] == [True, True, False]
 
 
@@ -116,7 +119,8 @@ async def test_get_transport_error_exhausted_raises_transport_error() -> None:
             await client.get_customer()
     assert len(script.requests) == 3
     assert info.value.http_status is None
-    assert KEY not in str(info.value) and KEY not in repr(info.value)
+    assert KEY not in str(info.value)
+    assert KEY not in repr(info.value)
 
 
 CREATE_CALL = {
@@ -162,7 +166,9 @@ async def test_429_with_retry_after_retries_any_method_including_post_calls() ->
         result = await client.create_call(CREATE_CALL["source"], [{"type": "tel", "target": "+15557654321"}])
     assert len(script.requests) == 2
     assert result.calls[0].id == samples.CALL_ID
-    assert records[0].status == 429 and records[0].reason == "RATE_LIMIT_EXCEEDED" and records[0].will_retry
+    assert records[0].status == 429
+    assert records[0].reason == "RATE_LIMIT_EXCEEDED"
+    assert records[0].will_retry
 
 
 async def test_429_retry_is_bounded() -> None:
@@ -218,7 +224,8 @@ async def test_backoff_doubles(monkeypatch: pytest.MonkeyPatch) -> None:
     async with client:
         await client.get_call(samples.CALL_ID)
     assert len(waits) == 2
-    assert 0.4 <= waits[0] <= 0.6 and 0.8 <= waits[1] <= 1.2
+    assert 0.4 <= waits[0] <= 0.6
+    assert 0.8 <= waits[1] <= 1.2
 
 
 async def test_non_json_502_body() -> None:
@@ -228,7 +235,9 @@ async def test_non_json_502_body() -> None:
         with pytest.raises(ServerError) as info:
             await client.hangup_call(samples.CALL_ID)
     text = str(info.value)
-    assert "502" in text and "Bad Gateway" in text and "\n" not in text
+    assert "502" in text
+    assert "Bad Gateway" in text
+    assert "\n" not in text
     assert info.value.request_id == "req_502"
     assert len(script.requests) == 1  # POST hangup: not retried
 

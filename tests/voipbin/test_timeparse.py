@@ -28,7 +28,8 @@ from tui.voipbin.timeparse import format_go_time, is_unset_time, offset_seconds,
 def test_parse_time_formats(text: str, expected: datetime) -> None:
     parsed = parse_time(text)
     assert parsed == expected
-    assert parsed is not None and parsed.tzinfo is not None
+    assert parsed is not None
+    assert parsed.tzinfo is not None
     assert parsed.utcoffset() == timedelta(0)
 
 

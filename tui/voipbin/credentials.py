@@ -231,9 +231,7 @@ class Credentials:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value held, for :func:`~tui.voipbin.redact.redact_text`."""
-        return tuple(
-            v for v in (self.get_token(), self.get_accesskey(), self.get_password()) if v is not None
-        )
+        return tuple(v for v in (self.get_token(), self.get_accesskey(), self.get_password()) if v is not None)
 
     # ------------------------------------------------------------------ applying
 

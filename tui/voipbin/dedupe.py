@@ -52,9 +52,7 @@ def event_key(event: Event) -> bytes:
         body = event.raw
     else:
         try:
-            body = json.dumps(
-                event.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-            )
+            body = json.dumps(event.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
         except (TypeError, ValueError, RecursionError):
             body = event.raw
     digest = hashlib.blake2b(digest_size=16)

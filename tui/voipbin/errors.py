@@ -111,10 +111,7 @@ class VoipbinError(Exception):
         method, path = self.method, self.path
         if self.http_status == 403:
             if reason == "IDENTITY_VERIFICATION_REQUIRED":
-                return (
-                    "verify the customer's identity before calling tel numbers, "
-                    "or dial an extension/sip address"
-                )
+                return "verify the customer's identity before calling tel numbers, or dial an extension/sip address"
             if reason == "ACCOUNT_FROZEN":
                 return "the account is frozen; contact VoIPBIN support"
             if reason == "AGENT_AUTH_REQUIRED":
@@ -133,10 +130,7 @@ class VoipbinError(Exception):
             if reason == "STATE_INVALID":
                 return "the call was deleted; start a new call"
             if reason == "TRANSCRIBE_ALREADY_PROGRESSING":
-                return (
-                    "a transcribe for this call and language is already running; "
-                    "look it up with GET /transcribes"
-                )
+                return "a transcribe for this call and language is already running; look it up with GET /transcribes"
             return None
         if self.http_status == 429:
             if self.retry_after is not None:
@@ -164,15 +158,9 @@ class AuthError(VoipbinError):
         if kind == "login":
             return "check the username and password (they are the admin agent's login)"
         if kind == "accesskey":
-            return (
-                "check the accesskey: it may be mistyped, expired or deleted; "
-                "create a new one in the admin console"
-            )
+            return "check the accesskey: it may be mistyped, expired or deleted; create a new one in the admin console"
         if kind == "token":
-            return (
-                "the token is invalid or expired (tokens last 7 days): "
-                "log in again, or configure username/password"
-            )
+            return "the token is invalid or expired (tokens last 7 days): log in again, or configure username/password"
         if kind == "password":
             return "log in again: the username/password no longer give a working token"
         return "configure an accesskey, a token, or a username and password"

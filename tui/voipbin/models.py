@@ -563,9 +563,7 @@ class ErrorBody(VoipbinModel):
     reason: Str = ""
     message: Str = ""
     request_id: Str = ""
-    details: Annotated[list[dict[str, Any]], BeforeValidator(_none_to_empty_list)] = Field(
-        default_factory=list
-    )
+    details: Annotated[list[dict[str, Any]], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
 
 
 class ErrorEnvelope(VoipbinModel):

@@ -305,9 +305,7 @@ class VoipbinClient:
             attempt += 1
             started = time.monotonic()
             try:
-                resp = await self._http.post(
-                    self._login_url, json={"username": username, "password": password}
-                )
+                resp = await self._http.post(self._login_url, json={"username": username, "password": password})
             except httpx.HTTPError as exc:
                 elapsed = (time.monotonic() - started) * 1000
                 text = self._transport_text(exc, secrets)
@@ -360,9 +358,7 @@ class VoipbinClient:
                     secrets=secrets,
                 )
             retry = self._should_retry_429(err, limited)
-            self._record(
-                "POST", self._login_url, status, elapsed, request_id, str(err), attempt, err.reason, retry
-            )
+            self._record("POST", self._login_url, status, elapsed, request_id, str(err), attempt, err.reason, retry)
             if retry:
                 limited += 1
                 await asyncio.sleep(err.retry_after or 0.0)
@@ -482,9 +478,7 @@ class VoipbinClient:
             )
             if status == 401 and not relogged and creds.can_login:
                 relogged = True
-                self._record(
-                    method, str(full_url), status, elapsed, request_id, str(err), attempt, err.reason, True
-                )
+                self._record(method, str(full_url), status, elapsed, request_id, str(err), attempt, err.reason, True)
                 logger.info("%s %s answered 401: logging in again once", method, path)
                 await self._relogin(generation)
                 continue
@@ -498,9 +492,7 @@ class VoipbinClient:
             elif status >= 500 and safe and attempt <= self._max_retries:
                 retry = True
                 wait = self._backoff(attempt)
-            self._record(
-                method, str(full_url), status, elapsed, request_id, str(err), attempt, err.reason, retry
-            )
+            self._record(method, str(full_url), status, elapsed, request_id, str(err), attempt, err.reason, retry)
             if retry:
                 await asyncio.sleep(wait)
                 continue

@@ -417,9 +417,7 @@ class EventStream:
                     break
                 failures += 1
                 delay = max(min_delay, self._delay(failures))
-                yield self._report(
-                    ConnectionState(state="reconnecting", attempt=failures, delay=delay, error=error)
-                )
+                yield self._report(ConnectionState(state="reconnecting", attempt=failures, delay=delay, error=error))
                 if await self._wait_closing(delay):
                     break
                 continue
