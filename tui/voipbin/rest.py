@@ -236,6 +236,15 @@ class VoipbinClient:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def on_request(self) -> Callable[[RequestRecord], None] | None:
+        """Called with a :class:`RequestRecord` after every HTTP attempt (may be replaced at any time)."""
+        return self._on_request
+
+    @on_request.setter
+    def on_request(self, callback: Callable[[RequestRecord], None] | None) -> None:
+        self._on_request = callback
+
     def secrets(self) -> tuple[str, ...]:
         """Current secret values, for redacting anything before it is shown."""
         return self._creds.secrets()
