@@ -9,7 +9,8 @@ order and without batching, :class:`~tui.voipbin.events.Event` objects
 
 Keepalive: the library answers the server's pings automatically (the server
 drops clients that do not pong within 60 s), and we send our own pings every
-``ping_interval`` s; no pong within ``ping_timeout`` s means a silent drop. A
+``ping_interval`` s; no pong within ``ping_timeout`` s means a silent drop
+(noticed after at most ``ping_interval + ping_timeout + close_timeout``). A
 close without a close frame (1006), a keepalive timeout, or any transport error
 is a drop: we report ``reconnecting`` (attempt, delay, error), wait
 ``backoff_initial`` doubling up to ``backoff_max`` seconds with ±``jitter``,
@@ -149,6 +150,7 @@ class EventStream:
         backoff_max: float = 30.0,
         jitter: float = 0.2,
         open_timeout: float = 10.0,
+        close_timeout: float = 1.0,
         max_frame_bytes: int = 8 * 1024 * 1024,
         stable_after: float = 10.0,
         namer: EventNamer | None = None,
@@ -168,6 +170,7 @@ class EventStream:
         self._backoff_max = backoff_max
         self._jitter = jitter
         self._open_timeout = open_timeout
+        self._close_timeout = close_timeout
         self._max_frame_bytes = max_frame_bytes
         self._stable_after = stable_after
         self._namer = namer if namer is not None else EventNamer()
@@ -325,7 +328,7 @@ class EventStream:
                 open_timeout=self._open_timeout,
                 ping_interval=self._ping_interval,
                 ping_timeout=self._ping_timeout,
-                close_timeout=2.0,
+                close_timeout=self._close_timeout,
                 max_size=self._max_frame_bytes,
                 max_queue=self._max_queue,
                 logger=wire_logger,
