@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -133,3 +134,33 @@ def test_user_config_dir_is_private(tmp_path: Path) -> None:
 
     path = ensure_private_dir(user_config_dir())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+
+
+def test_example_file_documents_every_key_and_is_current() -> None:
+    import tomllib
+
+    from tui.config import Settings, example_toml
+
+    repo_example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    assert repo_example.read_text(encoding="utf-8") == example_toml(), (
+        "config.example.toml is stale: run `voipbin-tui config example > config.example.toml`"
+    )
+    text = example_toml()
+    for name, field in Settings.model_fields.items():
+        if name in ("profiles", "keymap"):
+            continue
+        annotation = field.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            for sub in annotation.model_fields:
+                assert f"# {sub} = " in text or f"[[{name}.{sub}]]" in text, f"{name}.{sub} undocumented"
+        else:
+            assert f"# {name} = " in text, f"{name} undocumented"
+    # Uncommenting the defaults must give a valid file.
+    setting = re.compile(r"^# ([a-z_]+) = (?!…)(.*)$")
+    uncommented = "\n".join(
+        line[2:] if setting.match(line) else line
+        for line in text.split("[keymap]")[0].splitlines()
+    )
+    data = tomllib.loads(uncommented)
+    data.pop("sandbox", None)  # list-of-table examples are left commented
+    Settings(**{k: v for k, v in data.items() if k != "keymap"})

@@ -87,7 +87,11 @@ def build_watch_parser() -> argparse.ArgumentParser:
 
 def build_config_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voipbin-tui config", description="Inspect the configuration.")
-    parser.add_argument("action", choices=["path", "check"], help="path: where the file is; check: validate it")
+    parser.add_argument(
+        "action",
+        choices=["path", "check", "example"],
+        help="path: where the file is; check: validate it; example: print a file documenting every key",
+    )
     _add_common(parser)
     return parser
 
@@ -121,8 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config(ns: argparse.Namespace) -> int:
-    from tui.config import check_config, config_location, load_settings
+    from tui.config import check_config, config_location, example_toml, load_settings
 
+    if ns.action == "example":
+        print(example_toml(), end="")
+        return EXIT_OK
     if ns.action == "path":
         location = config_location(ns.config)
         state = "exists" if location.exists else "does not exist yet (defaults apply)"

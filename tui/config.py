@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import textwrap
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class _Section(BaseModel):
 
 
 class DialSettings(_Section):
+    """What to dial: the defaults of the dial form and of --dial (the seed scenario)."""
+
     source: str = Field(SEED_SOURCE, description="Caller number (E.164); pick one from GET /numbers.")
     destination: str = Field(
         SEED_DESTINATION,
@@ -52,6 +55,8 @@ class DialSettings(_Section):
 
 
 class SpeakingSettings(_Section):
+    """The Speaking API stream opened on the answered call."""
+
     auto_open: bool = Field(True, description="Open a speaking stream as soon as the call is answered.")
     provider: str = Field("elevenlabs", description="TTS provider: elevenlabs, gcp or aws.")
     direction: Literal["out", "in", "both", ""] = Field(
@@ -65,6 +70,8 @@ class SpeakingSettings(_Section):
 
 
 class UiSettings(_Section):
+    """Look and feel of the console."""
+
     theme: str = Field(
         "auto",
         description="Textual theme name; 'ansi' uses the terminal's own 16 colours (best over SSH); "
@@ -79,18 +86,24 @@ class UiSettings(_Section):
 
 
 class NetworkSettings(_Section):
+    """Timeouts and keepalive of the REST client and the event channel."""
+
     timeout: float = Field(10.0, gt=0, description="HTTP timeout in seconds.")
     ws_ping_interval: float = Field(5.0, gt=0, description="Seconds between our WebSocket pings.")
     ws_ping_timeout: float = Field(10.0, gt=0, description="A pong later than this means the socket is dead.")
 
 
 class SessionSettings(_Section):
+    """Session records (one JSONL file per call) and exports."""
+
     record: bool = Field(True, description="Write a JSONL record of every session to the state dir.")
     record_dir: str = Field("", description="Where session records go; empty: <state dir>/sessions.")
     export_dir: str = Field("", description="Where exports go; empty: <state dir>/exports.")
 
 
 class LogSettings(_Section):
+    """The log file (nothing is ever logged to the terminal)."""
+
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log file level.")
     file: str = Field("", description="Log file path; empty: <state dir>/voipbin-tui.log.")
 
@@ -426,3 +439,94 @@ def quick_probe(
     )
     has = any(present(k) for k in _CREDENTIAL_KEYS) or (present("username") and password)
     return QuickProbe(sandbox=not has, location=location, profile=chosen)
+
+
+# -- the documented example file ---------------------------------------------------------------------------
+
+_EXAMPLE_HEADER = """\
+# voipbin-tui configuration — every key, with its default, commented out.
+#
+# Where this file lives: `voipbin-tui config path` (--config PATH, else $VOIPBIN_TUI_CONFIG, else the user
+# config dir). Check it with `voipbin-tui config check`: unknown keys are errors, not silently ignored.
+# Precedence: command-line flags > environment (VOIPBIN_KEY, VOIPBIN_TABLE__KEY) > this file > defaults.
+# With no credentials set, the console runs on the embedded VoIPBIN sandbox.
+"""
+
+_EXAMPLE_KEYMAP = """\
+# Remap keys: binding id = "key[,key…]" (Textual key names). Ids and defaults are listed by F1 in the app
+# and in the README; for example:
+# hangup = "f8"
+# flush = "f2,ctrl+g"
+"""
+
+_EXAMPLE_PROFILES = """\
+# Named profiles overlay any top-level key or table; pick one with --profile NAME, VOIPBIN_PROFILE or
+# `profile = "NAME"` above. For example:
+# [profiles.prod]
+# api_url = "https://api.voipbin.net/v1.0"
+# accesskey = "vb_…"            # better: VOIPBIN_ACCESSKEY in the environment
+# [profiles.prod.dial]
+# destination = "2000"
+#
+# [profiles.selfhosted]
+# api_url = "https://voipbin.example.internal/v1.0"
+# username = "admin@example.com"
+# password_env = "VOIPBIN_PASSWORD"
+"""
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot render {value!r}")
+
+
+def _example_fields(model: type[BaseModel], prefix: str, lines: list[str]) -> list[tuple[str, type[BaseModel]]]:
+    """Scalar fields as commented key = default lines; nested tables are returned for later."""
+    tables: list[tuple[str, type[BaseModel]]] = []
+    defaults = model() if prefix else None
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            tables.append((f"{prefix}{name}", annotation))
+            continue
+        if name in ("profiles", "keymap"):
+            continue
+        value = getattr(defaults, name) if defaults is not None else field.get_default(call_default_factory=True)
+        for text in textwrap.wrap(field.description or "", 110):
+            lines.append(f"# {text}")
+        if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            for item in value:
+                lines.append(f"# [[{prefix}{name}]]")
+                for key, sub in item.model_dump().items():
+                    if sub is not None:
+                        lines.append(f"#   {key} = {_toml_value(sub)}")
+        elif value is None or isinstance(value, SecretStr):
+            lines.append(f"# {name} = …            (unset)")
+        else:
+            lines.append(f"# {name} = {_toml_value(value)}")
+        lines.append("")
+    return tables
+
+
+def example_toml() -> str:
+    """The text of config.example.toml, generated from the settings models so it never drifts."""
+    lines = [_EXAMPLE_HEADER]
+    tables = _example_fields(Settings, "", lines)
+    for table, model in tables:
+        lines.append(f"[{table}]")
+        doc = (model.__doc__ or "").strip().splitlines()
+        if doc:
+            lines.append(f"# {doc[0].replace('``', '`')}")
+        lines.append("")
+        _example_fields(model, table + ".", lines)
+    lines += ["[keymap]", _EXAMPLE_KEYMAP, "", _EXAMPLE_PROFILES]
+    return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
