@@ -1,0 +1,3 @@
+from tui.sandbox.standalone import main
+
+raise SystemExit(main())

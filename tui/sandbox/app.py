@@ -1,0 +1,422 @@
+"""The VoIPBIN HTTP surface: ``/auth/login``, the ``/v1.0`` REST routes and ``/v1.0/ws``.
+
+Unknown paths and wrong methods answer 404 ROUTE_NOT_FOUND (no 405), before authentication. On a known
+route authentication runs first (401), then query binding (400), then the handler. Every response
+carries ``X-Request-Id`` (a safe client value is echoed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tui.sandbox import errors
+from tui.sandbox.auth import Identity
+from tui.sandbox.calls import LIVE_STATUSES
+from tui.sandbox.control import control_routes
+from tui.sandbox.core import SandboxCore
+from tui.sandbox.encoding import dumps, parse_uuid, uuid_or_nil
+from tui.sandbox.models import Call, Transcribe
+from tui.sandbox.requests import decode_body, decode_object, opt_str
+from tui.sandbox.speakings import MAX_SAY_BYTES
+from tui.sandbox.store import paginate, parse_page_size
+from tui.sandbox.transcription import normalize_direction, normalize_language
+from tui.sandbox.websocket import websocket_endpoint
+
+JSON_TYPE = "application/json; charset=utf-8"
+REQUEST_ID_KEY = "tui.sandbox.request_id"
+
+Handler = Callable[[Request, Identity], Awaitable[Response]]
+
+
+def json_response(payload: Any, status: int = 200, background: BackgroundTask | None = None) -> Response:
+    return Response(dumps(payload), status_code=status, media_type=JSON_TYPE, background=background)
+
+
+def error_response(error: errors.ApiError, request_id: str) -> Response:
+    headers = {"Retry-After": "1"} if error.http_status == 429 else None
+    return Response(
+        dumps(error.envelope(request_id)),
+        status_code=error.http_status,
+        media_type=JSON_TYPE,
+        headers=headers,
+    )
+
+
+def request_id_of(scope: Scope) -> str:
+    value = scope.get(REQUEST_ID_KEY)
+    return value if isinstance(value, str) else errors.new_request_id()
+
+
+def query_first(request: Request, name: str) -> str | None:
+    """Like gin's ``c.Query``: the first value, or None when the key is absent."""
+    parsed: dict[str, list[str]] | None = request.scope.get("tui.sandbox.query")
+    if parsed is None:
+        parsed = parse_qs(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        request.scope["tui.sandbox.query"] = parsed
+    values = parsed.get(name)
+    return values[0] if values else None
+
+
+def is_loopback(client: Any) -> bool:
+    if not client:
+        return False
+    host = str(client[0])
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class SandboxMiddleware:
+    """Request ids on every response; loopback-only control API; injected latency and errors."""
+
+    def __init__(self, app: ASGIApp, core: SandboxCore) -> None:
+        self.app = app
+        self.core = core
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent_id: str | None = None
+        for key, value in scope.get("headers", []):
+            if key.lower() == b"x-request-id":
+                sent_id = value.decode("latin-1")
+                break
+        request_id = errors.safe_request_id(sent_id) or errors.new_request_id()
+        scope[REQUEST_ID_KEY] = request_id
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                message["headers"] = [*headers, header]
+            await send(message)
+
+        path: str = scope.get("path", "")
+        if path == "/_sandbox" or path.startswith("/_sandbox/"):
+            if not is_loopback(scope.get("client")):
+                body = dumps({"error": "the sandbox control API is served to loopback clients only"})
+                await Response(body, status_code=403, media_type=JSON_TYPE)(scope, receive, send_with_id)
+                return
+            await self.app(scope, receive, send_with_id)
+            return
+        faults = self.core.faults
+        if faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000.0)
+        if faults.http_error_rate > 0 and self.core.rng.random() < faults.http_error_rate:
+            await error_response(errors.request_timeout(), request_id)(scope, receive, send_with_id)
+            return
+        await self.app(scope, receive, send_with_id)
+
+
+class Api:
+    """Route handlers bound to one sandbox core."""
+
+    def __init__(self, core: SandboxCore) -> None:
+        self.core = core
+
+    def endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            request_id = request_id_of(request.scope)
+            try:
+                identity = self.core.auth.authenticate(
+                    request.headers,
+                    request.scope.get("query_string", b"").decode("latin-1"),
+                    self.core.clock.now(),
+                )
+                if not identity.is_customer_admin:
+                    raise errors.permission_denied()
+                return await handler(request, identity)
+            except errors.ApiError as exc:
+                return error_response(exc, request_id)
+
+        return run
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _path_id(request: Request) -> str:
+        parsed = parse_uuid(request.path_params["id"])
+        if parsed is None or parsed.int == 0:
+            raise errors.invalid_id()
+        return str(parsed)
+
+    def _call(self, request: Request) -> Call:
+        call = self.core.store.calls.get(self._path_id(request))
+        if call is None:
+            raise errors.call_not_found()
+        if call.tm_delete is not None:
+            raise errors.state_invalid()
+        return call
+
+    @staticmethod
+    def _page(request: Request) -> tuple[int, str | None]:
+        return parse_page_size(query_first(request, "page_size")), query_first(request, "page_token")
+
+    # --- login ---------------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        # Any failure is a bare 400 without the JSON envelope.
+        try:
+            body = decode_object(await request.body())
+            username = opt_str(body, "username")
+            password = opt_str(body, "password")
+        except errors.ApiError:
+            return Response(status_code=400)
+        if not username or not password:
+            return Response(status_code=400)
+        token = self.core.auth.login(username, password, self.core.clock.now())
+        if token is None:
+            return Response(status_code=400)
+        response = json_response({"username": username, "token": token})
+        response.headers.append(
+            "set-cookie", f"token={token}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict"
+        )
+        return response
+
+    # --- account -------------------------------------------------------------------------------
+
+    async def get_customer(self, request: Request, identity: Identity) -> Response:
+        assert self.core.store.customer is not None
+        return json_response(self.core.store.customer.to_json())
+
+    async def get_me(self, request: Request, identity: Identity) -> Response:
+        if identity.kind != "agent":
+            raise errors.ApiError(
+                "PERMISSION_DENIED", "AGENT_AUTH_REQUIRED", "This endpoint requires agent authentication."
+            )
+        return json_response(self.core.auth.agent)
+
+    async def list_numbers(self, request: Request, identity: Identity) -> Response:
+        size, token = self._page(request)
+        items, next_token = paginate(self.core.store.numbers.values(), lambda n: n.tm_create, size, token)
+        return json_response({"result": [n.to_json() for n in items], "next_page_token": next_token})
+
+    async def list_extensions(self, request: Request, identity: Identity) -> Response:
+        size, token = self._page(request)
+        items, next_token = paginate(self.core.store.extensions.values(), lambda e: e.tm_create, size, token)
+        return json_response({"result": [e.to_json() for e in items], "next_page_token": next_token})
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    async def create_calls(self, request: Request, identity: Identity) -> Response:
+        body = decode_body(await request.body())
+        calls, groupcalls, legs = self.core.calls.create(body)
+        payload = {"calls": [c.to_json() for c in calls], "groupcalls": [g.to_json() for g in groupcalls]}
+        background = BackgroundTask(self.core.calls.launch_legs, legs) if legs else None
+        return json_response(payload, background=background)
+
+    async def list_calls(self, request: Request, identity: Identity) -> Response:
+        size, token = self._page(request)
+        live = (c for c in self.core.store.calls.values() if c.tm_delete is None)
+        items, next_token = paginate(live, lambda c: c.tm_create, size, token)
+        return json_response({"result": [c.to_json() for c in items], "next_page_token": next_token})
+
+    async def get_call(self, request: Request, identity: Identity) -> Response:
+        return json_response(self._call(request).to_json())
+
+    async def delete_call(self, request: Request, identity: Identity) -> Response:
+        return json_response(self.core.calls.delete(self._call(request)).to_json())
+
+    async def hangup_call(self, request: Request, identity: Identity) -> Response:
+        return json_response(self.core.calls.hangup_local(self._call(request)).to_json())
+
+    async def get_groupcall(self, request: Request, identity: Identity) -> Response:
+        groupcall = self.core.store.groupcalls.get(self._path_id(request))
+        if groupcall is None:
+            raise errors.groupcall_not_found()
+        return json_response(groupcall.to_json())
+
+    # --- speakings -----------------------------------------------------------------------------
+
+    async def create_speaking(self, request: Request, identity: Identity) -> Response:
+        body = decode_object(await request.body())
+        speaking = await self.core.speakings.create(body)
+        return json_response(speaking.to_json(), status=201)
+
+    async def list_speakings(self, request: Request, identity: Identity) -> Response:
+        size, token = self._page(request)
+        live = (s for s in self.core.store.speakings.values() if s.tm_delete is None)
+        items, next_token = paginate(live, lambda s: s.tm_create, size, token)
+        return json_response({"result": [s.to_json() for s in items], "next_page_token": next_token})
+
+    async def get_speaking(self, request: Request, identity: Identity) -> Response:
+        return json_response(self.core.speakings.get(self._path_id(request)).to_json())
+
+    async def delete_speaking(self, request: Request, identity: Identity) -> Response:
+        return json_response(self.core.speakings.delete(self._path_id(request)).to_json())
+
+    async def say(self, request: Request, identity: Identity) -> Response:
+        speaking_id = self._path_id(request)
+        body = decode_object(await request.body())
+        text = opt_str(body, "text") or ""
+        if not text:
+            raise errors.invalid_argument("The text field must not be empty.")
+        # Go's len() counts UTF-8 bytes, not characters.
+        if len(text.encode("utf-8")) > MAX_SAY_BYTES:
+            raise errors.invalid_argument("The text field exceeds the 5000 character limit.")
+        return json_response(self.core.speakings.say(speaking_id, text).to_json())
+
+    async def flush(self, request: Request, identity: Identity) -> Response:
+        return json_response(self.core.speakings.flush(self._path_id(request)).to_json())
+
+    async def stop_speaking(self, request: Request, identity: Identity) -> Response:
+        return json_response(self.core.speakings.stop(self._path_id(request)).to_json())
+
+    # --- transcribes ---------------------------------------------------------------------------
+
+    async def create_transcribe(self, request: Request, identity: Identity) -> Response:
+        body = decode_object(await request.body())
+        reference_type = opt_str(body, "reference_type") or ""
+        reference_id = str(uuid_or_nil(opt_str(body, "reference_id")))
+        language = opt_str(body, "language") or ""
+        direction = opt_str(body, "direction") or ""
+        provider = opt_str(body, "provider") or ""
+        on_end = str(uuid_or_nil(opt_str(body, "on_end_flow_id")))
+        if reference_type in ("conference", "recording"):
+            # The sandbox has neither; the real server fails these lookups with a 500.
+            raise errors.internal()
+        if reference_type != "call":
+            raise errors.invalid_argument("The request is invalid.")
+        call = self.core.store.calls.get(reference_id)
+        if call is None:
+            raise errors.call_not_found()
+        if call.tm_delete is not None:
+            raise errors.state_invalid()
+        if call.status not in LIVE_STATUSES:
+            raise errors.internal()
+        language = normalize_language(language)
+        if self.core.transcription.progressing_for(call.id, language) is not None:
+            raise errors.transcribe_already_progressing()
+        transcribe = self.core.transcription.start(
+            call_id=call.id,
+            language=language,
+            direction=normalize_direction(direction or "both"),
+            provider=provider,
+            on_end_flow_id=on_end,
+        )
+        return json_response(transcribe.to_json())
+
+    async def list_transcribes(self, request: Request, identity: Identity) -> Response:
+        size, token = self._page(request)
+        reference_type = query_first(request, "reference_type") or ""
+        raw_reference = query_first(request, "reference_id")
+        reference_id = ""
+        if raw_reference is not None:
+            parsed = parse_uuid(raw_reference)
+            if parsed is None:
+                raise errors.invalid_parameter("reference_id")
+            reference_id = str(parsed) if parsed.int else ""
+        if bool(reference_type) != bool(reference_id):
+            raise errors.invalid_reference_filter()
+        items_in = (
+            t
+            for t in self.core.store.transcribes.values()
+            if t.tm_delete is None
+            and (not reference_type or (t.reference_type == reference_type and t.reference_id == reference_id))
+        )
+        items, next_token = paginate(items_in, lambda t: t.tm_create, size, token)
+        return json_response({"result": [t.to_json() for t in items], "next_page_token": next_token})
+
+    def _transcribe(self, request: Request) -> Transcribe:
+        transcribe = self.core.store.transcribes.get(self._path_id(request))
+        if transcribe is None:
+            raise errors.transcribe_not_found()
+        return transcribe
+
+    async def get_transcribe(self, request: Request, identity: Identity) -> Response:
+        return json_response(self._transcribe(request).to_json())
+
+    async def delete_transcribe(self, request: Request, identity: Identity) -> Response:
+        transcribe = self.core.transcription.delete(self._transcribe(request))
+        return json_response(transcribe.to_json())
+
+    async def stop_transcribe(self, request: Request, identity: Identity) -> Response:
+        transcribe = self.core.transcription.stop(self._transcribe(request))
+        return json_response(transcribe.to_json())
+
+    async def list_transcripts(self, request: Request, identity: Identity) -> Response:
+        parse_page_size(query_first(request, "page_size"))  # bound (and validated) but ignored
+        raw = query_first(request, "transcribe_id")
+        if raw is None:
+            raise errors.missing_parameter("transcribe_id")
+        transcribe = self.core.store.transcribes.get(str(uuid_or_nil(raw)))
+        if transcribe is None:
+            raise errors.transcribe_not_found()
+        live = [t for t in self.core.store.transcripts.get(transcribe.id, []) if t.tm_delete is None]
+        # Always the newest 100: page_size and page_token are ignored, the token is still filled.
+        items, next_token = paginate(live, lambda t: t.tm_create, 100, None)
+        return json_response({"result": [t.to_json() for t in items], "next_page_token": next_token})
+
+    async def ws_without_upgrade(self, request: Request, identity: Identity) -> Response:
+        # gorilla's Upgrade refuses a plain GET after authentication passed.
+        return Response("Bad Request\n", status_code=400, media_type="text/plain; charset=utf-8")
+
+
+class _WebSocketApp:
+    """A plain ASGI app (not a function), so Starlette hands it the raw scope/receive/send."""
+
+    def __init__(self, core: SandboxCore) -> None:
+        self.core = core
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await websocket_endpoint(self.core, scope, receive, send)
+
+
+def build_app(core: SandboxCore) -> ASGIApp:
+    api = Api(core)
+    ep = api.endpoint
+
+    routes = [
+        Route("/auth/login", api.login, methods=["POST"]),
+        Route("/v1.0/customer", ep(api.get_customer), methods=["GET"]),
+        Route("/v1.0/me", ep(api.get_me), methods=["GET"]),
+        Route("/v1.0/numbers", ep(api.list_numbers), methods=["GET"]),
+        Route("/v1.0/extensions", ep(api.list_extensions), methods=["GET"]),
+        Route("/v1.0/calls", ep(api.create_calls), methods=["POST"]),
+        Route("/v1.0/calls", ep(api.list_calls), methods=["GET"]),
+        Route("/v1.0/calls/{id}", ep(api.get_call), methods=["GET"]),
+        Route("/v1.0/calls/{id}", ep(api.delete_call), methods=["DELETE"]),
+        Route("/v1.0/calls/{id}/hangup", ep(api.hangup_call), methods=["POST"]),
+        Route("/v1.0/groupcalls/{id}", ep(api.get_groupcall), methods=["GET"]),
+        Route("/v1.0/speakings", ep(api.create_speaking), methods=["POST"]),
+        Route("/v1.0/speakings", ep(api.list_speakings), methods=["GET"]),
+        Route("/v1.0/speakings/{id}", ep(api.get_speaking), methods=["GET"]),
+        Route("/v1.0/speakings/{id}", ep(api.delete_speaking), methods=["DELETE"]),
+        Route("/v1.0/speakings/{id}/say", ep(api.say), methods=["POST"]),
+        Route("/v1.0/speakings/{id}/flush", ep(api.flush), methods=["POST"]),
+        Route("/v1.0/speakings/{id}/stop", ep(api.stop_speaking), methods=["POST"]),
+        Route("/v1.0/transcribes", ep(api.create_transcribe), methods=["POST"]),
+        Route("/v1.0/transcribes", ep(api.list_transcribes), methods=["GET"]),
+        Route("/v1.0/transcribes/{id}", ep(api.get_transcribe), methods=["GET"]),
+        Route("/v1.0/transcribes/{id}", ep(api.delete_transcribe), methods=["DELETE"]),
+        Route("/v1.0/transcribes/{id}/stop", ep(api.stop_transcribe), methods=["POST"]),
+        Route("/v1.0/transcripts", ep(api.list_transcripts), methods=["GET"]),
+        Route("/v1.0/ws", ep(api.ws_without_upgrade), methods=["GET"]),
+        WebSocketRoute("/v1.0/ws", _WebSocketApp(core)),
+        Mount("/_sandbox", routes=control_routes(core)),
+    ]
+
+    async def no_route(request: Request, exc: Exception) -> Response:
+        return error_response(errors.route_not_found(), request_id_of(request.scope))
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        return error_response(errors.internal(), request_id_of(request.scope))
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: no_route, 405: no_route, Exception: crashed},
+    )
+    return SandboxMiddleware(app, core)

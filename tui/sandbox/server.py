@@ -1,0 +1,163 @@
+"""Running the sandbox inside the caller's asyncio event loop.
+
+``EmbeddedSandbox`` binds its own listening socket (so the real port is known at once and a busy port is
+an ordinary ``OSError``), then runs ``uvicorn.Server.serve()`` as a task of the current loop with
+uvicorn's signal handling, lifespan, access log and logging configuration all off: it never writes to
+the terminal. Logs go to the ``tui.sandbox`` logger (and uvicorn's own loggers, which propagate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Generator
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from tui.sandbox.app import build_app
+from tui.sandbox.core import SandboxCore
+from tui.sandbox.settings import SandboxSettings
+from tui.sandbox.wsprotocol import SandboxWSProtocol
+
+log = logging.getLogger("tui.sandbox")
+# Without any handler, Python's last-resort handler would print warnings to stderr.
+for _name in ("tui.sandbox", "uvicorn"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+STOP_TIMEOUT = 0.8
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn.Server that leaves signal handling to the host application."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # older uvicorn releases
+        return None
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class EmbeddedSandbox:
+    """A sandbox server on 127.0.0.1 (OS-chosen port unless ``port`` is given) in this event loop."""
+
+    def __init__(self, settings: SandboxSettings | None = None, *, port: int | None = None) -> None:
+        self.settings = settings or SandboxSettings()
+        self._port_request = 0 if port is None else port
+        self.core: SandboxCore | None = None
+        self._server: _QuietServer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
+        self.host = self.settings.host
+        self.port = 0
+        self.root_url = ""
+        self.api_url = ""
+        self.ws_url = ""
+        self.control_url = ""
+        self.accesskey = ""
+        self.customer_id = ""
+        self.username = self.settings.username
+        self.password = self.settings.password
+
+    async def start(self) -> EmbeddedSandbox:
+        if self._task is not None:
+            raise RuntimeError("the sandbox is already running")
+        core = SandboxCore(self.settings)
+        sock = _bind(self.host, self._port_request)
+        config = uvicorn.Config(
+            build_app(core),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws=SandboxWSProtocol,
+            ws_ping_interval=None,
+            ws_ping_timeout=None,
+            ws_per_message_deflate=False,
+            ws_max_size=1 << 20,
+            server_header=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=1,
+        )
+        server = _QuietServer(config)
+        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="tui.sandbox")
+        while not server.started:
+            if task.done():
+                sock.close()
+                # Surfaces the startup failure (or says there was none).
+                task.result()
+                raise RuntimeError("the sandbox server exited during startup")
+            await asyncio.sleep(0.005)
+        self.core, self._server, self._task, self._socket = core, server, task, sock
+        self.port = sock.getsockname()[1]
+        netloc = f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        self.root_url = f"http://{netloc}"
+        self.api_url = f"{self.root_url}/v1.0"
+        self.ws_url = f"ws://{netloc}/v1.0/ws"
+        self.control_url = f"{self.root_url}/_sandbox"
+        self.accesskey = core.accesskey
+        self.customer_id = core.customer_id
+        log.info("sandbox listening on %s (speed %g)", self.root_url, self.settings.speed)
+        return self
+
+    async def stop(self) -> None:
+        """Cancel the simulation, drop every socket and stop the server, within about a second."""
+        core, server, task = self.core, self._server, self._task
+        if core is None or server is None or task is None:
+            return
+        self._task = None
+        core.shutdown()
+        server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=STOP_TIMEOUT)
+        except (TimeoutError, asyncio.CancelledError):
+            server.force_exit = True
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        except Exception:
+            log.exception("sandbox server failed while stopping")
+        await core.wait_tasks(timeout=0.1)
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        log.info("sandbox stopped")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def stats(self) -> dict[str, Any]:
+        if self.core is None:
+            return {}
+        return self.core.stats()
+
+    async def __aenter__(self) -> EmbeddedSandbox:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,161 @@
+"""``voipbin-tui sandbox``: run the sandbox on its own until Ctrl+C or SIGTERM.
+
+Settings come from ``VOIPBIN_SANDBOX__<KEY>`` environment variables (the same names as the ``[sandbox]``
+table of the config file) and then from the command-line flags, which win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from tui.sandbox.settings import SandboxSettings
+
+ENV_PREFIX = "VOIPBIN_SANDBOX__"
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Read ``VOIPBIN_SANDBOX__SPEED=20`` style variables; lists and tables are JSON."""
+    fields = SandboxSettings.model_fields
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key not in fields:
+            raise ValueError(f"{name}: unknown sandbox setting {key!r}")
+        if key in ("caller_script", "numbers", "extensions"):
+            try:
+                values[key] = json.loads(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name} must be JSON (a list)") from exc
+        elif raw == "" and key in ("accesskey", "customer_id", "random_seed", "hangup_after_script"):
+            values[key] = None
+        else:
+            values[key] = raw
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voipbin-tui sandbox",
+        description="Run the built-in VoIPBIN sandbox (a local simulator of the VoIPBIN API).",
+    )
+    add = parser.add_argument
+    add("--host", help="address to bind (default 127.0.0.1)")
+    add("--port", type=int, help="port to bind, 0 = any free port (default 8765)")
+    add("--speed", type=float, help="simulation speed; durations are divided by it (default 1)")
+    add("--accesskey", help="accesskey to accept (vb_...); random when not given")
+    add("--answer", choices=["auto", "manual", "reject"], dest="answer_mode", help="softphone answer mode")
+    add("--ring-delay", type=float, help="seconds from dialing to ringing (default 1)")
+    add("--answer-delay", type=float, help="seconds of ringing before auto answer/reject (default 3)")
+    add(
+        "--caller-line",
+        action="append",
+        dest="caller_script",
+        metavar="TEXT",
+        help="a line the phone says after the greeting (repeat for more; replaces the default)",
+    )
+    add("--no-caller-script", action="store_true", help="the phone says nothing on its own")
+    add("--caller-delay", type=float, help="seconds after the greeting before each caller line (default 2)")
+    add("--hangup-after-script", type=float, help="phone hangs up this many seconds after its last line")
+    add(
+        "--transcribe-speaking",
+        choices=["yes", "no"],
+        help="whether Speaking API audio appears as `out` transcripts (default yes)",
+    )
+    add("--frame-shape", choices=["bare", "wrapped", "documented"], help="WebSocket frame shape")
+    add("--reorder", action="store_true", default=None, help="deliver events in a varying order")
+    add("--talk-ms-per-char", type=float, help="speaking time per character in ms (default 60)")
+    add("--dial-timeout", type=float, help="seconds before an unanswered call gives up (default 60)")
+    add("--ping-interval", type=float, help="wall-clock seconds between WebSocket pings (default 10)")
+    add("--pong-timeout", type=float, help="wall-clock seconds without pong before a drop (default 60)")
+    add("--customer-id", help="customer UUID (random when not given)")
+    add("--seed", type=int, dest="random_seed", help="random seed for timings and jitter")
+    return parser
+
+
+def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> SandboxSettings:
+    args = build_parser().parse_args(argv)
+    values = settings_from_env(environ)
+    flags = {k: v for k, v in vars(args).items() if v is not None and k != "no_caller_script"}
+    if "transcribe_speaking" in flags:
+        flags["transcribe_speaking"] = flags["transcribe_speaking"] == "yes"
+    if args.no_caller_script:
+        flags["caller_script"] = []
+    values.update(flags)
+    return SandboxSettings.model_validate(values)
+
+
+def banner(sandbox: Any) -> str:
+    return "\n".join(
+        [
+            "VoIPBIN sandbox (a local simulator, not VoIPBIN) is running.",
+            f"  REST base      {sandbox.api_url}",
+            f"  Login          POST {sandbox.root_url}/auth/login",
+            f"  WebSocket      {sandbox.ws_url}",
+            f"  Control API    {sandbox.control_url}",
+            f"  Username       {sandbox.username}",
+            f"  Password       {sandbox.password}",
+            f"  Accesskey      {sandbox.accesskey}",
+            f"  Customer id    {sandbox.customer_id}",
+            "Press Ctrl+C to stop.",
+        ]
+    )
+
+
+async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
+    from tui.sandbox.server import EmbeddedSandbox
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    sandbox = EmbeddedSandbox(settings, port=settings.port)
+    try:
+        try:
+            await sandbox.start()
+        except OSError as exc:
+            print(f"voipbin-tui sandbox: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+            return 1
+        print(banner(sandbox), file=out, flush=True)
+        await stop.wait()
+    finally:
+        await sandbox.stop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    print("Sandbox stopped.", file=out, flush=True)
+    return 0
+
+
+def run_standalone(settings: SandboxSettings) -> int:
+    """Entry point for callers that already hold settings (e.g. from the app's config file)."""
+    try:
+        return asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = parse_settings(argv, os.environ)
+    except (ValidationError, ValueError) as exc:
+        print(f"voipbin-tui sandbox: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    return run_standalone(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
