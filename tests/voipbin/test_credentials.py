@@ -143,3 +143,8 @@ def test_is_expired() -> None:
     soon = (datetime.now(UTC) + timedelta(seconds=10)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert Credentials(token=samples.voipbin_jwt(expire=soon)).is_expired(leeway=30)
     assert not Credentials(accesskey=ACCESSKEY).is_expired()
+
+
+def test_username_equal_to_password_is_hidden_too() -> None:
+    creds = Credentials(username="admin@localhost", password="admin@localhost")
+    assert "admin@localhost" not in repr(creds)

@@ -213,7 +213,9 @@ class Credentials:
         if self._token is not None:
             shown.append(f"token={REDACTED!r}")
         if self._username is not None:
-            shown.append(f"username={self._username!r}, password={REDACTED!r}")
+            # a username equal to the password (the sandbox's default admin) must not reveal it
+            user = REDACTED if self._username == self.get_password() else self._username
+            shown.append(f"username={user!r}, password={REDACTED!r}")
         return f"Credentials({', '.join(shown)})"
 
     __str__ = __repr__

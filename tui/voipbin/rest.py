@@ -73,6 +73,18 @@ logger = logging.getLogger("tui.voipbin.rest")
 
 DEFAULT_USER_AGENT: Final = f"voipbin-tui/{__version__}"
 _PAGE_MAX: Final = 100
+# Loggers of httpx/httpcore that can print URLs (with ?accesskey=) or headers (Set-Cookie: token=…).
+# Filters do not inherit to child loggers, so each one is named.
+_THIRD_PARTY_LOGGERS: Final = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.connection_pool",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
 
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
@@ -190,7 +202,7 @@ class VoipbinClient:
         self._auth_generation = 0
         self._customer_id: str | None = None
         self._closed = False
-        install_log_redaction("httpx", "httpcore")
+        install_log_redaction(*_THIRD_PARTY_LOGGERS)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             transport=transport,
@@ -343,7 +355,8 @@ class VoipbinClient:
                 self._auth_generation += 1
                 if self._customer_id is None:
                     self._customer_id = self._creds.customer_id
-                logger.info("logged in as %s (token expires %s)", username, self._creds.token_expiry)
+                # The username is not logged: some accounts use the same string as the password.
+                logger.info("logged in (token expires %s)", self._creds.token_expiry)
                 return
             if status in (400, 401):
                 err: VoipbinError = AuthError(
