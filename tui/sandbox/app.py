@@ -197,7 +197,8 @@ class Api:
             raise errors.ApiError(
                 "PERMISSION_DENIED", "AGENT_AUTH_REQUIRED", "This endpoint requires agent authentication."
             )
-        return json_response(self.core.auth.agent)
+        # The agent's webhook form: the token's agent object without direct_id.
+        return json_response({k: v for k, v in self.core.auth.agent.items() if k != "direct_id"})
 
     async def list_numbers(self, request: Request, identity: Identity) -> Response:
         size, token = self._page(request)

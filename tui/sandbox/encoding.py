@@ -22,7 +22,8 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 def go_time(value: dt.datetime) -> str:
     """RFC 3339 in UTC with a trimmed fraction, e.g. ``2026-02-21T10:05:02.2Z``."""
     value = value.astimezone(dt.UTC)
-    base = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # strftime does not zero-pad years below 1000 on every platform (day 0001 matters here).
+    base = f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%S")
     if value.microsecond:
         base += "." + f"{value.microsecond:06d}".rstrip("0")
     return base + "Z"
@@ -34,7 +35,8 @@ def go_time_or_none(value: dt.datetime | None) -> str | None:
 
 def token_time(value: dt.datetime) -> str:
     """The ``2006-01-02T15:04:05.000000Z`` layout used for page tokens and JWT expiry."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    value = value.astimezone(dt.UTC)
+    return f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def offset_time(seconds: float) -> str:
