@@ -26,6 +26,19 @@ def test_unrelated_transcript_does_not_match() -> None:
     assert item.state == "sent"
 
 
+def test_a_short_greeting_word_is_not_taken_for_a_said_line() -> None:
+    ledger = SayLedger()
+    item = sent(ledger, "Hello, how are you today?", 10.0)
+    assert ledger.match_transcript("greeting", "Hello.", 10.5) is None
+    assert ledger.match_transcript("said", "Hello, how are you today?", 11.0) is item
+
+
+def test_short_lines_still_match_themselves() -> None:
+    ledger = SayLedger()
+    item = sent(ledger, "Yes.", 1.0)
+    assert ledger.match_transcript("t", "yes", 2.0) is item
+
+
 def test_transcript_before_the_send_does_not_match() -> None:
     ledger = SayLedger()
     sent(ledger, "Hello there", 10.0)

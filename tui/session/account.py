@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from tui.voipbin.events import ConnectionState, Event
 from tui.voipbin.models import Customer, Extension, Number
@@ -59,6 +59,7 @@ class Account:
         ping_interval: float = 5.0,
         ping_timeout: float = 10.0,
         label: str = "",
+        **stream_options: Any,
     ) -> None:
         self.client = client
         self.label = label
@@ -66,6 +67,8 @@ class Account:
         self.connection: ConnectionState | None = None
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
+        # Passed through to EventStream (backoff_initial, jitter, …): tests and benchmarks shorten them.
+        self._stream_options = stream_options
         self._listeners: list[AccountListener] = []
         self._request_listeners: list[Callable[[RequestRecord], None]] = []
         self._recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
@@ -95,6 +98,7 @@ class Account:
             subscriptions_for(self.customer.id),
             ping_interval=self._ping_interval,
             ping_timeout=self._ping_timeout,
+            **self._stream_options,
         )
         self._task = asyncio.create_task(self._pump(self._stream), name="voipbin-events")
         if wait_connected:

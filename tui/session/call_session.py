@@ -86,6 +86,8 @@ class CallSession:
         self._transcribe_search: asyncio.Task[None] | None = None
         self._closed = False
         self._answer_handled = False
+        # While attaching, an existing speaking stream must be found before auto-open would create one.
+        self._attaching = False
         self.speech = SpeakingStream(
             self.client, speaking or SpeakingOptions(), self.ledger, self._emit, self._record
         )
@@ -189,6 +191,8 @@ class CallSession:
         if self.phase != "idle":
             raise RuntimeError("a session attaches once")
         self._set_phase("dialing", f"attaching to {call_id}")
+        self._attaching = True
+        self.speech.adopted_streams_are_ours = False
         since = time.time() - 1.0
         try:
             call = await self.client.get_call(call_id)
@@ -215,8 +219,10 @@ class CallSession:
         if main is not None:
             await self._load_transcribes([main.id], backfilled=False)
             await self._adopt_speaking(main)
-        if main is not None and main.is_hungup:
-            await self._finish()
+        self._attaching = False
+        main = self.call
+        if main is not None:
+            self._on_main_call_changed(main)
 
     async def _adopt_speaking(self, call: Call) -> None:
         if call.status != "progressing":
@@ -342,7 +348,7 @@ class CallSession:
                 ago = (datetime.now(UTC) - call.tm_progressing).total_seconds()
                 if ago > 1.0:
                     self.answered_mono -= ago
-        if call.status == "progressing" and not self._answer_handled:
+        if call.status == "progressing" and not self._answer_handled and not self._attaching:
             self._answer_handled = True
             self.speech.call_answered(call.id, self.language)
             self._look_for_transcribe(call.id)

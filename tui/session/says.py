@@ -17,8 +17,12 @@ from typing import Literal
 
 SayState = Literal["queued", "sending", "sent", "heard", "flushed", "failed"]
 
-# A transcript counts as hearing a line when this share of its characters lines up with the line's text.
+# A transcript counts as hearing a line when this share of its characters lines up with the line's text…
 MATCH_THRESHOLD = 0.6
+# …and the overlap is long enough not to be a coincidence: a one-word greeting transcript ("Hello.")
+# must not be taken for a said line that starts with the same word.
+MIN_OVERLAP_CHARS = 16
+MIN_OVERLAP_SHARE = 0.75
 _PENDING: tuple[SayState, ...] = ("queued", "sending")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -114,6 +118,8 @@ class SayLedger:
                 continue
             matched = sum(b.size for b in SequenceMatcher(None, said, target, autojunk=False).get_matching_blocks())
             if matched / len(said) < MATCH_THRESHOLD:
+                continue
+            if matched < MIN_OVERLAP_SHARE * min(len(target), MIN_OVERLAP_CHARS):
                 continue
             item.coverage = min(1.0, item.coverage + matched / len(target))
             item.heard_transcripts.append(transcript_id)

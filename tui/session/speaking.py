@@ -56,6 +56,11 @@ class SpeakingStream:
         self.detail = ""
         # True when we created the stream, so we also stop and delete it at the end.
         self.ours = False
+        # Every stream we created on this call, current or stopped: all are deleted when the call ends.
+        self._owned: list[str] = []
+        # A stream found already open on a call we dialled is a leftover of ours; on an attached call it
+        # belongs to someone else and must survive our leaving.
+        self.adopted_streams_are_ours = True
         self.reference_id: str | None = None
         self.language = options.language
         self._queue: asyncio.Queue[SayItem] = asyncio.Queue()
@@ -138,6 +143,7 @@ class SpeakingStream:
                     return False
             else:
                 self.ours = True
+                self._owned.append(speaking.id)
                 self._adopt(speaking)
             self._ensure_poller()
             return self.is_active
@@ -157,7 +163,9 @@ class SpeakingStream:
             return False
         for sp in page.result:
             if sp.reference_id == self.reference_id and sp.status in ("active", "initiating") and not sp.tm_delete:
-                self.ours = True
+                self.ours = self.adopted_streams_are_ours
+                if self.ours and sp.id not in self._owned:
+                    self._owned.append(sp.id)
                 self._adopt(sp)
                 self._emit(Notice("info", "reusing the speaking stream already open on this call"))
                 return True
@@ -229,25 +237,30 @@ class SpeakingStream:
             self._set_phase("stopped", "stopped")
 
     async def call_ended(self) -> None:
-        """The call hung up: fail what was never sent, then stop and delete our stream (VoIPBIN won't)."""
+        """The call hung up: fail what was never sent, then stop and delete our streams (VoIPBIN won't)."""
         self._call_live = False
         self._drop_local("failed", "the call ended before this line was sent")
         self._stop_poller()
-        if self.speaking is not None and self.ours and self.speaking.tm_delete is None:
-            sid = self.speaking.id
-            with contextlib.suppress(VoipbinError):
-                if self.speaking.status != "stopped":
-                    self.speaking = await self._client.stop_speaking(sid)
+        problems = []
+        for sid in list(self._owned):
             try:
-                self.speaking = await self._client.delete_speaking(sid)
+                current = await self._client.get_speaking(sid)
+                if current.tm_delete is None:
+                    if current.status != "stopped":
+                        await self._client.stop_speaking(sid)
+                    current = await self._client.delete_speaking(sid)
             except VoipbinError as exc:
-                self._set_phase("closed", f"delete failed: {exc.message}")
-                return
-            self._set_phase("closed", "stopped and deleted")
-        elif self.speaking is not None:
-            self._set_phase("closed", "left running (not opened by us)" if not self.ours else "closed")
+                problems.append(exc.message or str(exc))
+                continue
+            self._owned.remove(sid)
+            if self.speaking is not None and self.speaking.id == sid:
+                self.speaking = current
+        if problems:
+            self._set_phase("closed", "cleanup failed: " + "; ".join(problems))
+        elif self.speaking is not None and not self.ours:
+            self._set_phase("closed", "left running (not opened by us)")
         else:
-            self._set_phase("closed")
+            self._set_phase("closed", "stopped and deleted" if self.speaking is not None else "")
 
     async def close(self) -> None:
         self._closed = True

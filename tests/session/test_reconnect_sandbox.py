@@ -1,0 +1,124 @@
+"""Events that never get lost: socket drops, frame shapes and reordering, for the session and for `watch`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.session.conftest import CALLER_LINES, Recorder, server_transcripts, settings, wait_for
+from tui.sandbox import EmbeddedSandbox
+from tui.session.account import Account
+from tui.session.call_session import CallSession
+from tui.session.dial import DialRequest
+from tui.session.updates import GapRecovered, TranscriptUpdated
+from tui.session.watch import AccountWatcher
+from tui.voipbin.rest import VoipbinClient
+
+pytestmark = pytest.mark.timeout(90)
+
+
+async def run_call_with_drops(
+    sandbox: EmbeddedSandbox, drops: int, *, frame_shape: str | None = None, reorder: bool = False
+) -> tuple[CallSession, Recorder, list[dict[str, Any]], Account]:
+    """One call with five caller lines and a said line while every WebSocket is dropped ``drops`` times."""
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        faults: dict[str, Any] = {}
+        if frame_shape:
+            faults["frame_shape"] = frame_shape
+        if reorder:
+            faults["reorder"] = True
+        if faults:
+            (await control.post("/faults", json=faults)).raise_for_status()
+        fast: dict[str, Any] = {"ping_interval": 1.0, "ping_timeout": 2.0, "backoff_initial": 0.2}
+        account = Account(VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey), **fast)
+        watch_account = Account(VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey), **fast)
+        await account.start()
+        await watch_account.start()
+        lines: list[dict[str, Any]] = []
+        watcher = AccountWatcher(watch_account, lines.append)
+        watcher.attach()
+        rec = Recorder()
+        s = CallSession(account)
+        s.subscribe(rec)
+        await s.dial(DialRequest())
+        await wait_for(lambda: s.speech.phase == "active", what="speaking stream")
+        s.say("Hello from the console while the channel keeps dropping.")
+        for n in range(drops):
+            await asyncio.sleep(0.35)
+            (await control.post("/faults", json={"drop_websockets": True})).raise_for_status()
+            await wait_for(lambda n=n: len(rec.of(GapRecovered)) > n, timeout=20, what=f"gap {n + 1} recovered")
+        await wait_for(
+            lambda: sum(1 for ln in s.book if ln.kind == "transcript" and ln.direction == "in") >= len(CALLER_LINES),
+            timeout=30, what="all caller lines",
+        )
+        await s.hangup()
+        await wait_for(lambda: s.phase == "ended" and all(t.status == "done" for t in s.transcribes.values()),
+                       timeout=20, what="hangup and transcribe done")
+        # The watcher's own socket may be mid-reconnect at hangup; its backfill must still deliver the end.
+        await wait_for(
+            lambda: any(ln["kind"] == "call" and ln.get("status") == "hangup" for ln in lines),
+            timeout=20, what="watch sees the hangup",
+        )
+        await s.close()
+        await watcher.close()
+        await watch_account.close()
+        return s, rec, lines, account
+
+
+def inserted_transcript_ids(rec: Recorder) -> list[str]:
+    return [
+        c.line.transcript_id
+        for u in rec.of(TranscriptUpdated)
+        for c in u.changes
+        if c.op == "insert" and c.line.kind == "transcript" and c.line.transcript_id
+    ]
+
+
+async def assert_nothing_lost_or_doubled(
+    s: CallSession, rec: Recorder, lines: list[dict[str, Any]], account: Account
+) -> None:
+    (tid,) = s.transcribes
+    server = await server_transcripts(account, tid)
+    assert len(server) >= len(CALLER_LINES) + 3
+    shown = {ln.transcript_id: ln.text for ln in s.book if ln.kind == "transcript"}
+    assert shown == server
+    inserted = inserted_transcript_ids(rec)
+    assert sorted(inserted) == sorted(server), "each transcript inserted exactly once"
+    watched = [ln["id"] for ln in lines if ln["kind"] == "transcript" and ln.get("transcribe_id") == tid]
+    assert sorted(watched) == sorted(server), "watch printed each transcript exactly once"
+
+
+@pytest.mark.sandbox(caller_script=CALLER_LINES, caller_delay=1.5)
+async def test_three_drops_lose_nothing_and_double_nothing(sandbox: EmbeddedSandbox) -> None:
+    s, rec, lines, account = await run_call_with_drops(sandbox, drops=3)
+    try:
+        gaps = rec.of(GapRecovered)
+        assert len(gaps) >= 3
+        assert [ln for ln in s.book if ln.kind == "gap"], "the gap is marked in the transcript"
+        # Transcripts spoken while the socket was down came back through the REST backfill.
+        assert sum(g.recovered.get("transcripts", 0) for g in gaps) >= 1
+        await assert_nothing_lost_or_doubled(s, rec, lines, account)
+        states = [ln["state"] for ln in lines if ln["kind"] == "connection"]
+        assert states.count("reconnected") >= 3
+        assert "reconnecting" in states
+        assert [ln for ln in lines if ln["kind"] == "gap"]
+    finally:
+        await account.close()
+
+
+@pytest.mark.parametrize(("shape", "reorder"), [("wrapped", False), ("documented", False), ("bare", True)])
+async def test_every_frame_shape_and_reordering(shape: str, reorder: bool) -> None:
+    async with EmbeddedSandbox(settings(caller_script=CALLER_LINES, caller_delay=1.5)) as sandbox:
+        s, rec, lines, account = await run_call_with_drops(sandbox, drops=3, frame_shape=shape, reorder=reorder)
+        try:
+            await assert_nothing_lost_or_doubled(s, rec, lines, account)
+            statuses = [ln["status"] for ln in lines if ln["kind"] == "call"]
+            assert "progressing" in statuses
+            assert "hangup" in statuses
+            assert s.call is not None
+            assert s.call.status == "hangup"
+        finally:
+            await account.close()
