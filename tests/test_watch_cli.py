@@ -112,7 +112,7 @@ async def test_watch_logs_in_and_logs_in_again_after_401(tmp_path: Path) -> None
             (await control.post("/faults", json={})).raise_for_status()
         await one_call(sb)
         await wait_for(lambda: "transcript" in watch.kinds(), timeout=20)
-        code, err = await watch.stop()
+        code, _err = await watch.stop()
     assert code == 0
     assert sb.password not in "".join(watch.raw)
 

@@ -59,7 +59,8 @@ async def test_seed_scenario_end_to_end(
     (refused,) = s.say("This line cannot be spoken.")
     await wait_for(lambda: refused.state == "failed", what="say on stopped stream fails")
     assert refused.text == "This line cannot be spoken."
-    assert refused.hint and "/speak" in refused.hint
+    assert refused.hint
+    assert "/speak" in refused.hint
 
     old_speaking = s.speech.speaking
     await s.open_speaking()
