@@ -99,7 +99,7 @@ def test_no_secret_in_repr_or_str() -> None:
 def test_immutable() -> None:
     creds = Credentials(accesskey=ACCESSKEY)
     with pytest.raises(AttributeError):
-        creds._token = None  # type: ignore[misc]
+        creds._token = None
     with pytest.raises(AttributeError):
         del creds._accesskey
 

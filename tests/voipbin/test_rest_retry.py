@@ -123,10 +123,8 @@ async def test_get_transport_error_exhausted_raises_transport_error() -> None:
     assert KEY not in repr(info.value)
 
 
-CREATE_CALL = {
-    "source": {"type": "tel", "target": "+15551234567"},
-    "destinations": [{"type": "extension", "target_name": "2000"}],
-}
+SOURCE: dict[str, str] = {"type": "tel", "target": "+15551234567"}
+DESTINATIONS: list[dict[str, str]] = [{"type": "extension", "target_name": "2000"}]
 
 
 @pytest.mark.parametrize("failure", [err(500), err(503), connect_error(), httpx.ReadTimeout("slow")])
@@ -134,7 +132,7 @@ async def test_post_calls_never_retried(failure: Step) -> None:
     script = Script([failure, ok({"calls": [], "groupcalls": [samples.groupcall()]})])
     async with make_client(script) as client:
         with pytest.raises((ServerError, TransportError)) as info:
-            await client.create_call(CREATE_CALL["source"], CREATE_CALL["destinations"], actions=[])
+            await client.create_call(SOURCE, DESTINATIONS, actions=[])
     assert len(script.requests) == 1
     if isinstance(info.value, ServerError) and info.value.http_status == 500:
         assert "extension" in (info.value.hint() or "")
@@ -163,7 +161,7 @@ async def test_429_with_retry_after_retries_any_method_including_post_calls() ->
     script = Script([err(429, retry_after="0"), ok({"calls": [samples.call()], "groupcalls": []})])
     records: list[RequestRecord] = []
     async with make_client(script, records) as client:
-        result = await client.create_call(CREATE_CALL["source"], [{"type": "tel", "target": "+15557654321"}])
+        result = await client.create_call(SOURCE, [{"type": "tel", "target": "+15557654321"}])
     assert len(script.requests) == 2
     assert result.calls[0].id == samples.CALL_ID
     assert records[0].status == 429
@@ -253,7 +251,7 @@ async def test_2xx_with_wrong_json_shape() -> None:
     script = Script([ok({"calls": "nope"})])
     async with make_client(script) as client:
         with pytest.raises(ResponseFormatError):
-            await client.create_call(CREATE_CALL["source"], CREATE_CALL["destinations"])
+            await client.create_call(SOURCE, DESTINATIONS)
 
 
 async def test_records_never_contain_the_accesskey() -> None:

@@ -19,7 +19,7 @@ from tui.voipbin.errors import (
     ServerError,
     TransportError,
 )
-from tui.voipbin.models import Address, Call, sleep_action, talk_action, transcribe_start_action
+from tui.voipbin.models import Address, Call, Groupcall, Transcribe, sleep_action, talk_action, transcribe_start_action
 from tui.voipbin.rest import VoipbinClient
 
 if TYPE_CHECKING:
@@ -167,12 +167,12 @@ async def test_extension_call_full_rest_flow(sandbox: EmbeddedSandbox, client: V
     assert leg_id not in {c.id for c in (await client.list_calls()).result}
 
 
-async def _answered_groupcall(client: VoipbinClient, groupcall_id: str, leg_id: str):  # type: ignore[no-untyped-def]
+async def _answered_groupcall(client: VoipbinClient, groupcall_id: str, leg_id: str) -> Groupcall | None:
     gc = await client.get_groupcall(groupcall_id)
     return gc if gc.answered_call_id == leg_id else None
 
 
-async def _transcribes_of(client: VoipbinClient, call_id: str):  # type: ignore[no-untyped-def]
+async def _transcribes_of(client: VoipbinClient, call_id: str) -> list[Transcribe]:
     page = await client.list_transcribes(reference_type="call", reference_id=call_id)
     return page.result
 
@@ -227,7 +227,7 @@ async def test_login_gives_a_jwt_and_no_cookie_jar(sandbox: EmbeddedSandbox, rec
         sandbox.api_url, username=sandbox.username, password=sandbox.password, on_request=recorder
     ) as client:
         assert client.credential_kind == "password"
-        assert client.token_expiry is None  # not logged in yet: login is lazy
+        assert client.credentials.needs_login  # not logged in yet: login is lazy
         customer = await client.get_customer()
         assert customer.id == sandbox.customer_id
         assert [p[:2] for p in recorder.paths()] == [("POST", "/auth/login"), ("GET", "/v1.0/customer")]
@@ -402,7 +402,8 @@ async def test_no_secret_in_logs_records_or_errors(
             errors.append(str(exc) + repr(exc))
     await control.faults(reset=True)
 
-    secrets = [sandbox.accesskey, sandbox.password, token, new_token]
+    assert new_token is not None
+    secrets: list[str] = [sandbox.accesskey, sandbox.password, token, new_token]
     texts = [r.getMessage() for r in caplog.records if not r.name.startswith(("tui.sandbox", "uvicorn"))]
     texts += [repr(r) for r in records.records] + [r.summary() for r in records.records] + errors
     assert any("HTTP Request" in t for t in texts)  # httpx really logged the URLs…

@@ -23,6 +23,7 @@ from tui.voipbin.timeparse import format_go_time, is_unset_time, offset_seconds,
         ("2026-02-21t10:05:02z", datetime(2026, 2, 21, 10, 5, 2, tzinfo=UTC)),
         ("2026-02-21", datetime(2026, 2, 21, tzinfo=UTC)),
         ("0001-01-01T00:00:03.512Z", datetime(1, 1, 1, 0, 0, 3, 512000, tzinfo=UTC)),
+        ("1-01-01T00:00:03.512Z", datetime(1, 1, 1, 0, 0, 3, 512000, tzinfo=UTC)),
     ],
 )
 def test_parse_time_formats(text: str, expected: datetime) -> None:

@@ -39,7 +39,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any, Final, Protocol, runtime_checkable
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -245,7 +245,7 @@ class EventStream:
     def __aiter__(self) -> AsyncIterator[StreamItem]:
         return self.events()
 
-    async def events(self) -> AsyncIterator[StreamItem]:
+    async def events(self) -> AsyncGenerator[StreamItem, None]:
         """Yield events and connection states until :meth:`close` (or a fatal auth error)."""
         if self._iterating:
             raise RuntimeError("EventStream supports one consumer at a time")
@@ -368,7 +368,7 @@ class EventStream:
             text += "; right after subscribing (an invalid topic makes the server drop the socket)"
         return self._redact(text)
 
-    async def _run(self) -> AsyncIterator[StreamItem]:
+    async def _run(self) -> AsyncGenerator[StreamItem, None]:
         failures = 0
         refreshed = False
         had_connection = False

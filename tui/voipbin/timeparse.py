@@ -32,7 +32,7 @@ EPOCH_0001 = datetime(1, 1, 1, tzinfo=UTC)
 
 _TIME_RE = re.compile(
     r"""^\s*
-    (?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})
+    (?P<y>\d{1,4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})
     (?:[Tt\ ]
       (?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9})\d*)?)?
     )?
@@ -61,7 +61,8 @@ def parse_time(value: object) -> datetime | None:
 
     Accepts ``datetime`` objects (naive ones are taken as UTC), RFC 3339 strings
     with 0-9 fraction digits, ``Z`` or ``±HH:MM`` offsets, a space instead of
-    ``T``, and a missing zone (UTC). Fractions beyond microseconds are
+    ``T``, a missing zone (UTC), and unpadded years (``1-01-01T…``, as
+    Python's ``strftime`` writes year 1 on some platforms). Fractions beyond microseconds are
     truncated. Day-0001 values are kept (they are transcript offsets).
     """
     if isinstance(value, datetime):
