@@ -160,9 +160,9 @@ class AuthError(VoipbinError):
         if kind == "accesskey":
             return "check the accesskey: it may be mistyped, expired or deleted; create a new one in the admin console"
         if kind == "token":
-            return "the token is invalid or expired (tokens last 7 days): log in again, or configure username/password"
+            return "log in again for a new token (tokens last 7 days), or configure username and password"
         if kind == "password":
-            return "log in again: the username/password no longer give a working token"
+            return "a fresh login's token was refused too: check the account and quote the request id"
         return "configure an accesskey, a token, or a username and password"
 
 
@@ -334,7 +334,7 @@ def _auth_message(message: str, kind: str | None) -> str:
     what = {
         "accesskey": "the accesskey was rejected",
         "token": "the token was rejected (invalid or expired)",
-        "password": "the token from username/password login was rejected",
+        "password": "the token from the username/password login was rejected",
     }.get(kind or "", "no valid credential was accepted")
     todo = AuthError("", credential_kind=kind).hint()
     base = message.rstrip(".")
