@@ -210,3 +210,107 @@ async def place_seed_call(api: httpx.AsyncClient, **kwargs: Any) -> tuple[dict[s
     assert response.status_code == 200, response.text
     groupcall = response.json()["groupcalls"][0]
     return groupcall, groupcall["call_ids"][0]
+
+
+class RawWebSocket:
+    """A minimal WebSocket client that never answers pings and writes frames by hand.
+
+    Used to check what a normal library hides: server pings, the pong deadline, and whether the server
+    closed with a close frame or just dropped TCP.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: Any) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.protocol = protocol
+        self.pings: list[float] = []
+        self.texts: list[str] = []
+        self.close_frame_received = False
+        self.eof_at: float | None = None
+        self._task = asyncio.get_running_loop().create_task(self._read())
+
+    @classmethod
+    async def connect(cls, url: str) -> RawWebSocket:
+        from websockets.client import ClientProtocol
+        from websockets.http11 import Response
+        from websockets.uri import parse_uri
+
+        uri = parse_uri(url)
+        protocol = ClientProtocol(uri)
+        reader, writer = await asyncio.open_connection(uri.host, uri.port)
+        protocol.send_request(protocol.connect())
+        writer.write(b"".join(protocol.data_to_send()))
+        while True:
+            data = await reader.read(65536)
+            assert data, "connection closed during the handshake"
+            protocol.receive_data(data)
+            events = protocol.events_received()
+            if any(isinstance(e, Response) for e in events):
+                break
+        response = next(e for e in events if isinstance(e, Response))
+        assert response.status_code == 101, response.status_code
+        protocol.data_to_send()  # discard; we write our own frames from here on
+        return cls(reader, writer, protocol)
+
+    async def _read(self) -> None:
+        from websockets.frames import Frame, Opcode
+
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                self.eof_at = time.monotonic()
+                return
+            self.protocol.receive_data(data)
+            for event in self.protocol.events_received():
+                if isinstance(event, Frame):
+                    if event.opcode == Opcode.PING:
+                        self.pings.append(time.monotonic())
+                    elif event.opcode == Opcode.TEXT:
+                        self.texts.append(bytes(event.data).decode())
+                    elif event.opcode == Opcode.CLOSE:
+                        self.close_frame_received = True
+            # Never flush protocol.data_to_send(): that would send the automatic pongs.
+            self.protocol.data_to_send()
+
+    def _frame(self, opcode: int, payload: bytes) -> bytes:
+        import os
+        import struct
+
+        mask = os.urandom(4)
+        header = bytes([0x80 | opcode])
+        length = len(payload)
+        if length < 126:
+            header += bytes([0x80 | length])
+        elif length < 65536:
+            header += bytes([0x80 | 126]) + struct.pack("!H", length)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack("!Q", length)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        return header + mask + masked
+
+    async def send_text(self, text: str) -> None:
+        self.writer.write(self._frame(0x1, text.encode()))
+        await self.writer.drain()
+
+    async def send_binary(self, data: bytes) -> None:
+        self.writer.write(self._frame(0x2, data))
+        await self.writer.drain()
+
+    async def send_pong(self) -> None:
+        self.writer.write(self._frame(0xA, b""))
+        await self.writer.drain()
+
+    async def wait_eof(self, timeout: float) -> float:
+        await asyncio.wait_for(asyncio.shield(self._task), timeout=timeout)
+        assert self.eof_at is not None
+        return self.eof_at
+
+    @property
+    def open(self) -> bool:
+        return self.eof_at is None
+
+    async def close(self) -> None:
+        self._task.cancel()
+        self.writer.close()
+        with contextlib.suppress(BaseException):
+            await self.writer.wait_closed()
