@@ -51,6 +51,7 @@ from tui.voipbin.dedupe import EventNamer
 from tui.voipbin.errors import AuthError, VoipbinError, error_from_response
 from tui.voipbin.events import ConnectionState, Event
 from tui.voipbin.frames import classify_frame
+from tui.voipbin.models import prepare_models
 from tui.voipbin.redact import install_log_redaction, redact_text
 
 __all__ = [
@@ -374,6 +375,7 @@ class EventStream:
         had_connection = False
         gap_started: float | None = None
         yield self._report(ConnectionState(state="connecting", attempt=1))
+        prepare_models()  # build validators now, not while the first frame waits
         while not self._closing.is_set():
             # ---------------------------------------------------------- connect
             open_task = asyncio.ensure_future(self._open())
