@@ -25,6 +25,7 @@ from tui.voipbin.models import (
     call_status_rank,
     hangup_action,
     is_nil,
+    prepare_models,
     sleep_action,
     talk_action,
     transcribe_start_action,
@@ -266,3 +267,9 @@ def test_address_helpers_and_actions() -> None:
     assert transcribe_start_action("ko-KR") == {"type": "transcribe_start", "option": {"language": "ko-KR"}}
     assert hangup_action() == {"type": "hangup", "option": {}}
     assert Action.model_validate({"type": "talk"}).type == "talk"
+
+
+def test_prepare_models_is_idempotent() -> None:
+    prepare_models()
+    prepare_models()
+    assert Page[Call].model_validate({"result": [samples.call()]}).result[0].id == samples.CALL_ID

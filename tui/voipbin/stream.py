@@ -40,7 +40,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
@@ -53,6 +53,9 @@ from tui.voipbin.events import ConnectionState, Event
 from tui.voipbin.frames import classify_frame
 from tui.voipbin.models import prepare_models
 from tui.voipbin.redact import install_log_redaction, redact_text
+
+if TYPE_CHECKING:
+    from tui.voipbin.rest import VoipbinClient
 
 __all__ = [
     "CredentialSource",
@@ -191,7 +194,7 @@ class EventStream:
     # ------------------------------------------------------------------ public
 
     @classmethod
-    def from_client(cls, client: Any, topics: Iterable[str], **kwargs: Any) -> EventStream:
+    def from_client(cls, client: VoipbinClient, topics: Iterable[str], **kwargs: Any) -> EventStream:
         """A stream using a :class:`~tui.voipbin.rest.VoipbinClient`'s WebSocket URL and credentials."""
         return cls(client.ws_url, client, topics, **kwargs)
 
