@@ -423,3 +423,16 @@ async def test_no_secret_in_stream_logs_or_states(
     for secret in (sandbox.accesskey, sandbox.password, token, "vb_badKEYforLOGtest123"):
         for text in texts:
             assert secret not in text, f"secret leaked into: {text[:300]}"
+
+
+async def test_consumer_leaving_closes_the_socket(sandbox: EmbeddedSandbox, client: VoipbinClient) -> None:
+    stream = EventStream.from_client(client, subscriptions_for(sandbox.customer_id))
+    events = stream.events()
+    async for item in events:
+        if isinstance(item, ConnectionState) and item.state == "connected":
+            break
+    ws = stream._ws
+    assert ws is not None
+    await events.aclose()
+    assert stream._ws is None
+    assert ws.state.name == "CLOSED"

@@ -470,8 +470,8 @@ class EventStream:
                 drop_error = self._describe_drop(exc, time.monotonic() - subscribed_at)
             except (OSError, WebSocketException) as exc:
                 drop_error = self._redact(f"{type(exc).__name__}: {exc}")
-            finally:
-                self._ws = None
+            # (if the consumer leaves mid-stream, self._ws stays set and events() closes it)
+            self._ws = None
             if self._closing.is_set():
                 break
             if time.monotonic() - subscribed_at >= self._stable_after:
