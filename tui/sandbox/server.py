@@ -135,8 +135,14 @@ class EmbeddedSandbox:
         for connection in list(server.server_state.connections):
             with contextlib.suppress(Exception):
                 connection.shutdown()
-        for request_task in list(server.server_state.tasks):
-            request_task.cancel()
+        # Requests in flight and the WebSocket handlers (their sockets are already cut) finish on
+        # their own almost at once; only stragglers are cancelled.
+        in_flight = [t for t in server.server_state.tasks if not t.done()]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=0.3)
+        for request_task in in_flight:
+            if not request_task.done():
+                request_task.cancel()
         task.cancel()
         try:
             await asyncio.wait_for(task, timeout=STOP_TIMEOUT)
