@@ -46,6 +46,9 @@ def test_config_does_not_load_servers_or_network_stacks() -> None:
     assert heavy == []
 
 
-def test_cli_module_is_light() -> None:
-    mods = loaded_modules("tui.cli")
-    assert not [m for m in mods if m.split(".")[0] in ("pydantic", "httpx", "textual", "starlette")]
+@pytest.mark.parametrize("module", ["tui.cli", "tui.configfile", "tui.console", "tui.runtime"])
+def test_start_up_path_is_light(module: str) -> None:
+    """What runs before the first paint imports no pydantic, HTTP, WebSocket or server stack."""
+    mods = loaded_modules(module)
+    heavy = ("pydantic", "pydantic_settings", "httpx", "websockets", "starlette", "uvicorn", "textual")
+    assert not [m for m in mods if m.split(".")[0] in heavy]

@@ -10,26 +10,33 @@ from __future__ import annotations
 import contextvars
 import os
 import textwrap
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tui.configfile import (
+    APP_NAME,
+    CONFIG_ENV,
+    ENV_PREFIX,
+    ConfigError,
+    ConfigLocation,
+    QuickProbe,
+    config_location,
+    ensure_private_dir,
+    merge_profile,
+    quick_probe,
+    read_config_file,
+    selected_profile,
+    user_config_dir,
+    user_state_dir,
+)
 from tui.sandbox.settings import SandboxSettings
 from tui.session.dial import SEED_DESTINATION, SEED_GREETING, SEED_SOURCE
 
-APP_NAME = "voipbin-tui"
-ENV_PREFIX = "VOIPBIN_"
-CONFIG_ENV = "VOIPBIN_TUI_CONFIG"
 DEFAULT_API_URL = "https://api.voipbin.net/v1.0"
-
-# Keys that may only appear at the top of the file, never inside a profile.
-_TOP_ONLY = ("profiles", "profile")
 
 
 class _Section(BaseModel):
@@ -207,110 +214,6 @@ class _FileSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
-class ConfigError(Exception):
-    """A settings problem, worded for the user: where it is and what to change."""
-
-    def __init__(self, message: str, *, path: Path | None = None, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.problems = problems or []
-
-    def __str__(self) -> str:
-        head = str(self.args[0])
-        if self.problems:
-            return head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
-        return str(head)
-
-
-@dataclass(frozen=True)
-class ConfigLocation:
-    path: Path
-    source: Literal["flag", "env", "default"]
-
-    @property
-    def exists(self) -> bool:
-        return self.path.is_file()
-
-
-def user_config_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-
-
-def user_state_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
-
-
-def config_location(flag_path: str | os.PathLike[str] | None = None) -> ConfigLocation:
-    if flag_path:
-        return ConfigLocation(Path(flag_path).expanduser(), "flag")
-    env = os.environ.get(CONFIG_ENV)
-    if env:
-        return ConfigLocation(Path(env).expanduser(), "env")
-    return ConfigLocation(user_config_dir() / "config.toml", "default")
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Create a directory readable only by the user (it may hold credentials or call records)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-def read_config_file(location: ConfigLocation) -> dict[str, Any]:
-    if not location.exists:
-        if location.source != "default":
-            raise ConfigError(f"config file not found: {location.path}", path=location.path)
-        return {}
-    try:
-        with location.path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{location.path}: not valid TOML: {exc}", path=location.path) from exc
-    except OSError as exc:
-        raise ConfigError(f"{location.path}: cannot read: {exc.strerror}", path=location.path) from exc
-
-
-def merge_profile(data: Mapping[str, Any], profile: str | None) -> dict[str, Any]:
-    """The file's top level with the chosen profile deep-merged over it."""
-    merged = {k: v for k, v in data.items() if k not in ("profiles",)}
-    profiles = data.get("profiles") or {}
-    if profile is None:
-        return merged
-    if not isinstance(profiles, dict) or profile not in profiles:
-        known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none defined"
-        raise ConfigError(f"unknown profile {profile!r} (profiles: {known})")
-    overlay = profiles[profile]
-    if not isinstance(overlay, dict):
-        raise ConfigError(f"[profiles.{profile}] must be a table")
-    bad = [k for k in overlay if k in _TOP_ONLY]
-    if bad:
-        raise ConfigError(f"[profiles.{profile}] may not set {', '.join(bad)}")
-    return _deep_merge(merged, overlay)
-
-
-def _deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _selected_profile(data: Mapping[str, Any], flag_profile: str | None) -> str | None:
-    if flag_profile:
-        return flag_profile
-    env = os.environ.get(ENV_PREFIX + "PROFILE")
-    if env:
-        return env
-    value = data.get("profile")
-    return str(value) if isinstance(value, str) and value else None
-
-
 def _format_validation(exc: ValidationError, origin: str) -> list[str]:
     problems = []
     for err in exc.errors():
@@ -330,7 +233,7 @@ def load_settings(
     """Read file, environment and flags into one validated Settings; raise ConfigError if invalid."""
     location = config_location(config_path)
     raw = read_config_file(location)
-    chosen = _selected_profile(raw, profile)
+    chosen = selected_profile(raw, profile)
     data = merge_profile(raw, chosen)
     data["profiles"] = raw.get("profiles", {})
     if chosen:
@@ -393,52 +296,6 @@ def _unique(items: list[str]) -> list[str]:
     return [i for i in items if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
 
 
-@dataclass(frozen=True)
-class QuickProbe:
-    """What start-up needs before the first paint, found without pydantic: the mode and the file."""
-
-    sandbox: bool
-    location: ConfigLocation
-    profile: str | None
-
-
-_CREDENTIAL_KEYS = ("accesskey", "token")
-
-
-def quick_probe(
-    config_path: str | os.PathLike[str] | None = None,
-    profile: str | None = None,
-    force_sandbox: bool = False,
-) -> QuickProbe:
-    """Decide sandbox vs. service cheaply so the header can say so on the very first frame.
-
-    The full load_settings() runs after the first paint and has the last word; this only has to agree
-    with it for well-formed configs.
-    """
-    location = config_location(config_path)
-    try:
-        raw = read_config_file(location)
-        chosen = _selected_profile(raw, profile)
-        data = merge_profile(raw, chosen)
-    except ConfigError:
-        return QuickProbe(sandbox=force_sandbox, location=location, profile=profile)
-    if force_sandbox:
-        return QuickProbe(True, location, chosen)
-    mode = os.environ.get(ENV_PREFIX + "USE_SANDBOX") or data.get("use_sandbox") or "auto"
-    if mode == "always":
-        return QuickProbe(True, location, chosen)
-    if mode == "never":
-        return QuickProbe(False, location, chosen)
-
-    def present(key: str) -> bool:
-        return bool(os.environ.get(ENV_PREFIX + key.upper()) or data.get(key))
-
-    password = present("password") or bool(
-        (env_name := os.environ.get(ENV_PREFIX + "PASSWORD_ENV") or data.get("password_env"))
-        and os.environ.get(str(env_name))
-    )
-    has = any(present(k) for k in _CREDENTIAL_KEYS) or (present("username") and password)
-    return QuickProbe(sandbox=not has, location=location, profile=chosen)
 
 
 # -- the documented example file ---------------------------------------------------------------------------
@@ -530,3 +387,24 @@ def example_toml() -> str:
         _example_fields(model, table + ".", lines)
     lines += ["[keymap]", _EXAMPLE_KEYMAP, "", _EXAMPLE_PROFILES]
     return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
+
+
+__all__ = [
+    "APP_NAME",
+    "CONFIG_ENV",
+    "ENV_PREFIX",
+    "ConfigError",
+    "ConfigLocation",
+    "QuickProbe",
+    "Settings",
+    "check_config",
+    "config_location",
+    "ensure_private_dir",
+    "example_toml",
+    "load_settings",
+    "merge_profile",
+    "quick_probe",
+    "read_config_file",
+    "user_config_dir",
+    "user_state_dir",
+]

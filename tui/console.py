@@ -12,7 +12,7 @@ def run_console(options: ConsoleOptions) -> int:
     # Until the log file is configured (after the first paint) records must not reach the terminal.
     logging.getLogger().addHandler(logging.NullHandler())
     logging.lastResort = None
-    from tui.config import quick_probe
+    from tui.configfile import quick_probe
 
     probe = quick_probe(options.config, options.profile, force_sandbox=options.sandbox)
     from tui.runtime import Runtime

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.cli import ConsoleOptions
-from tui.config import QuickProbe, Settings, load_settings, user_state_dir
-from tui.logsetup import configure_file_logging
+from tui.configfile import QuickProbe, user_state_dir
 
 if TYPE_CHECKING:
+    from tui.config import Settings
     from tui.sandbox.server import EmbeddedSandbox
     from tui.session.account import Account
     from tui.session.call_session import CallSession
@@ -87,6 +88,10 @@ class Runtime:
 
     def load(self) -> Settings:
         """Read settings and start file logging; raises ConfigError with user-facing text."""
+        # Imported here, after the first paint: pydantic-settings is the slowest import we have.
+        from tui.config import load_settings
+        from tui.logsetup import configure_file_logging
+
         settings, _ = load_settings(self.options.config, self.options.profile, self.options.overrides())
         self.settings = settings
         if settings.use_sandbox == "always" or (settings.use_sandbox == "auto" and not settings.has_credentials()):
@@ -99,7 +104,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Settings, then the embedded sandbox (sandbox mode), then the account and its event channel."""
-        settings = self.settings or await asyncio.to_thread(self.load)
+        settings = self.settings if self.settings is not None else await asyncio.to_thread(self.load)
         if self.mode == "service" and not settings.has_credentials():
             raise RuntimeError(
                 "use_sandbox is 'never' but no credentials are set: set accesskey, token or username+password"
@@ -197,12 +202,11 @@ class Runtime:
         from tui.session.speaking import SpeakingOptions
 
         s = self._settings().speaking
-        base = {
-            "auto_open": s.auto_open, "provider": s.provider, "direction": s.direction, "language": s.language,
-            "voice_id": s.voice_id, "poll_interval": s.poll_interval,
-        }
-        base.update(changes)
-        return SpeakingOptions(**base)
+        options = SpeakingOptions(
+            auto_open=s.auto_open, provider=s.provider, direction=s.direction, language=s.language,
+            voice_id=s.voice_id, poll_interval=s.poll_interval,
+        )
+        return dataclasses.replace(options, **changes)
 
     def new_session(self, speaking: SpeakingOptions | None = None, call_hint: str = "") -> CallSession:
         from tui.session.call_session import CallSession
