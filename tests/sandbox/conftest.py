@@ -309,6 +309,10 @@ class RawWebSocket:
     def open(self) -> bool:
         return self.eof_at is None
 
+    def stop_reading(self) -> None:
+        """Leave incoming data unread so the server's send buffers fill up."""
+        self._task.cancel()
+
     async def close(self) -> None:
         self._task.cancel()
         self.writer.close()

@@ -360,3 +360,62 @@ async def test_legacy_frame_shapes(start_sandbox: SandboxFactory, shape: str) ->
         assert all(f["event_type"] == "groupcall_created" for f in frames)
         assert all(f["data"] == groupcall for f in frames)
         assert all(len(f["timestamp"]) == len("2026-02-21T10:05:02.000000Z") for f in frames)
+
+
+async def test_slow_reader_overflows_its_buffer(start_sandbox: SandboxFactory) -> None:
+    # Interims of one long sentence carry ever longer prefixes: ~5000 frames, >10 MB in about a second.
+    sandbox = await start_sandbox(
+        speed=50, talk_ms_per_char=10, interim_interval=0.01, ws_buffer_frames=20, caller_script=[]
+    )
+    token = await login(sandbox)
+    cid = sandbox.customer_id
+    async with httpx.AsyncClient(base_url=sandbox.api_url, params={"token": token}) as api:
+        _, call_id = await place_seed_call(api)
+        await wait_call_status(api, call_id, "progressing")
+        speaking = (
+            await api.post("/speakings", json={"reference_type": "call", "reference_id": call_id, "direction": "out"})
+        ).json()
+        stalled = await RawWebSocket.connect(f"{sandbox.ws_url}?token={token}")
+        try:
+            await stalled.send_text(json.dumps({"type": "subscribe", "topics": [f"customer_id:{cid}:transcribe"]}))
+            await asyncio.sleep(0.05)
+            # Stop reading: the kernel buffers fill, then the sandbox's own 20-frame buffer.
+            stalled.stop_reading()
+            await api.post(f"/speakings/{speaking['id']}/say", json={"text": " ".join(["word"] * 1000)})
+            deadline = time.monotonic() + 10
+            while sandbox.stats()["frames_dropped"] == 0 and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert sandbox.stats()["frames_dropped"] > 0
+            # Overflow drops frames for that connection only; it is not disconnected.
+            assert sandbox.core is not None
+            assert len(sandbox.core.connections) == 1
+        finally:
+            await stalled.close()
+
+
+async def test_no_replay_and_no_internal_events(
+    sandbox: EmbeddedSandbox, api: httpx.AsyncClient, open_events: Any, control: httpx.AsyncClient
+) -> None:
+    cid = sandbox.customer_id
+    early = await open_events(f"customer_id:{cid}")
+    _, call_id = await place_seed_call(api)
+    await wait_call_status(api, call_id, "progressing")
+    speaking = (await api.post("/speakings", json={"reference_type": "call", "reference_id": call_id})).json()
+    late = await open_events(f"customer_id:{cid}:call")
+    await api.post(f"/speakings/{speaking['id']}/stop")
+    await control.post(f"/calls/{call_id}/hangup")
+    await late.wait_for(lambda f: is_call(f) and f["status"] == "hangup")
+    await early.wait_for(lambda f: is_transcribe(f) and f["status"] == "done")
+    # Subscriptions only see what happens after them.
+    assert [f["status"] for f in late.payloads] == ["hangup", "hangup"]
+    # Speaking state never reaches the event channel, and there is no `call_dialing`.
+    assert not [f for f in early.payloads if f.get("id") == speaking["id"]]
+    assert not [
+        f
+        for f in early.payloads
+        if "provider" in f
+        and "reference_id" in f
+        and "status" in f
+        and f["status"] in ("initiating", "active", "stopped")
+    ]
+    assert statuses(early.payloads, call_id)[:2] == ["dialing", "dialing"]

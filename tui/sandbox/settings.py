@@ -117,7 +117,7 @@ class SandboxSettings(BaseModel):
     hangup_delay: float = Field(default=0.2, ge=0, description="Seconds from terminating/canceling to hangup.")
     transcribe_stop_delay: float = Field(default=0.2, ge=0, description="Seconds from call_hangup to transcribe_done.")
     dial_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds an unanswered call may ring before hangup (dialout)."
+        default=60.0, gt=0, description="Seconds from dialing until an unanswered call gives up (remote, dialout)."
     )
     max_call_duration: float = Field(
         default=3600.0, gt=0, description="Seconds after answer before the call is cut (timeout)."
