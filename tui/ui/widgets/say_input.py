@@ -1,0 +1,68 @@
+"""The say box: one line of text to speak into the call, or a slash command; ↑/↓ walk the history.
+
+Enter hands the text straight to the app's line handler (no message hop), which for plain text calls
+``CallSession.say()`` synchronously: the request is on its way before this key press has finished
+being processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import Input
+
+PLACEHOLDER = "Type a line to say into the call · /help for commands"
+
+
+class SayInput(Input):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "history(-1)", "Previous line", show=False, id="history_prev",
+                tooltip="Previous line from the history"),
+        Binding("down", "history(1)", "Next line", show=False, id="history_next",
+                tooltip="Next line from the history"),
+    ]
+
+    def __init__(
+        self,
+        on_line: Callable[[str], bool],
+        *,
+        history_size: int = 500,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(placeholder=PLACEHOLDER, id=id, select_on_focus=False)
+        self._on_line = on_line
+        self.history: list[str] = []
+        self._history_size = history_size
+        self._position = 0
+        self._draft = ""
+
+    def remember(self, text: str) -> None:
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+            if len(self.history) > self._history_size:
+                del self.history[: len(self.history) - self._history_size]
+        self._position = len(self.history)
+        self._draft = ""
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        if self._position >= len(self.history):
+            self._draft = self.value
+        position = max(0, min(len(self.history), self._position + step))
+        if position == self._position:
+            return
+        self._position = position
+        self.value = self.history[position] if position < len(self.history) else self._draft
+        self.cursor_position = len(self.value)
+
+    async def action_submit(self) -> None:
+        text = self.value
+        if not text.strip():
+            return
+        keep = self._on_line(text)
+        self.remember(text)
+        if not keep:
+            self.value = ""

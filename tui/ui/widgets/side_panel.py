@@ -1,0 +1,89 @@
+"""The side column on wide terminals: every leg of the call, and (sandbox) the phone's own buttons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Button, Label
+
+from tui.ui.format import STATUS_COLOUR, short_id
+
+if TYPE_CHECKING:
+    from tui.session.call_session import CallSession
+
+
+class LegsPanel(Widget):
+    """Legs, groupcall, transcribe and speaking ids, and where the session record is written."""
+
+    DEFAULT_CSS = """
+    LegsPanel {
+        height: auto;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.session: CallSession | None = None
+
+    def show_session(self, session: CallSession | None) -> None:
+        self.session = session
+        self.refresh(layout=True)
+
+    @property
+    def plain(self) -> str:
+        return self.render().plain
+
+    def render(self) -> Content:
+        session = self.session
+        if session is None:
+            return Content.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
+        parts: list[str | tuple[str, str]] = [("Legs", "bold")]
+        gc = session.groupcall
+        if gc is not None:
+            parts += ["\n", ("groupcall ", "$text-muted"), short_id(gc.id), " ", gc.status or "?"]
+        if not session.legs:
+            parts += ["\n", ("waiting for the first leg…", "$text-muted")]
+        main = session.call
+        for leg in session.legs.values():
+            status = leg.status or "?"
+            mark = "▶" if main is not None and leg.id == main.id else " "
+            parts += ["\n", f"{mark} {short_id(leg.id)} ", (status, STATUS_COLOUR.get(status, "$text"))]
+            if leg.destination is not None:
+                parts += [("  " + leg.destination.display(), "$text-muted")]
+        for tr in session.transcribes.values():
+            parts += ["\n", ("transcribe ", "$text-muted"), short_id(tr.id), " ", tr.status or "?"]
+        speaking = session.speech.speaking
+        if speaking is not None:
+            parts += ["\n", ("speaking ", "$text-muted"), short_id(speaking.id), " ", speaking.status or "?"]
+        path = session.recorder.path
+        if path is not None:
+            parts += ["\n", ("record ", "$text-muted"), path.name]
+        return Content.assemble(*parts)
+
+
+class PhonePanel(Vertical):
+    """The simulated softphone at the far end (sandbox only): what a person would do on Linphone."""
+
+    DEFAULT_CSS = """
+    PhonePanel {
+        height: auto;
+    }
+    PhonePanel Horizontal {
+        height: auto;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("Phone (sandbox)", classes="panel-title")
+        with Horizontal():
+            yield Button("Answer", id="phone-answer", action="app.phone_answer", compact=True,
+                         tooltip="The sandbox phone answers (F9, /answer)")
+            yield Button("Reject", id="phone-reject", action="app.phone_reject", compact=True,
+                         tooltip="The sandbox phone declines (F10, /reject)")
+            yield Button("Hang up", id="phone-hangup", action="app.phone_hangup", compact=True,
+                         tooltip="The sandbox phone hangs up (F11, /phonehangup)")
+        yield Label("/caller TEXT: speak as the phone", classes="panel-hint")

@@ -1,0 +1,85 @@
+"""The end-of-call summary, shown above the say box once the call has ended (the transcript stays)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.widget import Widget
+
+from tui.ui.format import latency
+
+if TYPE_CHECKING:
+    from tui.session.updates import CallSummary
+
+
+def summary_lines(summary: CallSummary, keys: dict[str, str] | None = None) -> list[str]:
+    """The summary as plain lines; the first one always starts with ``Call ended``."""
+    keys = keys or {}
+    lines = [summary.headline()]
+    says = f"says {summary.says_sent} sent, {summary.says_heard} heard"
+    if summary.says_failed:
+        says += f", {summary.says_failed} failed"
+    stats = f"lines {summary.lines_in} in, {summary.lines_out} out · {says}"
+    if summary.say_heard_p50_ms is not None:
+        stats += (
+            f" · say→heard p50 {latency(summary.say_heard_p50_ms)}, p95 {latency(summary.say_heard_p95_ms)}"
+        )
+    if summary.gaps:
+        stats += f" · {summary.gaps} connection gap(s) recovered"
+    lines.append(stats)
+    tail = []
+    if summary.record_path:
+        tail.append(f"record {summary.record_path}")
+    new_call = keys.get("new_call", "F5")
+    export = keys.get("export", "F7")
+    tail.append(f"{new_call} or /dial: new call · {export} or /export: save the transcript")
+    lines.append(" · ".join(tail))
+    return lines
+
+
+class SummaryPanel(Widget):
+    DEFAULT_CSS = """
+    SummaryPanel {
+        height: auto;
+        display: none;
+    }
+    SummaryPanel.-shown {
+        display: block;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: list[str] = []
+        self.exported: list[str] = []
+
+    def show_summary(self, summary: CallSummary, keys: dict[str, str] | None = None) -> None:
+        self.lines = summary_lines(summary, keys)
+        self.add_class("-shown")
+        self.refresh(layout=True)
+
+    def show_exported(self, paths: list[str]) -> None:
+        self.exported = paths
+        self.refresh(layout=True)
+
+    def clear(self) -> None:
+        self.lines = []
+        self.exported = []
+        self.remove_class("-shown")
+        self.refresh(layout=True)
+
+    @property
+    def plain(self) -> str:
+        return self.render().plain
+
+    def render(self) -> Content:
+        if not self.lines:
+            return Content("")
+        head, *rest = self.lines
+        parts: list[str | tuple[str, str]] = [(head, "bold $error")]
+        for line in rest:
+            parts += ["\n", ("  " + line, "$text-muted")]
+        if self.exported:
+            parts += ["\n", ("  exported ", "$text-muted"), ", ".join(self.exported)]
+        return Content.assemble(*parts)

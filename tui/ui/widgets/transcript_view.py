@@ -1,0 +1,408 @@
+"""The transcript: a bounded, line-oriented view that patches itself from TranscriptChange ops.
+
+One widget draws every line through the Line API (``render_line``), so a call with thousands of lines
+costs no more widgets than an empty one. Changes are applied to the model at once (cheap list edits)
+and drawn at most once per message-loop turn, so a burst of events becomes one refresh. The view keeps
+only the newest ``max_lines`` lines; the session keeps more and its record on disk keeps everything.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.ui.clock import UiClock
+from tui.ui.format import latency
+
+if TYPE_CHECKING:
+    from tui.session.transcript import TranscriptChange, TranscriptLine
+
+log = logging.getLogger("tui.ui")
+
+# Width of "HH:MM:SS " + marker + " ": every text row starts after it, so columns line up.
+_MARKER_WIDTH = 3
+_PREFIX_WIDTH = 8 + 1 + _MARKER_WIDTH + 1
+_MIN_TEXT_WIDTH = 12
+
+
+class _Entry:
+    __slots__ = ("line", "strips", "width")
+
+    def __init__(self, line: TranscriptLine) -> None:
+        self.line = line
+        self.strips: list[Strip] | None = None
+        self.width = 0
+
+    @property
+    def key(self) -> str:
+        return self.line.key
+
+    def invalidate(self) -> None:
+        self.strips = None
+
+
+class TranscriptView(ScrollView, can_focus=True):
+    """Shows a CallSession's transcript book: finals, interim text, SAY lines, gap markers."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transcript--time",
+        "transcript--in",
+        "transcript--out",
+        "transcript--interim",
+        "transcript--say",
+        "transcript--state-pending",
+        "transcript--state-sent",
+        "transcript--state-heard",
+        "transcript--state-flushed",
+        "transcript--state-failed",
+        "transcript--hint",
+        "transcript--gap",
+        "transcript--note",
+        "transcript--backfilled",
+        "transcript--placeholder",
+        "transcript--badge",
+    }
+
+    DEFAULT_CSS = """
+    TranscriptView {
+        overflow-x: hidden;
+        overflow-y: scroll;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        max_lines: int = 5000,
+        clock: UiClock | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.max_lines = max(1, max_lines)
+        self.clock = clock or UiClock()
+        self.placeholder = ""
+        # Where to re-read the whole book from if an op does not fit (it should never happen).
+        self.source: Callable[[], Sequence[TranscriptLine]] | None = None
+        self._entries: list[_Entry] = []
+        self._by_key: dict[str, _Entry] = {}
+        # Book lines older than the first one shown (trimmed by max_lines, or inserted late and old).
+        self._base = 0
+        self._offsets: list[int] = [0]
+        self._layout_width = 0
+        self._flush_pending = False
+        self._follow = True
+        self._unseen = 0
+        self._rows_dropped_above = 0
+        self._styles: dict[str, Style] | None = None
+        self.changes_applied = 0
+        self.resyncs = 0
+
+    # -- reading (tests, benchmarks) ----------------------------------------------------------------------
+
+    @property
+    def lines(self) -> list[TranscriptLine]:
+        return [e.line for e in self._entries]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def following(self) -> bool:
+        return self._follow
+
+    @property
+    def unseen(self) -> int:
+        return self._unseen
+
+    @property
+    def total_rows(self) -> int:
+        return self._offsets[-1]
+
+    def plain_rows(self) -> list[str]:
+        """Every laid-out row as plain text (what a reader of the whole scrollback would see)."""
+        return [strip.text for e in self._entries for strip in (e.strips or [])]
+
+    # -- writing ------------------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._by_key.clear()
+        self._base = 0
+        self._offsets = [0]
+        self._unseen = 0
+        self._follow = True
+        self._schedule()
+
+    def reset(self, lines: Sequence[TranscriptLine]) -> None:
+        """Show the tail of ``lines`` (a whole transcript book) from scratch."""
+        kept = lines[-self.max_lines :] if len(lines) > self.max_lines else lines
+        self._entries = [_Entry(line) for line in kept]
+        self._by_key = {e.key: e for e in self._entries}
+        self._base = len(lines) - len(kept)
+        self._offsets = [0]
+        self._unseen = 0
+        self._schedule()
+
+    def apply(self, changes: Iterable[TranscriptChange]) -> None:
+        """Apply a session's changes, in order, by index into its book."""
+        entries = self._entries
+        for change in changes:
+            self.changes_applied += 1
+            index = change.index - self._base
+            line = change.line
+            if change.op == "insert":
+                if index < 0:
+                    self._base += 1
+                    continue
+                if index > len(entries):
+                    self._resync("insert past the end")
+                    return
+                entry = _Entry(line)
+                entries.insert(index, entry)
+                self._by_key[line.key] = entry
+                if not self._follow and line.kind != "interim":
+                    self._unseen += 1
+            elif change.op == "remove":
+                if index < 0:
+                    self._base -= 1
+                    continue
+                if index >= len(entries) or entries[index].line is not line:
+                    self._resync("remove of a line not shown there")
+                    return
+                del entries[index]
+                if self._by_key.get(line.key) is not None and self._by_key[line.key].line is line:
+                    del self._by_key[line.key]
+            else:
+                if index < 0:
+                    continue
+                if index >= len(entries) or entries[index].line is not line:
+                    self._resync("update of a line not shown there")
+                    return
+                entries[index].invalidate()
+        overflow = len(entries) - self.max_lines
+        if overflow > 0:
+            for entry in entries[:overflow]:
+                self._rows_dropped_above += len(entry.strips or ())
+                if self._by_key.get(entry.key) is entry:
+                    del self._by_key[entry.key]
+            del entries[:overflow]
+            self._base += overflow
+        self._schedule()
+
+    def touch(self, key: str) -> None:
+        """Redraw one line whose data changed without a book change (a SAY line's state)."""
+        entry = self._by_key.get(key)
+        if entry is not None:
+            entry.invalidate()
+            self._schedule()
+
+    def follow(self) -> None:
+        """Jump to the newest line and keep following."""
+        self._follow = True
+        self._unseen = 0
+        self._scroll_to_end()
+        self.refresh()
+
+    def _resync(self, why: str) -> None:
+        self.resyncs += 1
+        log.warning("transcript view out of step with the session (%s); redrawing from the book", why)
+        source = self.source
+        self.reset(list(source()) if source is not None else [])
+
+    # -- layout -------------------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self._flush_pending or not self.is_mounted:
+            return
+        self._flush_pending = True
+        self.call_next(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        self._layout(width)
+        height = self._offsets[-1]
+        self.virtual_size = Size(width, height)
+        dropped, self._rows_dropped_above = self._rows_dropped_above, 0
+        if self._follow:
+            self._scroll_to_end()
+        elif dropped:
+            # Keep the lines being read still while old ones are trimmed off the top.
+            self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False)
+        self.refresh()
+
+    def _scroll_to_end(self) -> None:
+        target = max(0, self._offsets[-1] - self.scrollable_content_region.height)
+        self.scroll_to(y=target, animate=False, force=True)
+
+    def _layout(self, width: int) -> None:
+        if width != self._layout_width:
+            self._layout_width = width
+            for entry in self._entries:
+                entry.strips = None
+        offsets = [0]
+        rows = 0
+        for entry in self._entries:
+            if entry.strips is None or entry.width != width:
+                entry.strips = self._render_entry(entry.line, width)
+                entry.width = width
+            rows += len(entry.strips)
+            offsets.append(rows)
+        self._offsets = offsets
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._schedule()
+
+    def on_mount(self) -> None:
+        self._schedule()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        for entry in self._entries:
+            entry.strips = None
+        self._schedule()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        at_end = new_value >= self.max_scroll_y - 0.5
+        if at_end != self._follow:
+            self._follow = at_end
+            if at_end:
+                self._unseen = 0
+            self.refresh()
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        styles = self._styles
+        if styles is None:
+            styles = self._styles = {
+                cls.removeprefix("transcript--"): self.get_component_rich_style(cls, partial=True)
+                for cls in self.COMPONENT_CLASSES
+            }
+        return styles.get(name, Style.null())
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        row = scroll_y + y
+        strip: Strip | None = None
+        if not self._entries:
+            if y == 0 and self.placeholder:
+                strip = Strip(list(Text(self.placeholder, style=self._style("placeholder")).render(self.app.console)))
+        elif row < self._offsets[-1] and len(self._offsets) == len(self._entries) + 1:
+            index = bisect_right(self._offsets, row) - 1
+            entry = self._entries[index]
+            strips = entry.strips
+            if strips is None:
+                strips = entry.strips = self._render_entry(entry.line, self._layout_width or width)
+                entry.width = self._layout_width or width
+            offset = row - self._offsets[index]
+            if offset < len(strips):
+                strip = strips[offset]
+        if strip is None:
+            strip = Strip.blank(width, self.rich_style)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        if self._unseen and not self._follow and y == self.scrollable_content_region.height - 1:
+            strip = self._with_badge(strip, width)
+        return strip.apply_style(self.rich_style)
+
+    def _with_badge(self, strip: Strip, width: int) -> Strip:
+        badge = Text(f" {self._unseen} new ↓ ", style=self._style("badge"))
+        size = badge.cell_len
+        if size >= width:
+            return strip
+        left = strip.crop(0, width - size)
+        return Strip([*left, *badge.render(self.app.console)], width)
+
+    def _render_entry(self, line: TranscriptLine, width: int) -> list[Strip]:
+        try:
+            return self._render_rows(line, width)
+        except Exception:  # a bad line must not take the view down
+            log.exception("cannot draw transcript line %s", line.key)
+            return [Strip([Segment(f"(line {line.key} could not be drawn)")])]
+
+    def _render_rows(self, line: TranscriptLine, width: int) -> list[Strip]:
+        console = self.app.console
+        at = self.clock.clock_time(line.at)
+        kind = line.kind
+        if kind in ("gap", "note"):
+            style = self._style(kind)
+            mark = "━━ " if kind == "gap" else "·· "
+            text = Text.assemble((at, self._style("time")), " ", (mark + line.text, style))
+            return [Strip(list(row.render(console))) for row in text.wrap(console, max(_MIN_TEXT_WIDTH, width))]
+
+        body_width = max(_MIN_TEXT_WIDTH, width - _PREFIX_WIDTH)
+        extra: list[Text] = []
+        if kind == "say":
+            marker, marker_style = "SAY", self._style("say")
+            body = Text(line.text, style=self._style("say"))
+            extra = self._say_details(line, body)
+        else:
+            direction = line.direction or "?"
+            marker = direction[:_MARKER_WIDTH]
+            marker_style = self._style("in" if direction == "in" else "out")
+            if kind == "interim":
+                body = Text(line.text.rstrip() + " …", style=self._style("interim"))
+            else:
+                body = Text(line.text, style=marker_style)
+                if line.backfilled:
+                    body = Text.assemble(("↺ ", self._style("backfilled")), body)
+        prefix = Text.assemble((at, self._style("time")), " ", (marker.ljust(_MARKER_WIDTH), marker_style), " ")
+        prefix_segments = list(prefix.render(console))
+        pad = [Segment(" " * prefix.cell_len)]
+        strips: list[Strip] = []
+        for part in itertools.chain([body], extra):
+            for row in part.wrap(console, body_width):
+                head = prefix_segments if not strips else pad
+                strips.append(Strip([*head, *row.render(console)]))
+        return strips or [Strip(prefix_segments)]
+
+    def _say_details(self, line: TranscriptLine, body: Text) -> list[Text]:
+        item: Any = line.meta.get("say")
+        if item is None:
+            return []
+        state: str = getattr(item, "state", "queued")
+        tag = str(getattr(item, "label", state))
+        if state == "heard":
+            tag += f" {latency(getattr(item, 'latency_ms', None))}"
+        style_name = {
+            "queued": "state-pending",
+            "sending": "state-pending",
+            "sent": "state-sent",
+            "heard": "state-heard",
+            "flushed": "state-flushed",
+            "failed": "state-failed",
+        }.get(state, "state-pending")
+        body.append("  ")
+        body.append(f"[{tag}]", style=self._style(style_name))
+        if state not in ("failed", "flushed"):
+            return []
+        details: list[Text] = []
+        error = getattr(item, "error", None)
+        request_id = getattr(item, "request_id", None)
+        if state == "failed" and error:
+            why = f"✖ {error}" + (f" (request {request_id})" if request_id else "")
+            details.append(Text(why, style=self._style("state-failed")))
+        hint = getattr(item, "hint", None)
+        if state == "failed" and hint:
+            details.append(Text(f"hint: {hint}", style=self._style("hint")))
+        elif state == "flushed":
+            details.append(Text("/resend (or ↑ Enter) says it again", style=self._style("hint")))
+        return details
