@@ -42,6 +42,12 @@ class _QuietServer(uvicorn.Server):
         return None
 
 
+def _log_server_end(task: asyncio.Task[None]) -> None:
+    # Retrieve the outcome so asyncio never prints "exception was never retrieved" to the terminal.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("sandbox server stopped unexpectedly", exc_info=task.exception())
+
+
 def _bind(host: str, port: int) -> socket.socket:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     family, kind, proto, _, address = infos[0]
@@ -103,10 +109,11 @@ class EmbeddedSandbox:
         while not server.started:
             if task.done():
                 sock.close()
-                # Surfaces the startup failure (or says there was none).
-                task.result()
-                raise RuntimeError("the sandbox server exited during startup")
+                failure = None if task.cancelled() else task.exception()
+                # uvicorn reports some startup failures with sys.exit(); never let that escape.
+                raise RuntimeError(f"the sandbox server failed to start: {failure!r}") from failure
             await asyncio.sleep(0.005)
+        task.add_done_callback(_log_server_end)
         self.core, self._server, self._task, self._socket = core, server, task, sock
         self.port = sock.getsockname()[1]
         netloc = f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
