@@ -1,7 +1,7 @@
 """Every 2xx body (and every WebSocket frame) validates against VoIPBIN's OpenAPI subset.
 
 The spec ships beside the repository (``../shared/voipbin-api/openapi/voipbin-subset.openapi.yaml``);
-``VOIPBIN_OPENAPI_SUBSET`` points elsewhere. Where the server code and the spec disagree the sandbox
+``TUI_OPENAPI_SUBSET`` points elsewhere. Where the server code and the spec disagree the sandbox
 follows the code; those gaps are listed in ``SPEC_EXCEPTIONS`` and patched into a copy of the spec
 (nothing else is relaxed). On top of the schema check, every key we emit must be a declared property.
 """
@@ -53,7 +53,7 @@ NULL_TIME_SCHEMAS = {
 
 
 def spec_path() -> Path | None:
-    configured = os.environ.get("VOIPBIN_OPENAPI_SUBSET")
+    configured = os.environ.get("TUI_OPENAPI_SUBSET")
     candidates = [Path(configured)] if configured else []
     repo = Path(__file__).resolve().parents[2]
     candidates.append(repo.parent / "shared" / "voipbin-api" / "openapi" / "voipbin-subset.openapi.yaml")
@@ -64,7 +64,7 @@ def spec_path() -> Path | None:
 def spec() -> dict[str, Any]:
     path = spec_path()
     if path is None:
-        pytest.skip("OpenAPI subset not found (set VOIPBIN_OPENAPI_SUBSET)")
+        pytest.skip("OpenAPI subset not found (set TUI_OPENAPI_SUBSET)")
     loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return apply_exceptions(loaded)
 
