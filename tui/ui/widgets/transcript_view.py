@@ -109,6 +109,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self.changes_applied = 0
         self.resyncs = 0
+        self.removed_after_trim = 0
 
     # -- reading (tests, benchmarks) ----------------------------------------------------------------------
 
@@ -152,6 +153,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._entries = [_Entry(line) for line in kept]
         self._by_key = {e.key: e for e in self._entries}
         self._base = len(lines) - len(kept)
+        self.removed_after_trim = 0
         self._offsets = [0]
         self._unseen = 0
         self._schedule()
@@ -183,6 +185,8 @@ class TranscriptView(ScrollView, can_focus=True):
                     self._resync("remove of a line not shown there")
                     return
                 del entries[index]
+                if self._base:
+                    self.removed_after_trim += 1
                 if self._by_key.get(line.key) is not None and self._by_key[line.key].line is line:
                     del self._by_key[line.key]
             else:
