@@ -143,7 +143,11 @@ class Connection:
         if not self.protocol.open:
             self.close()
             return
-        self.protocol.write_text(frame)
+        try:
+            self.protocol.write_text(frame)
+        except Exception:  # the peer is mid-close; never let a timer callback raise
+            self.close()
+            return
         self._stats.frames_sent += 1
 
     # --- keepalive -----------------------------------------------------------------------------
@@ -157,7 +161,11 @@ class Connection:
         if not self.protocol.open:
             self.close()
             return
-        self.protocol.write_ping()
+        try:
+            self.protocol.write_ping()
+        except Exception:
+            self.close()
+            return
         self._stats.pings_sent += 1
         # A ticker: keep the fixed schedule and skip ticks that were missed entirely.
         self._next_ping += self._interval
