@@ -164,3 +164,14 @@ def test_example_file_documents_every_key_and_is_current() -> None:
     data = tomllib.loads(uncommented)
     data.pop("sandbox", None)  # list-of-table examples are left commented
     Settings(**{k: v for k, v in data.items() if k != "keymap"})
+
+
+def test_standalone_sandbox_settings_file_then_env_then_flags() -> None:
+    from tui.sandbox.standalone import parse_settings
+
+    base = {"speed": 7, "answer_mode": "manual", "ring_delay": 0.5}
+    env = {"VOIPBIN_SANDBOX__SPEED": "9"}
+    settings = parse_settings(["--answer", "reject"], env, base)
+    assert settings.speed == 9
+    assert settings.answer_mode == "reject"
+    assert settings.ring_delay == 0.5

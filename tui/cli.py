@@ -101,9 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args[0] if args and not args[0].startswith("-") else None
     try:
         if command == "sandbox":
-            from tui.sandbox.standalone import main as sandbox_main
-
-            return sandbox_main(args[1:])
+            return _sandbox(args[1:])
         if command == "watch":
             from tui.watchcmd import run_watch
 
@@ -122,6 +120,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui.console import run_console
 
     return run_console(options)
+
+
+def _sandbox(args: list[str]) -> int:
+    """The standalone sandbox, with the config file's [sandbox] table under the environment and flags."""
+    pre = argparse.ArgumentParser(add_help=False)
+    _add_common(pre)
+    ns, rest = pre.parse_known_args(args)
+    if "-h" in rest or "--help" in rest:
+        from tui.sandbox.standalone import build_parser
+
+        build_parser().print_help()
+        print("\n  --config PATH, --profile NAME: read the [sandbox] table of that config file (flags win)")
+        return EXIT_OK
+    from tui.configfile import ConfigError, config_location, merge_profile, read_config_file, selected_profile
+
+    try:
+        raw = read_config_file(config_location(ns.config))
+        table = merge_profile(raw, selected_profile(raw, ns.profile)).get("sandbox", {})
+    except ConfigError as exc:
+        print(f"voipbin-tui sandbox: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from tui.sandbox.standalone import main as sandbox_main
+
+    return sandbox_main(rest, base=table if isinstance(table, dict) else {})
 
 
 def _config(ns: argparse.Namespace) -> int:

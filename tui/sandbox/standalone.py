@@ -84,15 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> SandboxSettings:
+def flag_values(argv: Sequence[str] | None) -> dict[str, Any]:
+    """The settings given as command-line flags (only those given)."""
     args = build_parser().parse_args(argv)
-    values = settings_from_env(environ)
     flags = {k: v for k, v in vars(args).items() if v is not None and k != "no_caller_script"}
     if "transcribe_speaking" in flags:
         flags["transcribe_speaking"] = flags["transcribe_speaking"] == "yes"
     if args.no_caller_script:
         flags["caller_script"] = []
-    values.update(flags)
+    return flags
+
+
+def parse_settings(
+    argv: Sequence[str] | None, environ: Mapping[str, str], base: Mapping[str, Any] | None = None
+) -> SandboxSettings:
+    """``base`` (e.g. the config file's [sandbox] table) < environment < flags."""
+    values = dict(base or {})
+    values.update(settings_from_env(environ))
+    values.update(flag_values(argv))
     return SandboxSettings.model_validate(values)
 
 
@@ -148,9 +157,9 @@ def run_standalone(settings: SandboxSettings) -> int:
         return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, base: Mapping[str, Any] | None = None) -> int:
     try:
-        settings = parse_settings(argv, os.environ)
+        settings = parse_settings(argv, os.environ, base)
     except (ValidationError, ValueError) as exc:
         print(f"voipbin-tui sandbox: invalid settings:\n{exc}", file=sys.stderr)
         return 2
