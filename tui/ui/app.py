@@ -415,12 +415,12 @@ class VoipbinApp(App[None]):
     # -- actions ------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action.startswith("phone_"):
-            return self.runtime.mode == "sandbox"
         if action in ("request_quit", "quit", "help", "command_palette"):
             return True
         if not isinstance(self.screen, CallScreen):
             return False
+        if action.startswith("phone_"):
+            return self.runtime.mode == "sandbox"
         session = self.session
         if action in ("flush", "stop_speaking", "open_speaking", "resend"):
             return True if session is not None and session.phase == "live" else None

@@ -32,6 +32,7 @@ class KeySpec:
 
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("help", "f1", "help", "Help", "Keys and slash commands", slash="/help"),
+    KeySpec("hangup", "f8", "hangup", "Hang up", "Hang up the call", slash="/hangup"),
     KeySpec("flush", "f2", "flush", "Flush", "Cut what is being spoken and clear the queue", slash="/flush"),
     KeySpec("stop_speaking", "f3", "stop_speaking", "Stop", "Stop the speaking stream", slash="/stop"),
     KeySpec("open_speaking", "f4", "open_speaking", "Speak", "Open a new speaking stream (after stop)",
@@ -40,7 +41,6 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("toggle_log", "f6", "toggle_log", "Events", "Show or hide the raw event log", slash="/log"),
     KeySpec("export", "f7", "export", "Export", "Save the transcript as Markdown, JSONL and SRT",
             slash="/export"),
-    KeySpec("hangup", "f8", "hangup", "Hang up", "Hang up the call", slash="/hangup"),
     KeySpec("phone_answer", "f9", "phone_answer", "Answer", "The sandbox phone answers the call",
             sandbox_only=True, slash="/answer"),
     KeySpec("phone_reject", "f10", "phone_reject", "Reject", "The sandbox phone declines the call",

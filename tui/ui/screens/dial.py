@@ -238,7 +238,7 @@ class DialScreen(ModalScreen[bool]):
 
     def show_problem(self, problem: DialProblem) -> None:
         self.problem = problem
-        parts: list[str | tuple[str, str]] = [("✖ ", "bold $error"), (one_line(problem.text, 300), "$error")]
+        parts: list[str | tuple[str, str]] = [("✗ ", "bold $error"), (one_line(problem.text, 300), "$error")]
         if problem.reason:
             parts += ["  ", ("reason ", "$text-muted"), problem.reason]
         if problem.request_id:

@@ -7,6 +7,7 @@ it), with the secrets the runtime knows at that moment.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import ClassVar, Literal
@@ -20,6 +21,8 @@ from textual.strip import Strip
 
 from tui.ui.clock import UiClock
 
+log = logging.getLogger("tui.ui")
+
 EntryKind = Literal["frame", "duplicate", "unrecognised", "request", "request-error", "connection", "note"]
 
 _MARKS: dict[str, str] = {
@@ -28,7 +31,7 @@ _MARKS: dict[str, str] = {
     "unrecognised": "?",
     "request": "⇡",
     "request-error": "⇡",
-    "connection": "⚡",
+    "connection": "≈",
     "note": "·",
 }
 
@@ -167,12 +170,19 @@ class EventLog(ScrollView, can_focus=True):
         if row >= len(self._entries):
             return Strip.blank(width, self.rich_style)
         entry = self._entries[row]
-        text = Text.assemble(
+        try:
+            text = self._row_text(entry)
+        except Exception:  # one bad entry must not take the console down
+            log.exception("cannot draw an event log entry")
+            text = Text("(entry could not be drawn)")
+        strip = Strip(list(text.render(self.app.console)))
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_style(self.rich_style)
+
+    def _row_text(self, entry: _LogEntry) -> Text:
+        return Text.assemble(
             (self.clock.clock_time_ms(entry.at), self._style("time")),
             " ",
             (f"{_MARKS.get(entry.kind, ' ')} {self._shown(entry)}", self._style(entry.kind)),
             no_wrap=True,
             end="",
         )
-        strip = Strip(list(text.render(self.app.console)))
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_style(self.rich_style)

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from tui.ui.format import CONNECTION_COLOUR, lifetime
+from tui.ui.widgets.guard import safe_render
 
 
 class ConsoleHeader(Widget):
@@ -74,11 +75,12 @@ class ConsoleHeader(Widget):
     def plain(self) -> str:
         return str(self.render())
 
+    @safe_render
     def render(self) -> Content:
         if self.mode == "sandbox":
-            banner = (" SANDBOX ", "bold $background on $warning")
+            banner = (" SANDBOX ", "bold reverse $warning")
         else:
-            banner = (f" {self.host or 'VoIPBIN'} ", "bold $background on $primary")
+            banner = (f" {self.host or 'VoIPBIN'} ", "bold reverse $primary")
         colour = CONNECTION_COLOUR.get(self.channel_state, "$text-muted")
         parts: list[str | tuple[str, str]] = [banner]
         if self.customer:

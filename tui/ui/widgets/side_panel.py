@@ -11,6 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Label
 
 from tui.ui.format import STATUS_COLOUR, short_id
+from tui.ui.widgets.guard import safe_render
 
 if TYPE_CHECKING:
     from tui.session.call_session import CallSession
@@ -37,6 +38,7 @@ class LegsPanel(Widget):
     def plain(self) -> str:
         return self.render().plain
 
+    @safe_render
     def render(self) -> Content:
         session = self.session
         if session is None:

@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from tui.ui.clock import UiClock
 from tui.ui.format import SPEAKING_COLOUR, STATUS_COLOUR, duration, one_line, short_id
+from tui.ui.widgets.guard import safe_render
 
 if TYPE_CHECKING:
     from tui.session.call_session import CallSession
@@ -47,6 +48,7 @@ class StatusPanel(Widget):
     def plain(self) -> str:
         return self.render().plain
 
+    @safe_render
     def render(self) -> Content:
         session = self.session
         if session is None:
@@ -70,7 +72,7 @@ class StatusPanel(Widget):
             parts += [("○ ", "$text-muted"), (phase, "bold")]
         elapsed = self.clock.call_elapsed(session.elapsed_answered())
         if elapsed is not None:
-            parts += ["  ", ("⏱ ", "$text-muted"), duration(elapsed)]
+            parts += ["  ", (duration(elapsed), "bold")]
         if call is not None:
             action = call.action_type
             if action and not call.is_hungup:
@@ -171,10 +173,11 @@ class NoticeLine(Widget):
     def plain(self) -> str:
         return self.render().plain
 
+    @safe_render
     def render(self) -> Content:
         if not self.text:
             return Content("")
-        mark = "✖ " if self.level == "error" else "⚠ " if self.level == "warning" else "ℹ "
+        mark = "✗ " if self.level == "error" else "▲ " if self.level == "warning" else "· "
         colour = "$error" if self.level == "error" else "$warning" if self.level == "warning" else "$accent"
         parts: list[Part] = [(mark, f"bold {colour}"), (one_line(self.text), colour)]
         if self.reason:

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from tui.ui.format import latency
+from tui.ui.widgets.guard import safe_render
 
 if TYPE_CHECKING:
     from tui.session.updates import CallSummary
@@ -28,13 +29,11 @@ def summary_lines(summary: CallSummary, keys: dict[str, str] | None = None) -> l
     if summary.gaps:
         stats += f" · {summary.gaps} connection gap(s) recovered"
     lines.append(stats)
-    tail = []
     if summary.record_path:
-        tail.append(f"record {summary.record_path}")
+        lines.append(f"record {summary.record_path}")
     new_call = keys.get("new_call", "F5")
     export = keys.get("export", "F7")
-    tail.append(f"{new_call} or /dial: new call · {export} or /export: save the transcript")
-    lines.append(" · ".join(tail))
+    lines.append(f"{new_call} or /dial: new call · {export} or /export: save the transcript")
     return lines
 
 
@@ -73,6 +72,7 @@ class SummaryPanel(Widget):
     def plain(self) -> str:
         return self.render().plain
 
+    @safe_render
     def render(self) -> Content:
         if not self.lines:
             return Content("")

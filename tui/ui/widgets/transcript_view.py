@@ -402,7 +402,7 @@ class TranscriptView(ScrollView, can_focus=True):
         error = getattr(item, "error", None)
         request_id = getattr(item, "request_id", None)
         if state == "failed" and error:
-            why = f"✖ {error}" + (f" (request {request_id})" if request_id else "")
+            why = f"✗ {error}" + (f" (request {request_id})" if request_id else "")
             details.append(Text(why, style=self._style("state-failed")))
         hint = getattr(item, "hint", None)
         if state == "failed" and hint:
