@@ -147,8 +147,9 @@ async def test_layout_at_80x24_shows_every_area(make_app: AppFactory) -> None:
         assert regions["transcript"].height >= 12, "the transcript gets most of the space"
         assert regions["status"].height == 2
         assert not screen.query_one("#side").display, "no side column at 80 columns"
-        # Every row on screen is 80 cells and the greeting is wrapped, not cut.
-        assert "The call will stay open for you to test the Speaking API." in transcript_text(app)
+        # The greeting's sentences are wrapped, not cut.
+        await wait_until(pilot, lambda: "The call will stay open for you to test the Speaking API."
+                         in transcript_text(app), "the end of the greeting")
         svg = app.export_screenshot()
         assert "SANDBOX" in svg
 

@@ -124,7 +124,7 @@ async def test_rendering_wraps_marks_and_follows() -> None:
         assert rows[1].startswith(" " * 13), "wrapped rows align under the text"
         assert any(r.startswith("10:05:02 in  hi this …") for r in rows), "interim text is marked"
         assert any("SAY Hello there  [failed]" in r for r in rows)
-        assert any("✖ the speaking stream is stopped (request req_1)" in r for r in rows)
+        assert any("✗ the speaking stream is stopped (request req_1)" in r for r in rows)
         assert any("hint: /speak, then /resend" in r for r in rows)
         assert any("━━ connection lost for 2.0s" in r for r in rows)
 
