@@ -47,7 +47,8 @@ def _texts(app: VoipbinApp, direction: str) -> list[str]:
     return [ln.text for ln in app.call_screen.transcript.lines if ln.kind == "transcript" and ln.direction == direction]
 
 
-async def make_screenshot(out: Path, size: tuple[int, int]) -> None:
+async def make_screenshot(size: tuple[int, int]) -> str:
+    """The SVG of the console after a short sandbox call."""
     from tui.cli import ConsoleOptions
     from tui.runtime import Runtime
     from tui.ui.app import VoipbinApp
@@ -78,9 +79,7 @@ async def make_screenshot(out: Path, size: tuple[int, int]) -> None:
                          "the interim text to settle")
             app.call_screen.say_box.value = "Thanks, that is all for today"
             await pilot.pause(0.2)
-            svg = app.export_screenshot(title="voipbin-tui")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(svg, encoding="utf-8")
+            return app.export_screenshot(title="voipbin-tui")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,10 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     cols, _, rows = ns.size.partition("x")
     os.environ.pop("NO_COLOR", None)
     try:
-        asyncio.run(make_screenshot(ns.out, (int(cols), int(rows))))
+        svg = asyncio.run(make_screenshot((int(cols), int(rows))))
     except Exception as exc:
         print(f"screenshot failed: {exc}", file=sys.stderr)
         return 1
+    ns.out.parent.mkdir(parents=True, exist_ok=True)
+    ns.out.write_text(svg, encoding="utf-8")
     print(ns.out)
     return 0
 
