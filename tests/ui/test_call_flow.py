@@ -288,3 +288,29 @@ async def test_history_walks_with_up_and_down(make_app: AppFactory) -> None:
         await pilot.press("down", "down")
         assert box.value == "draft"
         assert rows(app) == []
+
+
+async def test_attach_flag_with_an_unknown_id_explains(make_app: AppFactory) -> None:
+    app = make_app(attach="6f1c2d3e-0000-4000-8000-000000000000")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.call_screen.notice.level == "error", "the attach error")
+        assert "6f1c2d3e-0000-4000-8000-000000000000" in app.call_screen.notice.plain
+        assert app.session is not None
+        assert app.session.phase == "failed"
+        assert app.is_running, "a failed attach does not end the console"
+
+
+async def test_new_call_after_the_end_starts_clean(make_app: AppFactory) -> None:
+    app = make_app(dial=True, sandbox={"answer_mode": "reject"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.call_screen.summary.lines != [], "the rejected call to end", timeout=15)
+        first = app.session
+        await pilot.press("f5")
+        form = await dial_form(pilot, app)
+        assert form.values().destination == "quickstart-phone", "the form remembers the last call"
+        form.query_one("#dial-destination").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session is not first and app.session is not None
+                         and app.session.call is not None, "the second call")
+        assert app.call_screen.summary.lines == [], "the old summary is gone"
+        await wait_until(pilot, lambda: app.call_screen.summary.lines != [], "the second call to end", timeout=15)
