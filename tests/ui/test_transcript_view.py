@@ -173,3 +173,33 @@ async def test_the_view_is_bounded() -> None:
         assert view.lines[0].text == "line 2800"
         assert view.total_rows == 200
         assert view.resyncs == 0
+
+
+async def test_incremental_layout_matches_a_full_layout() -> None:
+    """Random ops with a layout after each batch: the kept offsets always equal a from-scratch count."""
+    import random
+
+    rng = random.Random(5)
+    book = TranscriptBook(max_lines=400)
+    view = TranscriptView(max_lines=60, clock=UiClock.frozen())
+    app = ViewApp(view)
+    async with app.run_test(size=(50, 12)) as pilot:
+        for step in range(400):
+            kind = rng.choice(["final", "final", "interim", "clear", "say", "update"])
+            n = rng.randrange(300)
+            text_len = rng.randrange(1, 4)
+            changes = run_op(book, kind, n, rng.choice(["in", "out"]), rng.randrange(200))
+            if kind == "final" and changes and text_len > 1:
+                # Long lines wrap onto several rows, so entry heights differ.
+                line = changes[-1].line
+                line.text = " ".join(["words"] * 12 * text_len)
+            view.apply(changes)
+            if step % rng.randrange(1, 6) == 0:
+                view._flush()  # the layout a frame would do
+                heights = [len(strips) for strips in (e.strips for e in view._entries) if strips is not None]
+                assert len(heights) == len(view)
+                assert view.total_rows == sum(heights)
+                assert view._offsets[-1] - view._offsets[0] == sum(heights)
+                assert view.lines == book.lines[len(book.lines) - len(view):]
+        await pilot.pause()
+        assert view.resyncs == 0

@@ -100,7 +100,11 @@ class TranscriptView(ScrollView, can_focus=True):
         self._by_key: dict[str, _Entry] = {}
         # Book lines older than the first one shown (trimmed by max_lines, or inserted late and old).
         self._base = 0
+        # _offsets[i] is the first row of entry i, counted from an origin that stays put when old entries
+        # are trimmed off the front (so trimming is one slice, not a renumbering); _offsets[-1] ends the
+        # last entry. Entries from _dirty_from on need laying out again.
         self._offsets: list[int] = [0]
+        self._dirty_from = 0
         self._layout_width = 0
         self._flush_pending = False
         self._follow = True
@@ -130,7 +134,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     @property
     def total_rows(self) -> int:
-        return self._offsets[-1]
+        return self._offsets[-1] - self._offsets[0]
 
     def plain_rows(self) -> list[str]:
         """Every laid-out row as plain text (what a reader of the whole scrollback would see)."""
@@ -143,6 +147,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._by_key.clear()
         self._base = 0
         self._offsets = [0]
+        self._dirty_from = 0
         self._unseen = 0
         self._follow = True
         self._schedule()
@@ -155,12 +160,14 @@ class TranscriptView(ScrollView, can_focus=True):
         self._base = len(lines) - len(kept)
         self.removed_after_trim = 0
         self._offsets = [0]
+        self._dirty_from = 0
         self._unseen = 0
         self._schedule()
 
     def apply(self, changes: Iterable[TranscriptChange]) -> None:
         """Apply a session's changes, in order, by index into its book."""
         entries = self._entries
+        dirty = self._dirty_from
         for change in changes:
             self.changes_applied += 1
             index = change.index - self._base
@@ -174,6 +181,7 @@ class TranscriptView(ScrollView, can_focus=True):
                     return
                 entry = _Entry(line)
                 entries.insert(index, entry)
+                dirty = min(dirty, index)
                 self._by_key[line.key] = entry
                 if not self._follow and line.kind != "interim":
                     self._unseen += 1
@@ -185,6 +193,7 @@ class TranscriptView(ScrollView, can_focus=True):
                     self._resync("remove of a line not shown there")
                     return
                 del entries[index]
+                dirty = min(dirty, index)
                 if self._base:
                     self.removed_after_trim += 1
                 if self._by_key.get(line.key) is not None and self._by_key[line.key].line is line:
@@ -196,6 +205,7 @@ class TranscriptView(ScrollView, can_focus=True):
                     self._resync("update of a line not shown there")
                     return
                 entries[index].invalidate()
+                dirty = min(dirty, index)
         overflow = len(entries) - self.max_lines
         if overflow > 0:
             for entry in entries[:overflow]:
@@ -204,6 +214,14 @@ class TranscriptView(ScrollView, can_focus=True):
                     del self._by_key[entry.key]
             del entries[:overflow]
             self._base += overflow
+            laid_out = min(overflow, len(self._offsets) - 1, dirty)
+            del self._offsets[:laid_out]
+            dirty -= laid_out
+            if laid_out < overflow:
+                # Some trimmed entries were never laid out: start over from the new first entry.
+                self._offsets = [self._offsets[0]]
+                dirty = 0
+        self._dirty_from = max(0, dirty)
         self._schedule()
 
     def touch(self, key: str) -> None:
@@ -211,6 +229,7 @@ class TranscriptView(ScrollView, can_focus=True):
         entry = self._by_key.get(key)
         if entry is not None:
             entry.invalidate()
+            self._dirty_from = min(self._dirty_from, self._entries.index(entry))
             self._schedule()
 
     def follow(self) -> None:
@@ -240,8 +259,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if width <= 0:
             return
         self._layout(width)
-        height = self._offsets[-1]
-        self.virtual_size = Size(width, height)
+        self.virtual_size = Size(width, self.total_rows)
         dropped, self._rows_dropped_above = self._rows_dropped_above, 0
         if self._follow:
             self._scroll_to_end()
@@ -251,23 +269,29 @@ class TranscriptView(ScrollView, can_focus=True):
         self.refresh()
 
     def _scroll_to_end(self) -> None:
-        target = max(0, self._offsets[-1] - self.scrollable_content_region.height)
+        target = max(0, self.total_rows - self.scrollable_content_region.height)
         self.scroll_to(y=target, animate=False, force=True)
 
     def _layout(self, width: int) -> None:
+        """Lay out (render and count the rows of) every entry from the first one that changed."""
+        entries = self._entries
         if width != self._layout_width:
             self._layout_width = width
-            for entry in self._entries:
+            for entry in entries:
                 entry.strips = None
-        offsets = [0]
-        rows = 0
-        for entry in self._entries:
+            self._offsets = [0]
+            self._dirty_from = 0
+        start = min(self._dirty_from, len(entries), len(self._offsets) - 1)
+        offsets = self._offsets
+        del offsets[start + 1 :]
+        rows = offsets[start]
+        for entry in itertools.islice(entries, start, None):
             if entry.strips is None or entry.width != width:
                 entry.strips = self._render_entry(entry.line, width)
                 entry.width = width
             rows += len(entry.strips)
             offsets.append(rows)
-        self._offsets = offsets
+        self._dirty_from = len(entries)
 
     def on_resize(self, event: events.Resize) -> None:
         self._schedule()
@@ -280,6 +304,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._styles = None
         for entry in self._entries:
             entry.strips = None
+        self._dirty_from = 0
         self._schedule()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -310,16 +335,18 @@ class TranscriptView(ScrollView, can_focus=True):
         if not self._entries:
             if y == 0 and self.placeholder:
                 strip = Strip(list(Text(self.placeholder, style=self._style("placeholder")).render(self.app.console)))
-        elif row < self._offsets[-1] and len(self._offsets) == len(self._entries) + 1:
-            index = bisect_right(self._offsets, row) - 1
-            entry = self._entries[index]
-            strips = entry.strips
-            if strips is None:
-                strips = entry.strips = self._render_entry(entry.line, self._layout_width or width)
-                entry.width = self._layout_width or width
-            offset = row - self._offsets[index]
-            if offset < len(strips):
-                strip = strips[offset]
+        else:
+            # Only entries before the first changed one have trustworthy offsets until the next flush
+            # (which is already scheduled); rows past them stay blank for that moment.
+            offsets = self._offsets
+            valid = min(self._dirty_from, len(offsets) - 1, len(self._entries))
+            row += offsets[0]
+            if valid > 0 and row < offsets[valid]:
+                index = bisect_right(offsets, row, 0, valid + 1) - 1
+                strips = self._entries[index].strips
+                offset = row - offsets[index]
+                if strips is not None and offset < len(strips):
+                    strip = strips[offset]
         if strip is None:
             strip = Strip.blank(width, self.rich_style)
         strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
