@@ -312,5 +312,11 @@ async def test_new_call_after_the_end_starts_clean(make_app: AppFactory) -> None
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.session is not first and app.session is not None
                          and app.session.call is not None, "the second call")
-        assert app.call_screen.summary.lines == [], "the old summary is gone"
-        await wait_until(pilot, lambda: app.call_screen.summary.lines != [], "the second call to end", timeout=15)
+        second = app.session
+        assert second is not None
+        assert app.call_screen.status.session is second
+        await wait_until(pilot, lambda: second.phase == "ended", "the second call to end", timeout=15)
+        await wait_until(pilot, lambda: app.call_screen.summary.lines != [], "the second summary")
+        assert first is not None
+        assert str(second.recorder.path) in app.call_screen.summary.plain, "the summary is the new call's"
+        assert str(first.recorder.path) not in app.call_screen.summary.plain
