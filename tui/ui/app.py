@@ -664,6 +664,8 @@ class VoipbinApp(App[None]):
     ) -> None:
         if notice is not None:
             self.last_notice = notice
+        # Error texts can quote URLs or bodies; nothing on screen may carry a credential.
+        text, hint = self._redact(text), self._redact(hint)
         self.notices.append((level, text))
         del self.notices[:-50]
         (log.warning if level in ("warning", "error") else log.info)(
