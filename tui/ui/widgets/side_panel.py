@@ -89,3 +89,8 @@ class PhonePanel(Vertical):
             yield Button("Hang up", id="phone-hangup", action="app.phone_hangup", compact=True,
                          tooltip="The sandbox phone hangs up (F11, /phonehangup)")
         yield Label("/caller TEXT: speak as the phone", classes="panel-hint")
+
+    def on_mount(self) -> None:
+        # Clicking a phone button must not take the keyboard away from the say box.
+        for button in self.query(Button):
+            button.can_focus = False

@@ -177,9 +177,10 @@ class NoticeLine(Widget):
     def render(self) -> Content:
         if not self.text:
             return Content("")
-        mark = "✗ " if self.level == "error" else "▲ " if self.level == "warning" else "· "
+        mark = " ✗ " if self.level == "error" else " ▲ " if self.level == "warning" else " · "
         colour = "$error" if self.level == "error" else "$warning" if self.level == "warning" else "$accent"
-        parts: list[Part] = [(mark, f"bold {colour}"), (one_line(self.text), colour)]
+        # Reverse video, not a tinted background: tints vanish or swallow the text in the ANSI theme.
+        parts: list[Part] = [(mark, f"bold reverse {colour}"), " ", (one_line(self.text), colour)]
         if self.reason:
             parts += ["  ", ("reason ", "$text-muted"), self.reason]
         if self.request_id:
