@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -169,9 +168,3 @@ def server_control(app: VoipbinApp) -> str:
     sandbox = app.runtime.sandbox
     assert sandbox is not None
     return sandbox.control_url
-
-
-async def settle(pilot: Pilot[Any], seconds: float = 0.1) -> None:
-    await pilot.pause()
-    await asyncio.sleep(seconds)
-    await pilot.pause()
