@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from tui.cli import EXIT_ERROR, ConsoleOptions
 
 
+# Textual repaints at most TEXTUAL_FPS times a second (default 60): at 60 a transcript line waits up to
+# 16.7 ms for its frame, which alone eats the latency budget (bench/: event_added_latency). Repaints
+# only happen when something changed, so a higher cap costs nothing while the call is quiet.
+DEFAULT_FPS = "120"
+
+
+def prepare_environment() -> None:
+    """Process-wide settings that must be in place before Textual is imported."""
+    os.environ.setdefault("TEXTUAL_FPS", DEFAULT_FPS)
+
+
 def run_console(options: ConsoleOptions) -> int:
+    prepare_environment()
     # Until the log file is configured (after the first paint) records must not reach the terminal.
     logging.getLogger().addHandler(logging.NullHandler())
     logging.lastResort = None

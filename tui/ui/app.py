@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -118,6 +119,9 @@ class VoipbinApp(App[None]):
             self._fatal(f"cannot start: {exc}")
             return
         self.started = True
+        # Everything loaded so far (Textual, pydantic schemas, the sandbox) lives as long as the app;
+        # freezing it keeps the collector from re-scanning it in 50-90 ms pauses during a call.
+        gc.freeze()
         try:
             self._after_start()
         except Exception as exc:

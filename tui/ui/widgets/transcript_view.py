@@ -111,6 +111,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._unseen = 0
         self._rows_dropped_above = 0
         self._styles: dict[str, Style] | None = None
+        self._rich_style: Style | None = None
         self.changes_applied = 0
         self.resyncs = 0
         self.removed_after_trim = 0
@@ -302,6 +303,7 @@ class TranscriptView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+        self._rich_style = None
         for entry in self._entries:
             entry.strips = None
         self._dirty_from = 0
@@ -327,9 +329,18 @@ class TranscriptView(ScrollView, can_focus=True):
             }
         return styles.get(name, Style.null())
 
+    def _base_style(self) -> Style:
+        # DOMNode.rich_style walks every ancestor; drawing asks for it on each row of each frame.
+        style = self._rich_style
+        if style is None:
+            style = self._rich_style = self.rich_style
+        return style
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
+        region = self.scrollable_content_region
+        width = region.width
+        base = self._base_style()
         row = scroll_y + y
         strip: Strip | None = None
         if not self._entries:
@@ -348,11 +359,11 @@ class TranscriptView(ScrollView, can_focus=True):
                 if strips is not None and offset < len(strips):
                     strip = strips[offset]
         if strip is None:
-            strip = Strip.blank(width, self.rich_style)
-        strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
-        if self._unseen and not self._follow and y == self.scrollable_content_region.height - 1:
+            return Strip.blank(width, base)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+        if self._unseen and not self._follow and y == region.height - 1:
             strip = self._with_badge(strip, width)
-        return strip.apply_style(self.rich_style)
+        return strip.apply_style(base)
 
     def _with_badge(self, strip: Strip, width: int) -> Strip:
         badge = Text(f" {self._unseen} new ↓ ", style=self._style("badge"))
