@@ -95,11 +95,11 @@ async def _raw_receive(srv: BenchServer, rate: float, count: int) -> list[float]
 
 async def app_latency(srv: BenchServer, rate: float, count: int) -> tuple[list[float], int]:
     """Frame leaves the sandbox → its line is drawn in the transcript view. Returns latencies, lines lost."""
-    async with console(srv) as (app, probe):
+    async with console(srv) as (_app, probe):
         await srv.inject(rate, count, "lat")
         await srv.wait_injected(count / rate + 30)
-        await _settle(lambda: len(probe.inserted) >= count, 10)
-        return list(probe.painted.values()), count - len(probe.inserted)
+        await _settle(lambda: probe.inserted >= count, 10)
+        return list(probe.painted.values()), count - probe.inserted
 
 
 async def _settle(done: Any, timeout: float) -> None:
@@ -130,13 +130,13 @@ async def burst(srv: BenchServer, rate: float, seconds: float, typing_rate: floa
             typed += 1
             await asyncio.sleep(1.0 / typing_rate)
         await srv.wait_injected(30)
-        await _settle(lambda: len(probe.inserted) >= count and len(probe.keys_shown) >= typed, 15)
+        await _settle(lambda: probe.inserted >= count and len(probe.keys_shown) >= typed, 15)
         keys = [(shown - sent) * 1000.0 for sent, shown in zip(probe.keys_sent, probe.keys_shown, strict=False)]
         view = app.call_screen.transcript
         return {
             "sent": count,
-            "shown": len(probe.inserted),
-            "lost": count - len(probe.inserted),
+            "shown": probe.inserted,
+            "lost": count - probe.inserted,
             "keys_typed": typed,
             "keys_shown": len(probe.keys_shown),
             "key_latencies": keys,
@@ -154,17 +154,18 @@ def rss_mb() -> float:
 
 
 async def rss_growth(srv: BenchServer, lines: int, rate: float) -> dict[str, float]:
-    async with console(srv) as (app, probe):
+    async with console(srv) as (_app, probe):
+        probe.watch_paint = False
         await asyncio.sleep(0.5)
         gc.collect()
         before = rss_mb()
         await srv.inject(rate, lines, "mem")
         await srv.wait_injected(lines / rate + 60)
-        await _settle(lambda: len(probe.inserted) >= lines, 60)
+        await _settle(lambda: probe.inserted >= lines, 60)
         await asyncio.sleep(0.5)
         gc.collect()
         after = rss_mb()
-        return {"before_mb": before, "after_mb": after, "growth_mb": after - before, "through": len(probe.inserted)}
+        return {"before_mb": before, "after_mb": after, "growth_mb": after - before, "through": probe.inserted}
 
 
 # --- say: Enter → request at the server -----------------------------------------------------------------

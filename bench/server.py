@@ -76,7 +76,8 @@ async def _serve(speed: float) -> None:
     def build(core: Any) -> Any:
         return _SayClock(original(core), arrivals)
 
-    sandbox_server.build_app = build  # type: ignore[assignment]
+    # Only in this benchmark process: wrap the sandbox's ASGI app with the /say stopwatch.
+    sandbox_server.build_app = build  # type: ignore[attr-defined]
     settings = SandboxSettings(speed=speed, caller_script=[], random_seed=1, ws_buffer_frames=100_000)
     async with EmbeddedSandbox(settings) as sb:
         core = sb.core
@@ -165,14 +166,16 @@ class BenchServer:
         return self
 
     async def _line(self) -> str:
-        assert self.proc is not None and self.proc.stdout is not None
+        assert self.proc is not None
+        assert self.proc.stdout is not None
         raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout=30)
         if not raw:
             raise RuntimeError("the bench server exited")
         return raw.decode()
 
     async def command(self, cmd: str, **args: Any) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stdin is not None
+        assert self.proc is not None
+        assert self.proc.stdin is not None
         self.proc.stdin.write((json.dumps({"cmd": cmd, **args}) + "\n").encode())
         await self.proc.stdin.drain()
         return dict(json.loads(await self._line()))

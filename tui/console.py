@@ -8,7 +8,6 @@ import sys
 
 from tui.cli import EXIT_ERROR, ConsoleOptions
 
-
 # Textual repaints at most TEXTUAL_FPS times a second (default 60): at 60 a transcript line waits up to
 # 16.7 ms for its frame, which alone eats the latency budget (bench/: event_added_latency). Repaints
 # only happen when something changed, so a higher cap costs nothing while the call is quiet.

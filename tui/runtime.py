@@ -225,7 +225,9 @@ class Runtime:
             account,
             speaking=speaking or self.speaking_options(),
             recorder=recorder,
-            max_lines=max(settings.ui.transcript_max_lines * 10, 50_000),
+            # The book only needs what the view can show plus room for late, out-of-order lines; the
+            # record on disk has the rest (exports read it when lines were evicted).
+            max_lines=settings.ui.transcript_max_lines * 2,
         )
 
     @property

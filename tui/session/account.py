@@ -25,7 +25,7 @@ from tui.voipbin.stream import EventStream, subscriptions_for
 log = logging.getLogger(__name__)
 
 # Events kept for late claimers: long enough for a POST /calls round trip or a slow transcribe start.
-RECENT_EVENTS = 4000
+RECENT_EVENTS = 1000
 RECENT_SECONDS = 120.0
 
 

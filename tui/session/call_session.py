@@ -535,12 +535,15 @@ class CallSession:
     # -- commands ---------------------------------------------------------------------------------------
 
     def say(self, text: str) -> list[SayItem]:
-        items = self.speech.say(text)
+        """Queue a line (split when over 5000 bytes). Its SAY lines join the transcript once the first
+        request has been written (see SpeakingStream.say)."""
+        return self.speech.say(text, then=self._add_say_lines)
+
+    def _add_say_lines(self, items: list[SayItem]) -> None:
         for item in items:
             self._patch(self.book.add_line(
                 key="s:" + item.id, kind="say", text=item.text, direction="out", meta={"say": item},
             ))
-        return items
 
     def resend(self, item_id: str | None = None) -> list[SayItem]:
         item = self.ledger.get(item_id) if item_id else self.ledger.last_recoverable()

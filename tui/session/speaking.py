@@ -24,6 +24,9 @@ from tui.voipbin.rest import VoipbinClient
 
 log = logging.getLogger(__name__)
 
+# Longest wait for a request to be written before listeners hear of the lines anyway.
+HOLD_MAX = 0.05
+
 
 @dataclass(frozen=True, slots=True)
 class SpeakingOptions:
@@ -71,6 +74,8 @@ class SpeakingStream:
         self._call_live = False
         self._closed = False
         self._tasks: set[asyncio.Task[bool]] = set()
+        self._in_flight: SayItem | None = None
+        self._held: list[Callable[[], None]] = []
 
     # -- state ------------------------------------------------------------------------------------------
 
@@ -171,21 +176,47 @@ class SpeakingStream:
                 return True
         return False
 
-    def say(self, text: str) -> list[SayItem]:
-        """Queue text (split at 5000 bytes); returns the new lines, or [] for blank text."""
+    def say(self, text: str, then: Callable[[list[SayItem]], None] | None = None) -> list[SayItem]:
+        """Queue text (split at 5000 bytes); returns the new lines, or [] for blank text.
+
+        Listeners hear of the new lines (and ``then(items)`` runs) only once the first request has been
+        written, or at once when nothing can be sent now: Enter → request is a measured goal, and
+        redrawing the screen for the new lines first would hold the request up by milliseconds.
+        """
         parts = split_for_say(text)
         if not parts:
             return []
         items = self.ledger.add(parts)
         for item in items:
-            self._record("say", id=item.id, state=item.state, text=item.text, part=item.part, parts=item.parts)
-            self._emit(SayUpdated(item))
             self._queue.put_nowait(item)
+            self._record("say", id=item.id, state=item.state, text=item.text, part=item.part, parts=item.parts)
+        self._hold([SayUpdated(item) for item in items], then, items)
         if len(items) > 1:
             self._emit(Notice("info", f"long line split into {len(items)} parts (the limit is 5000 bytes)"))
         if self._call_live and self.options.auto_open and self.phase in ("none", "failed"):
             self._open_soon()
         return items
+
+    def _hold(
+        self, updates: list[SessionUpdate], then: Callable[[list[SayItem]], None] | None, items: list[SayItem]
+    ) -> None:
+        def release() -> None:
+            for update in updates:
+                self._emit(update)
+            if then is not None:
+                then(items)
+
+        loop = asyncio.get_running_loop()
+        if self.phase == "active" and self._in_flight is None and self._queue.qsize() == len(items):
+            self._held.append(release)
+            loop.call_later(HOLD_MAX, self._release_held)
+        else:
+            loop.call_soon(release)
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, []
+        for release in held:
+            release()
 
     def _open_soon(self) -> None:
         # The phase changes now, not when the task first runs, so the sender waits instead of failing.
@@ -313,12 +344,14 @@ class SpeakingStream:
 
     async def _send(self, item: SayItem) -> None:
         assert self.speaking is not None
-        self._set_item(item, "sending")
         item.speaking_id = self.speaking.id
         sent_mono = time.monotonic()
+        self._in_flight = item
         try:
-            await self._client.say(self.speaking.id, item.text)
+            await self._client.say(self.speaking.id, item.text, on_sent=self._on_request_written)
         except VoipbinError as exc:
+            self._in_flight = None
+            self._release_held()
             hint = exc.hint()
             if exc.http_status == 404:
                 hint = "the stream is gone (stopped, or the call ended): /speak opens a new one, then /resend"
@@ -326,9 +359,17 @@ class SpeakingStream:
             if exc.http_status == 404:
                 await self._refresh()
             return
+        self._in_flight = None
+        self._release_held()
         item.sent_mono = sent_mono
         item.sent_at = time.time()
         self._set_item(item, "sent")
+
+    def _on_request_written(self) -> None:
+        item = self._in_flight
+        self._release_held()
+        if item is not None and item.state == "queued":
+            self._set_item(item, "sending")
 
     async def _refresh(self) -> None:
         if self.speaking is None:

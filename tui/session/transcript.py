@@ -49,14 +49,15 @@ class TranscriptChange:
 class TranscriptBook:
     """An ordered, bounded set of transcript lines with change reporting."""
 
-    def __init__(self, max_lines: int = 50_000, remember_ids: int = 100_000) -> None:
+    def __init__(self, max_lines: int = 50_000, remember_ids: int | None = None) -> None:
         self._lines: list[TranscriptLine] = []
         self._by_key: dict[str, TranscriptLine] = {}
         # Ids already shown, kept longer than the lines so a late duplicate of an evicted line is still
         # recognised; bounded so a ten-hour session does not grow without limit.
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._max_lines = max_lines
-        self._remember = remember_ids
+        # Duplicates arrive close together (broad prefixes, reconnect backfills of the newest 100).
+        self._remember = remember_ids if remember_ids is not None else max(2 * max_lines, 20_000)
         self._seq = itertools.count()
         self.evicted = 0
         self.final_count = {"in": 0, "out": 0}

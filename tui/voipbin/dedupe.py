@@ -38,7 +38,9 @@ from tui.voipbin.events import Event
 
 __all__ = ["DEFAULT_MAX_KEYS", "EventNamer", "event_key"]
 
-DEFAULT_MAX_KEYS: Final = 50_000
+# Copies arrive back to back (two topics matching one event) and nothing is replayed after a reconnect,
+# so a short memory is enough; a long one would only grow with the call.
+DEFAULT_MAX_KEYS: Final = 10_000
 _STATE_MAX: Final = 10_000
 
 _SPEECH_STARTED: Final = "transcribe_speech_started"

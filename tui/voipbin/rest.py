@@ -136,6 +136,22 @@ class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, Mapping[str, Any]], Awaitable[None]]:
+    """An httpcore trace hook calling ``on_sent`` once, when the request body has been written."""
+    fired = False
+
+    async def trace(event: str, info: Mapping[str, Any]) -> None:
+        nonlocal fired
+        if not fired and event.endswith("send_request_body.complete"):
+            fired = True
+            try:
+                on_sent()
+            except Exception:
+                logger.exception("on_sent callback failed")
+
+    return trace
+
+
 def derive_urls(api_url: str) -> tuple[str, str, str]:
     """``(api_url, login_url, ws_url)`` from the REST base (which includes ``/v1.0``).
 
@@ -447,8 +463,10 @@ class VoipbinClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> Any:
         """Send one logical request (with the retry/re-login policy); return the decoded JSON body."""
+        extensions = {"trace": _sent_tracer(on_sent)} if on_sent is not None else None
         if self._closed:
             raise RuntimeError("VoipbinClient is closed")
         url = self._api_url + path
@@ -466,7 +484,9 @@ class VoipbinClient:
             full_url = httpx.URL(url, params=query) if query else httpx.URL(url)
             started = time.monotonic()
             try:
-                resp = await self._http.request(method, full_url, headers=creds.headers(), json=json_body)
+                resp = await self._http.request(
+                    method, full_url, headers=creds.headers(), json=json_body, extensions=extensions
+                )
             except httpx.HTTPError as exc:
                 elapsed = (time.monotonic() - started) * 1000
                 text = self._transport_text(exc, secrets)
@@ -710,12 +730,19 @@ class VoipbinClient:
     async def delete_speaking(self, speaking_id: str) -> Speaking:
         return await self._send("DELETE", f"/speakings/{_seg(speaking_id)}", Speaking)
 
-    async def say(self, speaking_id: str, text: str) -> Speaking:
+    async def say(
+        self, speaking_id: str, text: str, *, on_sent: Callable[[], None] | None = None
+    ) -> Speaking:
         """``POST /speakings/{id}/say``: queue text (at most 5000 UTF-8 bytes).
 
-        Never retried on 5xx or transport errors: the text may already be queued.
+        Never retried on 5xx or transport errors: the text may already be queued. ``on_sent`` is called
+        once the request has been written to the connection (before the answer), so a caller can put
+        other work after the request instead of before it.
         """
-        return await self._send("POST", f"/speakings/{_seg(speaking_id)}/say", Speaking, {"text": text})
+        data = await self._request(
+            "POST", f"/speakings/{_seg(speaking_id)}/say", json_body={"text": text}, on_sent=on_sent
+        )
+        return self._parse(Speaking, data, "POST", "/speakings/{id}/say")
 
     async def flush(self, speaking_id: str) -> Speaking:
         """Drop queued text and stop current playback; the session stays active."""

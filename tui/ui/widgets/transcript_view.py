@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,12 +37,18 @@ _PREFIX_WIDTH = 8 + 1 + _MARKER_WIDTH + 1
 _MIN_TEXT_WIDTH = 12
 
 
+# Drawn rows are kept for this many entries only (the visible ones and their neighbours); the others keep
+# just their row count and are drawn again if scrolled back into view. A Strip carries several caches of
+# its own, so keeping every entry's rows would cost tens of MB for a long call.
+_DRAWN_ENTRIES = 400
+
+
 class _Entry:
-    __slots__ = ("line", "strips", "width")
+    __slots__ = ("line", "rows", "width")
 
     def __init__(self, line: TranscriptLine) -> None:
         self.line = line
-        self.strips: list[Strip] | None = None
+        self.rows = -1  # laid-out row count at ``width``; -1 until laid out
         self.width = 0
 
     @property
@@ -49,7 +56,7 @@ class _Entry:
         return self.line.key
 
     def invalidate(self) -> None:
-        self.strips = None
+        self.rows = -1
 
 
 class TranscriptView(ScrollView, can_focus=True):
@@ -112,6 +119,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._rows_dropped_above = 0
         self._styles: dict[str, Style] | None = None
         self._rich_style: Style | None = None
+        self._drawn: OrderedDict[_Entry, list[Strip]] = OrderedDict()
         self.changes_applied = 0
         self.resyncs = 0
         self.removed_after_trim = 0
@@ -139,7 +147,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def plain_rows(self) -> list[str]:
         """Every laid-out row as plain text (what a reader of the whole scrollback would see)."""
-        return [strip.text for e in self._entries for strip in (e.strips or [])]
+        return [strip.text for e in self._entries if e.rows >= 0 for strip in self._strips(e)]
 
     # -- writing ------------------------------------------------------------------------------------------
 
@@ -206,11 +214,13 @@ class TranscriptView(ScrollView, can_focus=True):
                     self._resync("update of a line not shown there")
                     return
                 entries[index].invalidate()
+                self._drawn.pop(entries[index], None)
                 dirty = min(dirty, index)
         overflow = len(entries) - self.max_lines
         if overflow > 0:
             for entry in entries[:overflow]:
-                self._rows_dropped_above += len(entry.strips or ())
+                self._rows_dropped_above += max(0, entry.rows)
+                self._drawn.pop(entry, None)
                 if self._by_key.get(entry.key) is entry:
                     del self._by_key[entry.key]
             del entries[:overflow]
@@ -230,6 +240,7 @@ class TranscriptView(ScrollView, can_focus=True):
         entry = self._by_key.get(key)
         if entry is not None:
             entry.invalidate()
+            self._drawn.pop(entry, None)
             self._dirty_from = min(self._dirty_from, self._entries.index(entry))
             self._schedule()
 
@@ -279,7 +290,8 @@ class TranscriptView(ScrollView, can_focus=True):
         if width != self._layout_width:
             self._layout_width = width
             for entry in entries:
-                entry.strips = None
+                entry.rows = -1
+            self._drawn.clear()
             self._offsets = [0]
             self._dirty_from = 0
         start = min(self._dirty_from, len(entries), len(self._offsets) - 1)
@@ -287,10 +299,10 @@ class TranscriptView(ScrollView, can_focus=True):
         del offsets[start + 1 :]
         rows = offsets[start]
         for entry in itertools.islice(entries, start, None):
-            if entry.strips is None or entry.width != width:
-                entry.strips = self._render_entry(entry.line, width)
+            if entry.rows < 0 or entry.width != width:
                 entry.width = width
-            rows += len(entry.strips)
+                entry.rows = len(self._draw(entry))
+            rows += entry.rows
             offsets.append(rows)
         self._dirty_from = len(entries)
 
@@ -305,7 +317,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._styles = None
         self._rich_style = None
         for entry in self._entries:
-            entry.strips = None
+            entry.rows = -1
+        self._drawn.clear()
         self._dirty_from = 0
         self._schedule()
 
@@ -354,9 +367,9 @@ class TranscriptView(ScrollView, can_focus=True):
             row += offsets[0]
             if valid > 0 and row < offsets[valid]:
                 index = bisect_right(offsets, row, 0, valid + 1) - 1
-                strips = self._entries[index].strips
+                strips = self._strips(self._entries[index])
                 offset = row - offsets[index]
-                if strips is not None and offset < len(strips):
+                if offset < len(strips):
                     strip = strips[offset]
         if strip is None:
             return Strip.blank(width, base)
@@ -372,6 +385,20 @@ class TranscriptView(ScrollView, can_focus=True):
             return strip
         left = strip.crop(0, width - size)
         return Strip([*left, *badge.render(self.app.console)], width)
+
+    def _strips(self, entry: _Entry) -> list[Strip]:
+        strips = self._drawn.get(entry)
+        if strips is None:
+            return self._draw(entry)
+        self._drawn.move_to_end(entry)
+        return strips
+
+    def _draw(self, entry: _Entry) -> list[Strip]:
+        strips = self._render_entry(entry.line, entry.width)
+        self._drawn[entry] = strips
+        if len(self._drawn) > _DRAWN_ENTRIES:
+            self._drawn.popitem(last=False)
+        return strips
 
     def _render_entry(self, line: TranscriptLine, width: int) -> list[Strip]:
         try:
