@@ -46,8 +46,13 @@ async def run_call_with_drops(
         await s.dial(DialRequest())
         await wait_for(lambda: s.speech.phase == "active", what="speaking stream")
         s.say("Hello from the console while the channel keeps dropping.")
+        def up(acc: Account) -> bool:
+            return acc.connection is not None and acc.connection.state in ("connected", "reconnected")
+
         for n in range(drops):
             await asyncio.sleep(0.35)
+            # Both sockets must be up, or a drop would miss the one still reconnecting from the last.
+            await wait_for(lambda: up(account) and up(watch_account), timeout=20, what="both sockets up")
             (await control.post("/faults", json={"drop_websockets": True})).raise_for_status()
             await wait_for(lambda n=n: len(rec.of(GapRecovered)) > n, timeout=20, what=f"gap {n + 1} recovered")
         await wait_for(
