@@ -76,7 +76,7 @@ async def test_seed_scenario_by_keyboard(make_app: AppFactory) -> None:
         await wait_until(pilot, lambda: screen.summary.lines != [], "the call summary")
         summary = screen.summary.plain
         assert summary.startswith("Call ended after ")
-        assert "by local" in summary
+        assert "hung up here, normal" in summary
         assert "say→heard p50" in summary
         assert "record " in summary
         assert len(screen.transcript) >= lines_before - 2, "the transcript is kept (only interim text goes)"
@@ -173,7 +173,7 @@ async def test_manual_answer_from_the_phone_side(make_app: AppFactory) -> None:
         await live_call(pilot, app)
         await pilot.press("f11")
         await wait_until(pilot, lambda: app.call_screen.summary.lines != [], "the phone to hang up")
-        assert "by remote" in app.call_screen.summary.plain
+        assert "hung up by the other side, normal" in app.call_screen.summary.plain
 
 
 async def test_rejected_call(make_app: AppFactory) -> None:

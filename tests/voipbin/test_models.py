@@ -273,3 +273,9 @@ def test_prepare_models_is_idempotent() -> None:
     prepare_models()
     prepare_models()
     assert Page[Call].model_validate({"result": [samples.call()]}).result[0].id == samples.CALL_ID
+
+
+def test_display_does_not_double_a_scheme_the_target_already_has() -> None:
+    leg = Address(type="sip", target="sip:quickstart-phone@192.0.2.10:5060;transport=udp", target_name="x")
+    assert leg.display() == "sip:quickstart-phone@192.0.2.10:5060;transport=udp"
+    assert Address.tel("+15551234567").display() == "tel:+15551234567"

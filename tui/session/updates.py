@@ -95,9 +95,8 @@ class CallSummary:
 
     def headline(self) -> str:
         dur = "—" if self.duration_s is None else _fmt_duration(self.duration_s)
-        by = f"by {self.hangup_by}" if self.hangup_by else ""
-        reason = self.hangup_reason or "unknown reason"
-        return f"Call ended after {dur} ({' '.join(p for p in (by, reason) if p)})"
+        by = {"local": "hung up here", "remote": "hung up by the other side"}.get(self.hangup_by, "hung up")
+        return f"Call ended after {dur} ({by}, {self.hangup_reason or 'no reason given'})"
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -283,7 +283,10 @@ class Address(VoipbinModel):
     def display(self) -> str:
         """Short human form, e.g. ``tel:+15551234567`` or ``extension:2000``."""
         value = self.target or self.target_name or self.name
-        return f"{self.type}:{value}" if self.type else value
+        if not self.type or value.lower().startswith(self.type.lower() + ":"):
+            # A SIP contact target already carries its scheme ("sip:user@host").
+            return value
+        return f"{self.type}:{value}"
 
 
 class Action(VoipbinModel):
