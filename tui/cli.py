@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Live-test VoIPBIN real-time voice calls from the terminal. With no credentials "
         "configured it runs on a built-in VoIPBIN sandbox.",
         epilog="Commands: watch (JSON lines of every call event), sandbox (run the sandbox server), "
-        "config path|check. `voipbin-tui COMMAND --help` for details.",
+        "config path|check|example. `voipbin-tui COMMAND --help` for details.",
     )
     parser.add_argument("--version", action="version", version=f"voipbin-tui {__version__}")
     _add_common(parser)
