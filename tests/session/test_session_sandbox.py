@@ -23,10 +23,22 @@ def transcripts(s: CallSession, direction: str | None = None) -> list[str]:
     return [ln.text for ln in s.book if ln.kind == "transcript" and (direction is None or ln.direction == direction)]
 
 
+@pytest.mark.parametrize(
+    "shape",
+    [
+        pytest.param({}, id="bare"),
+        pytest.param({"frame_shape": "wrapped"}, id="wrapped"),
+        pytest.param({"frame_shape": "documented"}, id="documented"),
+        pytest.param({"reorder": True}, id="reordered"),
+    ],
+)
 async def test_seed_scenario_end_to_end(
-    session: tuple[CallSession, Recorder], sandbox: EmbeddedSandbox, account: Account
+    session: tuple[CallSession, Recorder], sandbox: EmbeddedSandbox, account: Account, shape: dict[str, object]
 ) -> None:
     s, rec = session
+    if shape:
+        async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+            (await control.post("/faults", json=shape)).raise_for_status()
     await s.dial(DialRequest())
     # Extension destination → a groupcall whose leg appears just after the response.
     assert s.groupcall is not None

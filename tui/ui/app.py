@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from textual.worker import Worker, WorkerState
 from tui.ui.clock import UiClock
 from tui.ui.commands import COMMANDS_BY_NAME, ConsoleCommands, PaletteEntry, palette_entries, parse_line
 from tui.ui.format import host_of, one_line, short_id
+from tui.ui.gcpolicy import GcPolicy
 from tui.ui.keymap import bindings, check_keymap, effective_keys, key_label
 from tui.ui.screens.call import CallScreen
 from tui.ui.screens.confirm import Choice as ConfirmChoice
@@ -83,6 +83,7 @@ class VoipbinApp(App[None]):
         self._secrets: list[str] = []
         self._quitting = False
         self._say_hold: str | None = None
+        self.gc_policy = GcPolicy()
         self._io_closed = False
         self._ticks = 0
         self.register_theme(VOIPBIN_DARK)
@@ -124,7 +125,7 @@ class VoipbinApp(App[None]):
         self.started = True
         # Everything loaded so far (Textual, pydantic schemas, the sandbox) lives as long as the app;
         # freezing it keeps the collector from re-scanning it in 50-90 ms pauses during a call.
-        gc.freeze()
+        self.gc_policy.freeze()
         try:
             self._after_start()
         except Exception as exc:
@@ -261,6 +262,9 @@ class VoipbinApp(App[None]):
                                  request_id=update.request_id or "", reason=update.reason or "", notice=update)
                 return
             if isinstance(update, u.CallEnded):
+                if not screen.summary.has_class("-shown"):
+                    # Once per call: the pause is harmless now that nothing is live.
+                    self.set_timer(1.0, self.gc_policy.full_collection)
                 screen.summary.show_summary(update.summary, {k: key_label(v) for k, v in self.keys.items()})
                 screen.status.refresh()
                 screen.legs.refresh(layout=True)
@@ -733,6 +737,7 @@ class VoipbinApp(App[None]):
     def _tick(self) -> None:
         self._ticks += 1
         session = self.session
+        self.gc_policy.tick(session is not None and session.is_live)
         if session is not None and session.is_live and session.answered_mono is not None:
             self.call_screen.status.refresh()
         if self.started and self._ticks % 30 == 0:

@@ -126,7 +126,14 @@ class EventLog(ScrollView, can_focus=True):
         # Widths are estimated from the raw text: exact enough for a scrollbar, and free.
         for entry in list(self._entries)[-64:]:
             self._widest = max(self._widest, len(entry.text) + 16)
-        self.virtual_size = Size(max(self._widest, self.scrollable_content_region.width), len(self._entries))
+        size = Size(max(self._widest, self.scrollable_content_region.width), len(self._entries))
+        if size.width == self.virtual_size.width and size.height > 0:
+            # Only longer: no scrollbar comes or goes (overflow-y is always scroll), so skip the
+            # screen-wide layout that assigning virtual_size would cost on every frame received.
+            self.set_reactive(EventLog.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
         if self._follow:
             self.scroll_to(y=max(0, len(self._entries) - self.scrollable_content_region.height), animate=False,
                            force=True)

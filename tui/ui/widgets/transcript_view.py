@@ -120,6 +120,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._rich_style: Style | None = None
         self._drawn: OrderedDict[_Entry, list[Strip]] = OrderedDict()
+        self._laid_out_once = False
         self.changes_applied = 0
         self.resyncs = 0
         self.removed_after_trim = 0
@@ -271,7 +272,17 @@ class TranscriptView(ScrollView, can_focus=True):
         if width <= 0:
             return
         self._layout(width)
-        self.virtual_size = Size(width, self.total_rows)
+        size = Size(width, self.total_rows)
+        if size != self.virtual_size:
+            if self._laid_out_once:
+                # The vertical scrollbar is always shown (overflow-y: scroll), so a taller transcript
+                # changes no other widget's place: update the scroll range without the screen-wide
+                # layout that assigning virtual_size triggers (a few ms, on every new line).
+                self.set_reactive(TranscriptView.virtual_size, size)
+                self._scroll_update(size)
+            else:
+                self._laid_out_once = True
+                self.virtual_size = size
         dropped, self._rows_dropped_above = self._rows_dropped_above, 0
         if self._follow:
             self._scroll_to_end()

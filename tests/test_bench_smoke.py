@@ -1,0 +1,29 @@
+"""The benchmark still runs: a tiny plan of every measurement, no goals asserted (those are bench/'s)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def test_every_measurement_runs_and_reports_every_key() -> None:
+    from bench.__main__ import GOALS, Plan, run, table
+
+    tiny = Plan(
+        startup_pairs=1, latency_events=20, burst_seconds=0.5, memory_lines=300, memory_rate=1000.0,
+        says=2, calls=2, calls_duration=3.0, search=False,
+    )
+    figures, details = run(tiny)
+    assert list(figures) == [g.key for g in GOALS]
+    for key, value in figures.items():
+        assert isinstance(value, float), key
+        assert not math.isnan(value), key
+    assert figures["startup_ratio"] > 0
+    assert details["latency"]["drawn"] == 20
+    assert details["burst"]["sent"] == 250
+    assert details["memory"]["through"] == 300
+    assert figures["sandbox_concurrent_calls"] in (0.0, 2.0)
+    assert "startup_ratio" in table(figures)
