@@ -256,7 +256,9 @@ async def measure_concurrent_calls(n_calls: int, duration_s: float, speed: float
             await subscriber.start()
         await sandbox.command("reset")
         started = time.monotonic()
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        # Idle connections are dropped before the server's own 5 s keep-alive timeout, so a request never
+        # races the server closing the connection it is sent on (a ReadError that is not the sandbox's).
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2.0)
         async with httpx.AsyncClient(
             base_url=info["api_url"], params={"accesskey": info["accesskey"]}, limits=limits, timeout=60
         ) as api:

@@ -73,6 +73,7 @@ logger = logging.getLogger("tui.voipbin.rest")
 
 DEFAULT_USER_AGENT: Final = f"voipbin-tui/{__version__}"
 _PAGE_MAX: Final = 100
+KEEPALIVE_EXPIRY: Final = 3.0
 # Loggers of httpx/httpcore that can print URLs (with ?accesskey=) or headers (Set-Cookie: token=…).
 # Filters do not inherit to child loggers, so each one is named.
 _THIRD_PARTY_LOGGERS: Final = (
@@ -222,6 +223,9 @@ class VoipbinClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             transport=transport,
+            # Idle connections are closed before common server keep-alive timeouts (5 s for uvicorn and
+            # many proxies): reusing one the server is closing loses a /say, which is never retried.
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             cookies=http.cookiejar.CookieJar(policy=_RefuseAllCookies()),
             follow_redirects=False,
