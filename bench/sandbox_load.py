@@ -30,6 +30,8 @@ from typing import Any
 import httpx
 import websockets
 
+from bench.child import ChildProcess
+
 LATE_MS = 100.0
 CALLER_SCRIPT = [
     "Hi, this is a test of the transcription feature.",
@@ -84,49 +86,15 @@ async def _serve(speed: float, ping_interval: float) -> None:
                 break
 
 
-class SandboxProcess:
+class SandboxProcess(ChildProcess):
     def __init__(self, speed: float, ping_interval: float) -> None:
-        self.speed = speed
-        self.ping_interval = ping_interval
-        self.proc: asyncio.subprocess.Process | None = None
-        self.info: dict[str, str] = {}
-
-    async def __aenter__(self) -> SandboxProcess:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.sandbox_load", "--serve",
-            "--speed", str(self.speed), "--ping-interval", str(self.ping_interval),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        self.info = json.loads(await self._line())
-        return self
-
-    async def _line(self) -> str:
-        assert self.proc is not None
-        assert self.proc.stdout is not None
-        raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout=30)
-        if not raw:
-            raise RuntimeError("the sandbox process exited")
-        return raw.decode()
+        super().__init__(
+            ["bench.sandbox_load", "--serve", "--speed", str(speed), "--ping-interval", str(ping_interval)],
+            quit_line="quit",
+        )
 
     async def command(self, name: str) -> dict[str, Any]:
-        assert self.proc is not None
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(f"{name}\n".encode())
-        await self.proc.stdin.drain()
-        return dict(json.loads(await self._line()))
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(Exception):
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(b"quit\n")
-            await self.proc.stdin.drain()
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout=10)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
+        return await self.request(name)
 
 
 # --- the client side ------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from bench.child import ChildProcess
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -149,36 +151,14 @@ async def _serve(speed: float) -> None:
 # --- the measuring side ---------------------------------------------------------------------------
 
 
-class BenchServer:
+class BenchServer(ChildProcess):
     """``async with BenchServer() as srv``: a sandbox process and its command channel."""
 
     def __init__(self, speed: float = 1.0) -> None:
-        self.speed = speed
-        self.proc: asyncio.subprocess.Process | None = None
-        self.info: dict[str, str] = {}
-
-    async def __aenter__(self) -> BenchServer:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.server", "--speed", str(self.speed),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        self.info = json.loads(await self._line())
-        return self
-
-    async def _line(self) -> str:
-        assert self.proc is not None
-        assert self.proc.stdout is not None
-        raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout=30)
-        if not raw:
-            raise RuntimeError("the bench server exited")
-        return raw.decode()
+        super().__init__(["bench.server", "--speed", str(speed)], quit_line=json.dumps({"cmd": "quit"}))
 
     async def command(self, cmd: str, **args: Any) -> dict[str, Any]:
-        assert self.proc is not None
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps({"cmd": cmd, **args}) + "\n").encode())
-        await self.proc.stdin.drain()
-        return dict(json.loads(await self._line()))
+        return await self.request(json.dumps({"cmd": cmd, **args}))
 
     async def inject(self, rate: float, count: int, tag: str) -> None:
         await self.command("inject", rate=rate, count=count, tag=tag)
@@ -198,17 +178,6 @@ class BenchServer:
     async def say_arrivals(self) -> list[float]:
         reply = await self.command("says")
         return [float(t) for t, _ in reply["arrivals"]]
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.command("quit"), 5)
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout=10)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

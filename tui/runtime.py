@@ -32,6 +32,32 @@ log = logging.getLogger(__name__)
 Mode = Literal["sandbox", "service"]
 
 
+def account_for(
+    settings: Settings, *, api_url: str | None = None, accesskey: str | None = None, label: str = ""
+) -> Account:
+    """The account of the configured service, or of a sandbox when ``api_url`` and ``accesskey`` are given."""
+    from tui.session.account import Account
+    from tui.voipbin.rest import VoipbinClient
+
+    if api_url is not None:
+        client = VoipbinClient(api_url, accesskey=accesskey, timeout=settings.network.timeout)
+    else:
+        client = VoipbinClient(
+            settings.api_url,
+            accesskey=settings.accesskey.get_secret_value() if settings.accesskey else None,
+            token=settings.token.get_secret_value() if settings.token else None,
+            username=settings.username,
+            password=settings.resolved_password(),
+            timeout=settings.network.timeout,
+        )
+    return Account(
+        client,
+        ping_interval=settings.network.ws_ping_interval,
+        ping_timeout=settings.network.ws_ping_timeout,
+        label=label,
+    )
+
+
 class SandboxPhone:
     """The simulated softphone's side of a sandbox call, driven through the sandbox control API."""
 
@@ -109,33 +135,17 @@ class Runtime:
             raise RuntimeError(
                 "use_sandbox is 'never' but no credentials are set: set accesskey, token or username+password"
             )
-        from tui.session.account import Account
-        from tui.voipbin.rest import VoipbinClient
-
         if self.mode == "sandbox":
             from tui.sandbox.server import EmbeddedSandbox
 
             self.sandbox = EmbeddedSandbox(settings.sandbox, port=0)
             await self.sandbox.start()
             self.phone = SandboxPhone(self.sandbox.control_url)
-            client = VoipbinClient(
-                self.sandbox.api_url, accesskey=self.sandbox.accesskey, timeout=settings.network.timeout
+            self.account = account_for(
+                settings, api_url=self.sandbox.api_url, accesskey=self.sandbox.accesskey, label="sandbox"
             )
         else:
-            client = VoipbinClient(
-                settings.api_url,
-                accesskey=settings.accesskey.get_secret_value() if settings.accesskey else None,
-                token=settings.token.get_secret_value() if settings.token else None,
-                username=settings.username,
-                password=settings.resolved_password(),
-                timeout=settings.network.timeout,
-            )
-        self.account = Account(
-            client,
-            ping_interval=settings.network.ws_ping_interval,
-            ping_timeout=settings.network.ws_ping_timeout,
-            label="sandbox" if self.mode == "sandbox" else settings.api_url,
-        )
+            self.account = account_for(settings, label=settings.api_url)
         await self.account.start(wait_connected=5.0)
         self.started = True
 

@@ -61,10 +61,9 @@ def run_watch(ns: argparse.Namespace) -> int:
 
 
 async def _watch(settings: Settings, *, include_speech: bool) -> int:
-    from tui.session.account import Account
+    from tui.runtime import account_for
     from tui.session.watch import AccountWatcher
     from tui.voipbin.errors import VoipbinError
-    from tui.voipbin.rest import VoipbinClient
 
     secrets = settings.secrets()
     out = sys.stdout
@@ -81,17 +80,7 @@ async def _watch(settings: Settings, *, include_speech: bool) -> int:
             # The reader went away (`watch | head`): nothing left to do.
             stop.set()
 
-    client = VoipbinClient(
-        settings.api_url,
-        accesskey=settings.accesskey.get_secret_value() if settings.accesskey else None,
-        token=settings.token.get_secret_value() if settings.token else None,
-        username=settings.username,
-        password=settings.resolved_password(),
-        timeout=settings.network.timeout,
-    )
-    account = Account(
-        client, ping_interval=settings.network.ws_ping_interval, ping_timeout=settings.network.ws_ping_timeout
-    )
+    account = account_for(settings)
     watcher = AccountWatcher(account, emit)
     watcher.attach()
     loop = asyncio.get_running_loop()

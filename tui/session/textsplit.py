@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 SAY_LIMIT_BYTES = 5000
 
@@ -28,40 +29,31 @@ def split_for_say(text: str, limit: int = SAY_LIMIT_BYTES) -> list[str]:
         return []
     if utf8_len(text) <= limit:
         return [text]
-    pieces: list[str] = []
-    current = ""
-    for sentence in _SENTENCE_END.split(text):
-        for unit in _fit(sentence, limit):
-            candidate = f"{current} {unit}" if current else unit
-            if utf8_len(candidate) <= limit:
-                current = candidate
-            else:
-                pieces.append(current)
-                current = unit
-    if current:
-        pieces.append(current)
-    return pieces
+    units = (unit for sentence in _SENTENCE_END.split(text) for unit in _fit(sentence, limit))
+    return _pack(units, limit)
 
 
 def _fit(sentence: str, limit: int) -> list[str]:
     """A sentence as-is if it fits, else its words packed greedily, else hard cuts of one long word."""
     if utf8_len(sentence) <= limit:
         return [sentence]
-    out: list[str] = []
+    return _pack((chunk for word in _SPACE.split(sentence) if word for chunk in _hard_cut(word, limit)), limit)
+
+
+def _pack(units: Iterable[str], limit: int) -> list[str]:
+    """Join units with single spaces into as few pieces of at most ``limit`` bytes as they allow."""
+    pieces: list[str] = []
     current = ""
-    for word in _SPACE.split(sentence):
-        if not word:
-            continue
-        for chunk in _hard_cut(word, limit):
-            candidate = f"{current} {chunk}" if current else chunk
-            if utf8_len(candidate) <= limit:
-                current = candidate
-            else:
-                out.append(current)
-                current = chunk
+    for unit in units:
+        candidate = f"{current} {unit}" if current else unit
+        if utf8_len(candidate) <= limit:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = unit
     if current:
-        out.append(current)
-    return out
+        pieces.append(current)
+    return pieces
 
 
 def _hard_cut(word: str, limit: int) -> list[str]:
