@@ -127,3 +127,40 @@ async def test_every_frame_shape_and_reordering(shape: str, reorder: bool) -> No
             assert s.call.status == "hangup"
         finally:
             await account.close()
+
+
+async def test_watch_backfills_a_call_created_while_its_socket_was_down(sandbox: EmbeddedSandbox) -> None:
+    slow = {"ping_interval": 1.0, "ping_timeout": 2.0, "backoff_initial": 2.0, "jitter": 0.0}
+    watch_account = Account(VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey), **slow)
+    await watch_account.start()
+    lines: list[dict[str, Any]] = []
+    watcher = AccountWatcher(watch_account, lines.append)
+    watcher.attach()
+    caller = Account(VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey))
+    await caller.start()
+    s = CallSession(caller)
+    try:
+        async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+            (await control.post("/faults", json={"drop_websockets": True})).raise_for_status()
+        await wait_for(lambda: any(ln.get("state") == "reconnecting" for ln in lines), what="watch socket down")
+        await s.dial(DialRequest())  # the whole start of this call happens while the watcher is blind
+        (tid,) = await wait_for(lambda: list(s.transcribes), what="transcribe")
+        await wait_for(lambda: sum(1 for ln in s.book if ln.kind == "transcript") >= 2, what="greeting lines")
+        assert not any(ln.get("kind") == "call" for ln in lines)
+        await wait_for(lambda: any(ln["kind"] == "gap" for ln in lines), timeout=20, what="gap backfilled")
+        call_id = s.call.id if s.call else ""
+        assert any(ln["kind"] == "call" and ln["id"] == call_id and ln.get("backfilled") for ln in lines)
+        gap = next(ln for ln in lines if ln["kind"] == "gap")
+        assert gap["recovered"]["calls"] >= 1
+        assert gap["recovered"]["transcripts"] >= 2
+        await s.hangup()
+        await wait_for(lambda: s.phase == "ended" and all(t.status == "done" for t in s.transcribes.values()))
+        await wait_for(lambda: any(ln.get("event") == "transcribe_done" for ln in lines), what="live again")
+        server = await server_transcripts(caller, tid)
+        watched = [ln["id"] for ln in lines if ln["kind"] == "transcript" and ln.get("transcribe_id") == tid]
+        assert sorted(watched) == sorted(server)
+    finally:
+        await s.close()
+        await caller.close()
+        await watcher.close()
+        await watch_account.close()

@@ -64,3 +64,25 @@ def test_percentile_nearest_rank() -> None:
     assert percentile([5.0], 95) == 5.0
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50) == 5
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) == 10
+
+
+def test_a_flush_cuts_only_what_may_still_be_playing() -> None:
+    ledger = SayLedger()
+    old = sent(ledger, "An old line, long finished.", 0.0)
+    recent = sent(ledger, "A line sent a moment ago that is still being spoken.", 100.0)
+    queued_behind = sent(ledger, "And one queued behind it.", 100.1)
+    cut = ledger.maybe_playing(101.0)
+    assert old not in cut
+    assert cut == [recent, queued_behind]
+    # What a cut took is not counted again by the next one.
+    assert ledger.maybe_playing(101.5) == []
+    later = sent(ledger, "Said after the flush.", 102.0)
+    assert ledger.maybe_playing(102.5) == [later]
+
+
+def test_heard_lines_are_not_cut_once_fully_heard() -> None:
+    ledger = SayLedger()
+    item = sent(ledger, "Hello, how are you today?", 10.0)
+    ledger.match_transcript("t", "Hello, how are you today?", 11.0)
+    assert item.coverage > 0.9
+    assert ledger.maybe_playing(11.5) == []

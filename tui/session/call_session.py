@@ -40,7 +40,16 @@ from tui.session.updates import (
 )
 from tui.voipbin.errors import VoipbinError
 from tui.voipbin.events import ConnectionState, Event
-from tui.voipbin.models import Call, Groupcall, SpeechEvent, Transcribe, Transcript, call_status_rank, is_nil
+from tui.voipbin.models import (
+    Call,
+    Groupcall,
+    SpeechEvent,
+    Transcribe,
+    Transcript,
+    call_status_rank,
+    call_supersedes,
+    is_nil,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +95,7 @@ class CallSession:
         self._transcribe_search: asyncio.Task[None] | None = None
         self._closed = False
         self._answer_handled = False
+        self._hangup_requested = False
         # While attaching, an existing speaking stream must be found before auto-open would create one.
         self._attaching = False
         self.speech = SpeakingStream(
@@ -325,10 +335,12 @@ class CallSession:
         if is_nil(call.id):
             return False
         prev = self.legs.get(call.id)
-        if prev is not None and not _is_newer(call, prev):
+        if prev is not None and not call_supersedes(call, prev):
             return False
         self.legs[call.id] = call
         self.pending_legs.discard(call.id)
+        if prev is None and self._hangup_requested and call.status in ("dialing", "ringing", "progressing"):
+            self._spawn(self._hang_up_leg(call.id), "hangup-late-leg")
         if self.main_call_id is None and (len(self.call_ids) == 1 or call.status == "progressing"):
             self.main_call_id = call.id
         self._record("call", id=call.id, status=call.status, action=call.action_type,
@@ -577,13 +589,18 @@ class CallSession:
             self._emit(Notice("info", "the call has already ended"))
             return
         self._record("hangup", targets=targets, flush=True)
+        # A groupcall leg whose record does not exist yet answers 404; it is hung up as soon as it appears.
+        self._hangup_requested = True
         for cid in targets:
-            try:
-                self._apply_call(await self.client.hangup_call(cid))
-            except VoipbinError as exc:
-                if exc.http_status == 404 and cid in self.pending_legs:
-                    continue
-                self._emit(_error_notice("hangup failed", exc))
+            await self._hang_up_leg(cid)
+
+    async def _hang_up_leg(self, cid: str) -> None:
+        try:
+            self._apply_call(await self.client.hangup_call(cid))
+        except VoipbinError as exc:
+            if exc.http_status == 404 and cid in self.pending_legs:
+                return
+            self._emit(_error_notice("hangup failed", exc))
 
     async def close(self, *, hangup: bool = False) -> None:
         """Detach: optionally hang up, clean up our speaking stream, stop background work."""
@@ -592,8 +609,10 @@ class CallSession:
         if hangup and self.is_live:
             with contextlib.suppress(VoipbinError):
                 await self.hangup()
-        if self.phase != "ended" and self.speech.ours:
-            with contextlib.suppress(VoipbinError):
+        if self.speech.has_cleanup:
+            # Runs the clean-up, or waits for the one the hangup already started: cancelling it halfway
+            # would leave our stream running on VoIPBIN, which never stops it by itself.
+            with contextlib.suppress(Exception):
                 await self.speech.call_ended()
         self._closed = True
         self.account.remove_listener(self._account_listener)
@@ -614,8 +633,9 @@ class CallSession:
         self.ended_mono = time.monotonic()
         self._set_phase("ended", self._hangup_text())
         self._patch(self.book.clear_all_interim())
-        await self.speech.call_ended()
+        # The summary does not wait for the clean-up's requests; the speaking stream's end shows by itself.
         self._publish_summary()
+        await self.speech.call_ended()
 
     def _hangup_text(self) -> str:
         call = self.call
@@ -673,20 +693,6 @@ class CallSession:
         elif exc is not None:
             log.error("session task %s failed", task.get_name(), exc_info=exc)
             self._emit(Notice("error", f"internal error in {task.get_name()} (see log)"))
-
-
-def _is_newer(new: Call, old: Call) -> bool:
-    """Status rank first, then tm_update; delivery order means nothing."""
-    if new.rank != old.rank:
-        return new.rank > old.rank
-    if old.status == "hangup" and new.status != "hangup":
-        return False
-    if new.tm_delete is not None and old.tm_delete is None:
-        return True
-    new_t, old_t = new.tm_update, old.tm_update
-    if new_t is not None and old_t is not None:
-        return new_t > old_t
-    return new_t is not None and old_t is None
 
 
 _GC_RANK = {"progressing": 0, "hangingup": 1, "hangup": 2}

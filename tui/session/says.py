@@ -24,6 +24,11 @@ MATCH_THRESHOLD = 0.6
 MIN_OVERLAP_CHARS = 16
 MIN_OVERLAP_SHARE = 0.75
 _PENDING: tuple[SayState, ...] = ("queued", "sending")
+# A rough speaking rate for TTS (about 14 characters a second) and its start-up, to guess when a line's
+# audio is over; generous on purpose, so a flush never leaves a still-playing line marked as sent.
+SPEECH_S_PER_CHAR = 0.07
+FIRST_AUDIO_S = 0.5
+PLAYBACK_MARGIN_S = 2.0
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -80,6 +85,7 @@ class SayLedger:
         self.items: list[SayItem] = []
         self._ids = itertools.count(1)
         self._groups = itertools.count(1)
+        self._cut_at = 0.0
 
     def add(self, parts: list[str]) -> list[SayItem]:
         group = f"g{next(self._groups)}"
@@ -96,9 +102,26 @@ class SayLedger:
     def pending(self) -> list[SayItem]:
         return [i for i in self.items if i.state == "queued"]
 
-    def awaiting_audio(self) -> list[SayItem]:
-        """Sent lines not yet fully heard (flush drops these)."""
-        return [i for i in self.items if i.state == "sent" or (i.state == "heard" and i.coverage < 0.9)]
+    def maybe_playing(self, now: float) -> list[SayItem]:
+        """Sent lines whose audio may still be playing or waiting its turn at ``now`` (what flush cuts).
+
+        VoIPBIN says nothing about playback, and it may never transcribe Speaking audio, so "not heard"
+        cannot mean "not played". Lines play one after another from when they were sent, each for about
+        as long as its words take to say; a line is counted until that estimate (plus a margin) is over.
+        The estimate restarts at the previous cut: what a flush or stop cut is not playing any more.
+        """
+        out: list[SayItem] = []
+        busy_until = self._cut_at
+        for item in self.items:
+            if item.sent_mono is None or item.sent_mono < self._cut_at:
+                continue
+            start = max(item.sent_mono + FIRST_AUDIO_S, busy_until)
+            busy_until = start + len(item.text) * SPEECH_S_PER_CHAR
+            unfinished = item.state == "sent" or (item.state == "heard" and item.coverage < 0.9)
+            if unfinished and busy_until + PLAYBACK_MARGIN_S > now:
+                out.append(item)
+        self._cut_at = now
+        return out
 
     def last_recoverable(self) -> SayItem | None:
         return next((i for i in reversed(self.items) if i.recoverable), None)

@@ -75,6 +75,8 @@ class SpeakingStream:
         self._closed = False
         self._tasks: set[asyncio.Task[bool]] = set()
         self._in_flight: SayItem | None = None
+        self._parked: SayItem | None = None
+        self._ending: asyncio.Future[None] | None = None
         self._held: list[Callable[[], None]] = []
 
     # -- state ------------------------------------------------------------------------------------------
@@ -157,6 +159,11 @@ class SpeakingStream:
     def is_active(self) -> bool:
         return self.phase == "active"
 
+    @property
+    def has_cleanup(self) -> bool:
+        """Streams of ours still to delete, or their deletion under way."""
+        return bool(self._owned) or (self._ending is not None and not self._ending.done())
+
     async def _adopt_after_failure(self, exc: VoipbinError) -> bool:
         # A 500 on create often means a stream is already open on this call (a previous run of ours, say):
         # using it is what the user wants, and beats an error they cannot act on.
@@ -225,13 +232,6 @@ class SpeakingStream:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def resend(self, item_id: str | None = None) -> list[SayItem]:
-        """Queue again the text of a failed or flushed line (the last one when no id is given)."""
-        item = self.ledger.get(item_id) if item_id else self.ledger.last_recoverable()
-        if item is None or not item.recoverable:
-            return []
-        return self.say(item.text)
-
     async def flush(self) -> None:
         if self.speaking is None or self.phase != "active":
             self._drop_local("flushed", "flushed before it was sent")
@@ -244,8 +244,7 @@ class SpeakingStream:
             await self._refresh()
             return
         self._drop_local("flushed", "flushed before it was sent")
-        for item in self.ledger.awaiting_audio():
-            self._set_item(item, "flushed")
+        self._cut_playback("flushed")
         self._emit(Notice("info", "flushed: playback cut and queue cleared"))
 
     async def stop(self) -> None:
@@ -261,30 +260,39 @@ class SpeakingStream:
             self._emit(_notice("stop failed", exc))
             await self._refresh()
             return
-        for item in self.ledger.awaiting_audio():
-            self._set_item(item, "flushed")
+        self._cut_playback("stopped")
         self._adopt(speaking)
         if self.phase != "stopped":
             self._set_phase("stopped", "stopped")
 
     async def call_ended(self) -> None:
-        """The call hung up: fail what was never sent, then stop and delete our streams (VoIPBIN won't)."""
+        """The call hung up: fail what was never sent, then delete our streams (VoIPBIN won't stop them).
+
+        Safe to call more than once and concurrently (the hangup event and closing the session both
+        do): the clean-up runs once and every caller waits for it.
+        """
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._end())
+        await asyncio.shield(self._ending)
+
+    async def _end(self) -> None:
         self._call_live = False
         self._drop_local("failed", "the call ended before this line was sent")
         self._stop_poller()
+        for task in list(self._tasks):
+            task.cancel()
         problems = []
         for sid in list(self._owned):
             try:
-                current = await self._client.get_speaking(sid)
-                if current.tm_delete is None:
-                    if current.status != "stopped":
-                        await self._client.stop_speaking(sid)
-                    current = await self._client.delete_speaking(sid)
+                # DELETE stops an active stream itself (README §4.17): one request, not three.
+                current = await self._client.delete_speaking(sid)
             except VoipbinError as exc:
-                problems.append(exc.message or str(exc))
-                continue
+                if exc.http_status != 404:
+                    problems.append(exc.message or str(exc))
+                    continue
+                current = None
             self._owned.remove(sid)
-            if self.speaking is not None and self.speaking.id == sid:
+            if current is not None and self.speaking is not None and self.speaking.id == sid:
                 self.speaking = current
         if problems:
             self._set_phase("closed", "cleanup failed: " + "; ".join(problems))
@@ -296,10 +304,12 @@ class SpeakingStream:
     async def close(self) -> None:
         self._closed = True
         self._stop_poller()
-        task, self._sender = self._sender, None
-        if task is not None:
+        pending = [t for t in (self._sender, *self._tasks) if t is not None]
+        self._sender = None
+        for task in pending:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
     # -- internals --------------------------------------------------------------------------------------
@@ -318,28 +328,38 @@ class SpeakingStream:
         self._emit(SayUpdated(item))
 
     def _drop_local(self, state: str, why: str) -> None:
+        waiting = [self._parked] if self._parked is not None else []
         while not self._queue.empty():
-            item = self._queue.get_nowait()
+            waiting.append(self._queue.get_nowait())
+        for item in waiting:
             if item.state == "queued":
                 self._set_item(item, state, error=why)
+
+    def _cut_playback(self, why: str) -> None:
+        """Flush/stop cut what may still be playing; lines whose audio is surely over stay as they are."""
+        for item in self.ledger.maybe_playing(time.monotonic()):
+            self._set_item(item, "flushed", error=f"{why} while it may still have been playing")
 
     async def _send_loop(self) -> None:
         while True:
             item = await self._queue.get()
-            if item.state != "queued":
-                continue
-            while self.phase != "active":
-                if self.phase in ("stopped", "closed", "failed"):
-                    why = "the call is not live" if not self._call_live else f"the speaking stream is {self.phase}"
-                    self._set_item(
-                        item, "failed", error=why,
-                        hint="/speak opens a new stream, then /resend (or ↑ Enter) sends this line again"
-                        if self._call_live else "start a new call",
-                    )
-                    break
-                self._phase_changed.clear()
-                await self._phase_changed.wait()
-            else:
+            self._parked = item
+            try:
+                while item.state == "queued" and self.phase != "active":
+                    if self.phase in ("stopped", "closed", "failed"):
+                        why = "the call is not live" if not self._call_live else f"the speaking stream is {self.phase}"
+                        self._set_item(
+                            item, "failed", error=why,
+                            hint="/speak opens a new stream, then /resend (or ↑ Enter) sends this line again"
+                            if self._call_live else "start a new call",
+                        )
+                        break
+                    self._phase_changed.clear()
+                    await self._phase_changed.wait()
+            finally:
+                self._parked = None
+            # A flush or stop while it waited has already settled it.
+            if item.state == "queued" and self.phase == "active":
                 await self._send(item)
 
     async def _send(self, item: SayItem) -> None:
@@ -349,9 +369,15 @@ class SpeakingStream:
         self._in_flight = item
         try:
             await self._client.say(self.speaking.id, item.text, on_sent=self._on_request_written)
-        except VoipbinError as exc:
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
             self._in_flight = None
             self._release_held()
+            if not isinstance(exc, VoipbinError):
+                log.exception("say failed unexpectedly")
+                self._set_item(item, "failed", error=f"{type(exc).__name__}: {exc}", hint="see the log; /resend")
+                return
             hint = exc.hint()
             if exc.http_status == 404:
                 hint = "the stream is gone (stopped, or the call ended): /speak opens a new one, then /resend"
@@ -374,13 +400,19 @@ class SpeakingStream:
     async def _refresh(self) -> None:
         if self.speaking is None:
             return
+        sid, phase = self.speaking.id, self.phase
         try:
-            speaking = await self._client.get_speaking(self.speaking.id)
+            speaking = await self._client.get_speaking(sid)
         except VoipbinError as exc:
-            if exc.http_status == 404:
+            if exc.http_status == 404 and self._still(sid, phase):
                 self._set_phase("stopped", "the stream no longer exists")
             return
-        self._adopt(speaking)
+        # A reopen or stop while the poll was out has made its answer stale.
+        if self._still(sid, phase):
+            self._adopt(speaking)
+
+    def _still(self, sid: str, phase: SpeakingPhase) -> bool:
+        return self.speaking is not None and self.speaking.id == sid and self.phase == phase
 
     def _ensure_poller(self) -> None:
         if self._poller is None or self._poller.done():

@@ -18,7 +18,7 @@ from typing import Any
 from tui.session.account import Account
 from tui.voipbin.errors import VoipbinError
 from tui.voipbin.events import ConnectionState, Event
-from tui.voipbin.models import Call, Transcribe, Transcript, call_status_rank
+from tui.voipbin.models import Call, Transcribe, Transcript, call_supersedes
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,10 @@ Emit = Callable[[dict[str, Any]], None]
 # Bounded memories: a watcher may run for days.
 _MAX_IDS = 200_000
 _MAX_TRACKED = 5_000
+# Calls created this long before the socket was seen to drop are looked at too (a silent drop is
+# noticed only after the ping timeout).
+GAP_MARGIN_S = 30.0
+MAX_BACKFILL_PAGES = 10
 
 
 class _LRU(OrderedDict[str, Any]):
@@ -88,11 +92,7 @@ class AccountWatcher:
 
     def _remember_call(self, call: Call) -> bool:
         prev = self._calls.get(call.id)
-        if (
-            prev is not None
-            and call_status_rank(call.status) <= call_status_rank(prev.status)
-            and (call.tm_update is None or (prev.tm_update is not None and call.tm_update <= prev.tm_update))
-        ):
+        if prev is not None and not call_supersedes(call, prev):
             return False
         self._calls.put(call.id, call)
         return True
@@ -116,21 +116,27 @@ class AccountWatcher:
             task.add_done_callback(self._tasks.discard)
 
     async def backfill(self, state: ConnectionState) -> None:
+        """After a reconnect: calls, transcribes and transcripts the outage hid, each printed once."""
         async with self._backfill_lock:
             started = state.gap_started or state.at
             ended = state.gap_ended or state.at
             recovered = {"transcripts": 0, "calls": 0, "transcribes": 0}
             errors: list[str] = []
             client = self.account.client
-            for call in list(self._calls.values()):
-                if call.status == "hangup":
-                    continue
+            # Calls that were live, and calls created while the socket was down (newest first).
+            calls = {c.id: c for c in self._calls.values() if c.status != "hangup"}
+            try:
+                for call in await self._calls_since(started - GAP_MARGIN_S):
+                    calls.setdefault(call.id, call)
+            except VoipbinError as exc:
+                errors.append(str(exc))
+            for call_id in calls:
                 try:
-                    fresh = await client.get_call(call.id)
+                    fresh = await client.get_call(call_id)
                     if self._remember_call(fresh):
                         recovered["calls"] += 1
                         self._out(_line("call", _call_event(fresh), fresh.model_dump(mode="json"), backfilled=True))
-                    page = await client.list_transcribes(reference_type="call", reference_id=call.id)
+                    page = await client.list_transcribes(reference_type="call", reference_id=call_id)
                 except VoipbinError as exc:
                     if exc.http_status not in (404, 409):
                         errors.append(str(exc))
@@ -141,7 +147,10 @@ class AccountWatcher:
                         self._out(_line("transcribe", _transcribe_event(tr), tr.model_dump(mode="json"),
                                         backfilled=True))
                     self._transcribes.put(tr.id, tr)
-            for tid in list(self._transcribes.keys()):
+            # Only transcribes that could have produced a transcript during the gap: one request each.
+            for tid, tr in list(self._transcribes.items()):
+                if tr.status == "done" and tr.tm_update is not None and tr.tm_update.timestamp() < started:
+                    continue
                 try:
                     transcripts = await client.list_transcripts(tid)
                 except VoipbinError as exc:
@@ -157,6 +166,21 @@ class AccountWatcher:
             if errors:
                 gap["errors"] = errors[:5]
             self._out(gap)
+
+    async def _calls_since(self, since: float) -> list[Call]:
+        """Calls created after ``since`` (wall time), paging GET /calls back until older ones show."""
+        found: list[Call] = []
+        token: str | None = None
+        for _ in range(MAX_BACKFILL_PAGES):
+            page = await self.account.client.list_calls(page_size=100, page_token=token)
+            for call in page.result:
+                if call.tm_create is not None and call.tm_create.timestamp() < since:
+                    return found
+                found.append(call)
+            if len(page.result) < 100 or not page.next_page_token:
+                return found
+            token = page.next_page_token
+        return found
 
     async def close(self) -> None:
         for task in list(self._tasks):

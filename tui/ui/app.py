@@ -53,8 +53,6 @@ log = logging.getLogger("tui.ui")
 
 STYLES = Path(__file__).resolve().parent / "styles"
 SHUTDOWN_TIMEOUT = 8.0
-# Longest repaint hold after Enter in the say box (a slow network must not freeze the screen).
-SAY_HOLD_MAX = 0.05
 Listener = Callable[["SessionUpdate"], None]
 
 
@@ -82,7 +80,6 @@ class VoipbinApp(App[None]):
         self._listener: Listener | None = None
         self._secrets: list[str] = []
         self._quitting = False
-        self._say_hold: str | None = None
         self.gc_policy = GcPolicy()
         self._io_closed = False
         self._ticks = 0
@@ -248,8 +245,6 @@ class VoipbinApp(App[None]):
                 screen.transcript.apply(update.changes)
                 return
             if isinstance(update, u.SayUpdated):
-                if update.item.state not in ("queued", "sending"):
-                    self._release_say_hold(update.item.id)
                 screen.transcript.touch("s:" + update.item.id)
                 screen.status.refresh()
                 item = update.item
@@ -422,21 +417,10 @@ class VoipbinApp(App[None]):
             self.show_notice("warning", "the call has ended",
                              hint=f"{self._key('new_call')} or /dial for a new call; the text stays in the box")
             return True
-        # Hold repaints until the first line's request is on its way: a frame drawn in between (the box
-        # clearing, the SAY line appearing) would otherwise delay the POST by several milliseconds.
-        self._begin_batch()
-        items = session.say(text)
-        if items and items[0].state in ("queued", "sending"):
-            self._say_hold = items[0].id
-            self.set_timer(SAY_HOLD_MAX, self._release_say_hold)
-        else:
-            self._end_batch()
+        # The session writes the request before telling us about the new line, so nothing drawn for it
+        # can delay the POST (Enter → request is a measured goal).
+        session.say(text)
         return False
-
-    def _release_say_hold(self, item_id: str | None = None) -> None:
-        if self._say_hold is not None and (item_id is None or item_id == self._say_hold):
-            self._say_hold = None
-            self._end_batch()
 
     # -- actions ------------------------------------------------------------------------------------------
 

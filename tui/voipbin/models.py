@@ -59,6 +59,7 @@ __all__ = [
     "TranscriptDirection",
     "VoipbinModel",
     "call_status_rank",
+    "call_supersedes",
     "hangup_action",
     "is_nil",
     "prepare_models",
@@ -248,6 +249,21 @@ def call_status_rank(status: str | None) -> int:
     if status is None:
         return -1
     return CALL_STATUS_RANK.get(status, -1)
+
+
+def call_supersedes(new: Call, old: Call) -> bool:
+    """Whether ``new`` is a later state of the same call than ``old``: status rank first, then
+    ``tm_delete``, then ``tm_update``. Delivery is unordered, so arrival order means nothing."""
+    if new.rank != old.rank:
+        return new.rank > old.rank
+    if old.status == CallStatus.HANGUP and new.status != CallStatus.HANGUP:
+        return False
+    if new.tm_delete is not None and old.tm_delete is None:
+        return True
+    new_t, old_t = new.tm_update, old.tm_update
+    if new_t is not None and old_t is not None:
+        return new_t > old_t
+    return new_t is not None and old_t is None
 
 
 # --------------------------------------------------------------------------- shared parts

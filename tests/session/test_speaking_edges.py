@@ -1,0 +1,94 @@
+"""The speaking stream's edges: clean-up that must finish, flushes that must not rewrite history."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.session.conftest import Recorder, wait_for
+from tui.sandbox import EmbeddedSandbox
+from tui.session.account import Account
+from tui.session.call_session import CallSession
+from tui.session.dial import DialRequest
+
+
+async def answered(s: CallSession) -> None:
+    await s.dial(DialRequest())
+    await wait_for(lambda: s.speech.phase == "active", what="speaking stream")
+
+
+async def test_closing_right_after_hangup_still_deletes_our_stream(
+    session: tuple[CallSession, Recorder], account: Account
+) -> None:
+    s, _ = session
+    await answered(s)
+    assert s.speech.speaking is not None
+    sid = s.speech.speaking.id
+    await s.hangup()
+    await wait_for(lambda: s.phase == "ended", what="ended")
+    await s.close()  # at once: the clean-up the hangup started must not be cut off
+    assert (await account.client.get_speaking(sid)).tm_delete is not None
+
+
+async def test_close_with_hangup_races_the_hangup_event_cleanly(
+    session: tuple[CallSession, Recorder], account: Account
+) -> None:
+    s, _ = session
+    await answered(s)
+    assert s.speech.speaking is not None
+    sid = s.speech.speaking.id
+    await s.close(hangup=True)
+    assert (await account.client.get_speaking(sid)).tm_delete is not None
+    assert s.recorder.active is False
+
+
+@pytest.mark.sandbox(answer_mode="manual")
+async def test_flush_before_the_stream_opens_drops_every_waiting_line(
+    session: tuple[CallSession, Recorder], sandbox: EmbeddedSandbox
+) -> None:
+    s, _ = session
+    await s.dial(DialRequest())
+    leg = await wait_for(lambda: s.call, what="leg")
+    first, second = s.say("First line, said before the answer."), s.say("Second line.")
+    await asyncio.sleep(0.05)  # the sender holds the first line, waiting for a stream
+    await s.flush()
+    assert [first[0].state, second[0].state] == ["flushed", "flushed"]
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        (await control.post(f"/calls/{leg.id}/answer")).raise_for_status()
+    await wait_for(lambda: s.speech.phase == "active", what="speaking stream")
+    await asyncio.sleep(0.3)
+    assert [first[0].state, second[0].state] == ["flushed", "flushed"]
+    assert first[0].sent_mono is None
+
+
+@pytest.mark.sandbox(transcribe_speaking=False)
+async def test_without_transcribed_speech_a_flush_leaves_finished_lines_alone(
+    session: tuple[CallSession, Recorder],
+) -> None:
+    """The real service may never transcribe Speaking audio: lines stay "sent", and a flush must only cut
+    what may still be playing, not every earlier line of the call."""
+    s, _ = session
+    await answered(s)
+    (old,) = s.say("Short.")
+    await wait_for(lambda: old.state == "sent", what="sent")
+    assert old.sent_mono is not None
+    old.sent_mono -= 60  # as if said a minute ago
+    (recent,) = s.say("A line still being spoken while the flush comes in.")
+    await wait_for(lambda: recent.state == "sent", what="sent")
+    await s.flush()
+    assert old.state == "sent"
+    assert recent.state == "flushed"
+    assert s.ledger.last_recoverable() is recent
+
+
+@pytest.mark.sandbox(leg_create_delay=4.0)  # 0.2 s at speed 20: the hangup surely comes first
+async def test_hangup_before_the_leg_exists_still_ends_the_call(session: tuple[CallSession, Recorder]) -> None:
+    s, _ = session
+    await s.dial(DialRequest())
+    assert s.pending_legs, "the groupcall's leg record is created just after the response"
+    await s.hangup()  # the leg answers 404 now; it must be hung up when it appears
+    await wait_for(lambda: s.phase == "ended", what="the call ends")
+    assert s.call is not None
+    assert s.call.hangup_by == "local"
