@@ -40,7 +40,10 @@ def run_console(options: ConsoleOptions) -> int:
     except Exception as exc:  # the app failed to start or crashed: one line, details in the log
         logging.getLogger(__name__).exception("console crashed")
         where = f" (details in {runtime.log_path})" if runtime.log_path else ""
-        print(f"voipbin-tui: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        from tui.voipbin.redact import redact_text
+
+        detail = redact_text(f"{type(exc).__name__}: {exc}", runtime.secrets())
+        print(f"voipbin-tui: {detail}{where}", file=sys.stderr)
         return EXIT_ERROR
     code = app.return_code
     return int(code) if code is not None else 0

@@ -58,6 +58,8 @@ Listener = Callable[[SessionUpdate], None]
 # How long to wait for an event before asking REST (a leg record, a transcribe).
 LEG_GRACE_S = 1.5
 TRANSCRIBE_GRACE_S = 2.0
+# How long closing with a hangup waits for the call to end before detaching anyway.
+HANGUP_WAIT_S = 3.0
 
 
 class CallSession:
@@ -96,6 +98,7 @@ class CallSession:
         self._closed = False
         self._answer_handled = False
         self._hangup_requested = False
+        self._ended = asyncio.Event()
         # While attaching, an existing speaking stream must be found before auto-open would create one.
         self._attaching = False
         self.speech = SpeakingStream(
@@ -159,6 +162,8 @@ class CallSession:
         if phase == self.phase:
             return
         self.phase = phase
+        if phase == "ended":
+            self._ended.set()
         self._record("phase", phase=phase, detail=detail, flush=True)
         self._emit(PhaseChanged(phase, detail))
 
@@ -609,6 +614,9 @@ class CallSession:
         if hangup and self.is_live:
             with contextlib.suppress(VoipbinError):
                 await self.hangup()
+            # Let the hangup land (terminating -> hangup) so the record and the clean-up see the end.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ended.wait(), HANGUP_WAIT_S)
         if self.speech.has_cleanup:
             # Runs the clean-up, or waits for the one the hangup already started: cancelling it halfway
             # would leave our stream running on VoIPBIN, which never stops it by itself.

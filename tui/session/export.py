@@ -77,8 +77,10 @@ def _from_record(path: Path) -> list[ExportLine]:
     return out
 
 
-def render(session: CallSession, fmt: ExportFormat) -> str:
-    lines = collect_lines(session)
+def render(session: CallSession, fmt: ExportFormat, lines: list[ExportLine] | None = None) -> str:
+    """One format's text; pass ``lines`` (from collect_lines) when rendering several formats."""
+    if lines is None:
+        lines = collect_lines(session)
     if fmt == "md":
         return _markdown(session, lines)
     if fmt == "jsonl":
@@ -94,9 +96,10 @@ def export(session: CallSession, directory: Path, formats: Iterable[ExportFormat
     call = session.call
     stem = "call-" + datetime.now().strftime("%Y%m%d-%H%M%S") + (f"-{call.id[:8]}" if call else "")
     paths = []
+    lines = collect_lines(session)  # once: it may read the whole record from disk
     for fmt in formats:
         path = directory / f"{stem}.{fmt}"
-        path.write_text(render(session, fmt), encoding="utf-8")
+        path.write_text(render(session, fmt, lines), encoding="utf-8")
         paths.append(path)
     return paths
 

@@ -131,6 +131,7 @@ class VoipbinApp(App[None]):
 
     def _fatal(self, message: str) -> None:
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
+        message = self._redact(message)
         text = one_line(message, 2000) if "\n" not in message else message
         self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{where}"))
 
@@ -180,7 +181,8 @@ class VoipbinApp(App[None]):
     def _redact(self, text: str) -> str:
         from tui.voipbin.redact import redact_text
 
-        return redact_text(text, self._secrets)
+        # Before start-up finishes the cached list is empty; ask the runtime for what it knows so far.
+        return redact_text(text, self._secrets or self.runtime.secrets())
 
     def _on_frame(self, event: Event) -> None:
         kind: EntryKind
@@ -201,7 +203,12 @@ class VoipbinApp(App[None]):
         screen.header.set_channel(state.state, state.attempt, state.error or "")
         screen.events.write("connection", "event channel " + state.summary(), state.at)
         if state.state == "reconnected" and state.gap_started is not None and state.gap_ended is not None:
-            screen.header.set_gap(f"gap {state.gap_ended - state.gap_started:.1f}s, backfilling")
+            seconds = state.gap_ended - state.gap_started
+            session = self.session
+            # Only a live or just-ended call backfills (and reports when it is done); otherwise nothing
+            # was missed that the screen shows.
+            backfills = session is not None and session.phase in ("live", "ended")
+            screen.header.set_gap(f"gap {seconds:.1f}s, backfilling" if backfills else f"gap {seconds:.1f}s")
         if state.state == "closed" and state.fatal:
             self.show_notice("error", f"event channel closed: {state.error or 'unknown reason'}",
                              hint="check the credential; restart the console to reconnect")
@@ -713,7 +720,8 @@ class VoipbinApp(App[None]):
         if self._exception is None:
             self._exception = error
             self._exception_event.set()
-        self._exit_renderables.append(Text(f"voipbin-tui: internal error: {type(error).__name__}: {error}{where}"))
+        detail = self._redact(f"{type(error).__name__}: {error}")
+        self._exit_renderables.append(Text(f"voipbin-tui: internal error: {detail}{where}"))
         self._close_messages_no_wait()
 
     # -- timers, helpers ----------------------------------------------------------------------------------

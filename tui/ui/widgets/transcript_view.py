@@ -157,6 +157,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._by_key.clear()
         self._base = 0
         self._offsets = [0]
+        self._drawn.clear()
+        self._rows_dropped_above = 0
         self._dirty_from = 0
         self._unseen = 0
         self._follow = True
@@ -170,6 +172,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._base = len(lines) - len(kept)
         self.removed_after_trim = 0
         self._offsets = [0]
+        self._drawn.clear()
+        self._rows_dropped_above = 0
         self._dirty_from = 0
         self._unseen = 0
         self._schedule()

@@ -1,4 +1,4 @@
-"""Make the README screenshot: ``python -m tui.ui.screenshot OUT.svg [--size 120x34]``.
+"""Make the README screenshot: ``python -m tui.screenshot OUT.svg [--size 120x34]``.
 
 Runs the console headless on the embedded sandbox through a short call (dialled, greeting heard, one
 line said and heard, the caller speaking) and saves the screen as SVG. Settings, logs and records go to
@@ -15,9 +15,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -26,13 +25,6 @@ if TYPE_CHECKING:
 
 SAID = "Hello, how are you today? This is VoIPBIN speaking in real time."
 CALLER = "I can hear you clearly, thank you."
-
-
-@dataclass(frozen=True)
-class _SandboxProbe:
-    """What Runtime reads from the start-up probe: the screenshot always runs on the sandbox."""
-
-    sandbox: bool = True
 
 
 async def _until(pilot: Pilot[Any], predicate: Callable[[], object], what: str, timeout: float = 30.0) -> None:
@@ -50,6 +42,7 @@ def _texts(app: VoipbinApp, direction: str) -> list[str]:
 async def make_screenshot(size: tuple[int, int]) -> str:
     """The SVG of the console after a short sandbox call."""
     from tui.cli import ConsoleOptions
+    from tui.configfile import quick_probe
     from tui.runtime import Runtime
     from tui.ui.app import VoipbinApp
 
@@ -62,7 +55,7 @@ async def make_screenshot(size: tuple[int, int]) -> str:
             encoding="utf-8",
         )
         options = ConsoleOptions(config=str(config), sandbox=True, dial=True, theme="voipbin-dark")
-        runtime = Runtime(options, cast(Any, _SandboxProbe()))
+        runtime = Runtime(options, quick_probe(options.config, force_sandbox=True))
         app = VoipbinApp(runtime)
         async with app.run_test(size=size) as pilot:
             app.call_screen.say_box.cursor_blink = False
@@ -83,7 +76,7 @@ async def make_screenshot(size: tuple[int, int]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tui.ui.screenshot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tui.screenshot", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="SVG file to write")
     parser.add_argument("--size", default="120x34", help="terminal size COLSxROWS (default 120x34)")
     ns = parser.parse_args(argv)
