@@ -12,14 +12,13 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import ClassVar, Literal
 
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.ui.clock import UiClock
+from tui.ui.widgets.line_view import LineView
 
 log = logging.getLogger("tui.ui")
 
@@ -46,7 +45,8 @@ class _LogEntry:
         self.shown: str | None = None
 
 
-class EventLog(ScrollView, can_focus=True):
+class EventLog(LineView, can_focus=True):
+    STYLE_PREFIX: ClassVar[str] = "event-log--"
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "event-log--time",
         "event-log--frame",
@@ -81,9 +81,7 @@ class EventLog(ScrollView, can_focus=True):
         self.redact: Callable[[str], str] = redact or (lambda text: text)
         self._entries: deque[_LogEntry] = deque(maxlen=max(1, max_lines))
         self._widest = 0
-        self._flush_pending = False
         self._follow = True
-        self._styles: dict[str, Style] | None = None
         self.written = 0
         self.counts: dict[str, int] = {}
 
@@ -115,25 +113,11 @@ class EventLog(ScrollView, can_focus=True):
 
     # -- layout -------------------------------------------------------------------------------------------
 
-    def _schedule(self) -> None:
-        if self._flush_pending or not self.is_mounted:
-            return
-        self._flush_pending = True
-        self.call_next(self._flush)
-
     def _flush(self) -> None:
-        self._flush_pending = False
         # Widths are estimated from the raw text: exact enough for a scrollbar, and free.
         for entry in list(self._entries)[-64:]:
             self._widest = max(self._widest, len(entry.text) + 16)
-        size = Size(max(self._widest, self.scrollable_content_region.width), len(self._entries))
-        if size.width == self.virtual_size.width and size.height > 0:
-            # Only longer: no scrollbar comes or goes (overflow-y is always scroll), so skip the
-            # screen-wide layout that assigning virtual_size would cost on every frame received.
-            self.set_reactive(EventLog.virtual_size, size)
-            self._scroll_update(size)
-        else:
-            self.virtual_size = size
+        self._grow(Size(max(self._widest, self.scrollable_content_region.width), len(self._entries)))
         if self._follow:
             self.scroll_to(y=max(0, len(self._entries) - self.scrollable_content_region.height), animate=False,
                            force=True)
@@ -148,22 +132,12 @@ class EventLog(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._follow = new_value >= self.max_scroll_y - 0.5
 
     # -- drawing ------------------------------------------------------------------------------------------
-
-    def _style(self, name: str) -> Style:
-        styles = self._styles
-        if styles is None:
-            styles = self._styles = {
-                cls.removeprefix("event-log--"): self.get_component_rich_style(cls, partial=True)
-                for cls in self.COMPONENT_CLASSES
-            }
-        return styles.get(name, Style.null())
 
     def _shown(self, entry: _LogEntry) -> str:
         if entry.shown is None:

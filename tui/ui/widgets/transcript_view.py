@@ -20,11 +20,11 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.ui.clock import UiClock
 from tui.ui.format import latency
+from tui.ui.widgets.line_view import LineView
 
 if TYPE_CHECKING:
     from tui.session.transcript import TranscriptChange, TranscriptLine
@@ -59,9 +59,10 @@ class _Entry:
         self.rows = -1
 
 
-class TranscriptView(ScrollView, can_focus=True):
+class TranscriptView(LineView, can_focus=True):
     """Shows a CallSession's transcript book: finals, interim text, SAY lines, gap markers."""
 
+    STYLE_PREFIX: ClassVar[str] = "transcript--"
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "transcript--time",
         "transcript--in",
@@ -113,14 +114,11 @@ class TranscriptView(ScrollView, can_focus=True):
         self._offsets: list[int] = [0]
         self._dirty_from = 0
         self._layout_width = 0
-        self._flush_pending = False
         self._follow = True
         self._unseen = 0
         self._rows_dropped_above = 0
-        self._styles: dict[str, Style] | None = None
         self._rich_style: Style | None = None
         self._drawn: OrderedDict[_Entry, list[Strip]] = OrderedDict()
-        self._laid_out_once = False
         self.changes_applied = 0
         self.resyncs = 0
         self.removed_after_trim = 0
@@ -264,29 +262,12 @@ class TranscriptView(ScrollView, can_focus=True):
 
     # -- layout -------------------------------------------------------------------------------------------
 
-    def _schedule(self) -> None:
-        if self._flush_pending or not self.is_mounted:
-            return
-        self._flush_pending = True
-        self.call_next(self._flush)
-
     def _flush(self) -> None:
-        self._flush_pending = False
         width = self.scrollable_content_region.width
         if width <= 0:
             return
         self._layout(width)
-        size = Size(width, self.total_rows)
-        if size != self.virtual_size:
-            if self._laid_out_once:
-                # The vertical scrollbar is always shown (overflow-y: scroll), so a taller transcript
-                # changes no other widget's place: update the scroll range without the screen-wide
-                # layout that assigning virtual_size triggers (a few ms, on every new line).
-                self.set_reactive(TranscriptView.virtual_size, size)
-                self._scroll_update(size)
-            else:
-                self._laid_out_once = True
-                self.virtual_size = size
+        self._grow(Size(width, self.total_rows))
         dropped, self._rows_dropped_above = self._rows_dropped_above, 0
         if self._follow:
             self._scroll_to_end()
@@ -329,7 +310,6 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None
         self._rich_style = None
         for entry in self._entries:
             entry.rows = -1
@@ -347,15 +327,6 @@ class TranscriptView(ScrollView, can_focus=True):
             self.refresh()
 
     # -- drawing ------------------------------------------------------------------------------------------
-
-    def _style(self, name: str) -> Style:
-        styles = self._styles
-        if styles is None:
-            styles = self._styles = {
-                cls.removeprefix("transcript--"): self.get_component_rich_style(cls, partial=True)
-                for cls in self.COMPONENT_CLASSES
-            }
-        return styles.get(name, Style.null())
 
     def _base_style(self) -> Style:
         # DOMNode.rich_style walks every ancestor; drawing asks for it on each row of each frame.
