@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -50,6 +51,7 @@ from tui.voipbin.models import (
     call_supersedes,
     is_nil,
 )
+from tui.voipbin.rest import RequestRecord
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +129,8 @@ class CallSession:
     def _record(self, type_: str, /, *, flush: bool = False, **fields: Any) -> None:
         self.recorder.write(type_, flush=flush, **fields)
 
-    def _on_request(self, record: Any) -> None:
-        self._record("request", **_as_dict(record))
+    def _on_request(self, record: RequestRecord) -> None:
+        self._record("request", **dataclasses.asdict(record))
 
     # -- read-only views --------------------------------------------------------------------------------
 
@@ -716,14 +718,6 @@ def _ts(value: datetime | None) -> float:
 
 def _error_notice(what: str, exc: VoipbinError) -> Notice:
     return Notice("error", f"{what}: {exc}", hint=exc.hint(), request_id=exc.request_id, reason=exc.reason)
-
-
-def _as_dict(record: Any) -> dict[str, Any]:
-    if hasattr(record, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return asdict(record)
-    return dict(record) if isinstance(record, dict) else {"value": repr(record)}
 
 
 __all__ = ["CallSession", "call_status_rank"]

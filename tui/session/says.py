@@ -23,7 +23,6 @@ MATCH_THRESHOLD = 0.6
 # must not be taken for a said line that starts with the same word.
 MIN_OVERLAP_CHARS = 16
 MIN_OVERLAP_SHARE = 0.75
-_PENDING: tuple[SayState, ...] = ("queued", "sending")
 # A rough speaking rate for TTS (about 14 characters a second) and its start-up, to guess when a line's
 # audio is over; generous on purpose, so a flush never leaves a still-playing line marked as sent.
 SPEECH_S_PER_CHAR = 0.07
@@ -57,10 +56,6 @@ class SayItem:
         if self.sent_mono is None or self.heard_mono is None:
             return None
         return (self.heard_mono - self.sent_mono) * 1000.0
-
-    @property
-    def is_pending(self) -> bool:
-        return self.state in _PENDING
 
     @property
     def recoverable(self) -> bool:
@@ -98,9 +93,6 @@ class SayLedger:
 
     def get(self, item_id: str) -> SayItem | None:
         return next((i for i in self.items if i.id == item_id), None)
-
-    def pending(self) -> list[SayItem]:
-        return [i for i in self.items if i.state == "queued"]
 
     def maybe_playing(self, now: float) -> list[SayItem]:
         """Sent lines whose audio may still be playing or waiting its turn at ``now`` (what flush cuts).

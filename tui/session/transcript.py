@@ -77,9 +77,6 @@ class TranscriptBook:
     def get(self, key: str) -> TranscriptLine | None:
         return self._by_key.get(key)
 
-    def has_transcript(self, transcript_id: str) -> bool:
-        return transcript_id in self._seen
-
     def index_of(self, line: TranscriptLine) -> int:
         i = bisect.bisect_left(self._lines, line.sort_key, key=_sort_key)
         while i < len(self._lines) and self._lines[i] is not line:
