@@ -78,9 +78,13 @@ async def _console_figures(plan: Plan, details: dict[str, Any]) -> dict[str, flo
         raw = await raw_client_latency(srv, 50, plan.latency_events)
         app, lost = await app_latency(srv, 50, plan.latency_events)
         details["latency"] = {
-            "raw_p50_ms": percentile(raw, 50), "raw_p99_ms": percentile(raw, 99),
-            "app_p50_ms": percentile(app, 50), "app_p99_ms": percentile(app, 99),
-            "events": plan.latency_events, "drawn": len(app), "lost": lost,
+            "raw_p50_ms": percentile(raw, 50),
+            "raw_p99_ms": percentile(raw, 99),
+            "app_p50_ms": percentile(app, 50),
+            "app_p99_ms": percentile(app, 99),
+            "events": plan.latency_events,
+            "drawn": len(app),
+            "lost": lost,
         }
         out["event_added_latency_p50_ms"] = percentile(app, 50) - percentile(raw, 50)
         out["event_added_latency_p99_ms"] = percentile(app, 99) - percentile(raw, 99)
@@ -131,8 +135,14 @@ def table(figures: dict[str, float]) -> str:
     rows = [("key", "value", "goal", "met")]
     for g in GOALS:
         value = figures[g.key]
-        rows.append((g.key, f"{value:.2f}", ("≥ " if g.higher_is_better else "≤ ") + f"{g.limit:g}",
-                     "yes" if g.met(value) else "NO"))
+        rows.append(
+            (
+                g.key,
+                f"{value:.2f}",
+                ("≥ " if g.higher_is_better else "≤ ") + f"{g.limit:g}",
+                "yes" if g.met(value) else "NO",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))

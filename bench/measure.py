@@ -38,14 +38,16 @@ async def _live_call(client: httpx.AsyncClient, api_url: str) -> str:
     body = {
         "source": {"type": "tel", "target": "+15551234567"},
         "destinations": [{"type": "extension", "target_name": "quickstart-phone"}],
-        "actions": [{"type": "transcribe_start", "option": {"language": "en-US"}},
-                    {"type": "sleep", "option": {"duration": 600000}}],
+        "actions": [
+            {"type": "transcribe_start", "option": {"language": "en-US"}},
+            {"type": "sleep", "option": {"duration": 600000}},
+        ],
     }
     created = (await client.post(f"{api_url}/calls", json=body)).raise_for_status().json()
     leg = created["groupcalls"][0]["call_ids"][0]
 
     async def transcribing() -> bool:
-        page = (await client.get(f"{api_url}/transcribes", params={"reference_type": "call", "reference_id": leg}))
+        page = await client.get(f"{api_url}/transcribes", params={"reference_type": "call", "reference_id": leg})
         return any(t["status"] == "progressing" for t in page.json().get("result", []))
 
     deadline = time.monotonic() + 30

@@ -106,8 +106,12 @@ async def _serve(speed: float) -> None:
                     await asyncio.sleep(delay)
                 now = time.monotonic()
                 transcript = Transcript(
-                    id=new_id(), customer_id=tr.customer_id, transcribe_id=tr.id, direction="in",
-                    message=f"bench {tag} {i} {MARK}{now:.6f}", offset_seconds=now - start,
+                    id=new_id(),
+                    customer_id=tr.customer_id,
+                    transcribe_id=tr.id,
+                    direction="in",
+                    message=f"bench {tag} {i} {MARK}{now:.6f}",
+                    offset_seconds=now - start,
                     tm_create=core.store.stamp(),
                 )
                 core.store.transcripts.setdefault(tr.id, []).append(transcript)

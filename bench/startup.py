@@ -21,8 +21,11 @@ MARKER = b"SANDBOX"
 def _env(home: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOIPBIN_")}
     env.update(
-        HOME=home, XDG_CONFIG_HOME=f"{home}/.config", XDG_STATE_HOME=f"{home}/.local/state",
-        TERM="xterm-256color", COLORTERM="truecolor",
+        HOME=home,
+        XDG_CONFIG_HOME=f"{home}/.config",
+        XDG_STATE_HOME=f"{home}/.local/state",
+        TERM="xterm-256color",
+        COLORTERM="truecolor",
     )
     env.pop("NO_COLOR", None)
     return env

@@ -13,8 +13,16 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
     from bench.__main__ import GOALS, Plan, run, table
 
     tiny = Plan(
-        startup_pairs=1, latency_events=20, burst_seconds=0.5, memory_lines=300, memory_rate=1000.0,
-        says=2, calls=2, calls_duration=3.0, search=False, calls_speed=20.0,
+        startup_pairs=1,
+        latency_events=20,
+        burst_seconds=0.5,
+        memory_lines=300,
+        memory_rate=1000.0,
+        says=2,
+        calls=2,
+        calls_duration=3.0,
+        search=False,
+        calls_speed=20.0,
     )
     figures, details = run(tiny)
     assert list(figures) == [g.key for g in GOALS]

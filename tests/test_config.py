@@ -80,7 +80,7 @@ def test_unknown_keys_are_errors_with_their_location(tmp_path: Path) -> None:
 
 
 def test_check_reports_problems_in_every_profile(tmp_path: Path) -> None:
-    cfg = write(tmp_path / "c.toml", '[profiles.a]\nbogus = 1\n[profiles.b.sandbox]\nspeed = -1\n')
+    cfg = write(tmp_path / "c.toml", "[profiles.a]\nbogus = 1\n[profiles.b.sandbox]\nspeed = -1\n")
     _, problems = check_config(cfg)
     assert any(p.startswith("[profiles.a] bogus") for p in problems)
     assert any(p.startswith("[profiles.b] sandbox.speed") for p in problems)
@@ -158,8 +158,7 @@ def test_example_file_documents_every_key_and_is_current() -> None:
     # Uncommenting the defaults must give a valid file.
     setting = re.compile(r"^# ([a-z_]+) = (?!…)(.*)$")
     uncommented = "\n".join(
-        line[2:] if setting.match(line) else line
-        for line in text.split("[keymap]")[0].splitlines()
+        line[2:] if setting.match(line) else line for line in text.split("[keymap]")[0].splitlines()
     )
     data = tomllib.loads(uncommented)
     data.pop("sandbox", None)  # list-of-table examples are left commented

@@ -25,8 +25,16 @@ def loaded_modules(module: str) -> list[str]:
 @pytest.mark.parametrize(
     "module",
     [
-        "tui.voipbin", "tui.voipbin.rest", "tui.voipbin.stream", "tui.session", "tui.session.call_session",
-        "tui.session.watch", "tui.sandbox", "tui.sandbox.server", "tui.config", "tui.watchcmd",
+        "tui.voipbin",
+        "tui.voipbin.rest",
+        "tui.voipbin.stream",
+        "tui.session",
+        "tui.session.call_session",
+        "tui.session.watch",
+        "tui.sandbox",
+        "tui.sandbox.server",
+        "tui.config",
+        "tui.watchcmd",
     ],
 )
 def test_no_textual_below_the_ui(module: str) -> None:

@@ -55,8 +55,12 @@ class Watch:
 
 async def start_watch(args: list[str], env: dict[str, str]) -> Watch:
     proc = await asyncio.create_subprocess_exec(
-        voipbin_tui(), "watch", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        voipbin_tui(),
+        "watch",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     return Watch(proc)
 

@@ -71,7 +71,7 @@ def build_watch_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voipbin-tui watch",
         description="Follow every call of the account and print one JSON object per line: "
-        'kind call|groupcall|transcribe|transcript|speech|unrecognised|connection|gap. '
+        "kind call|groupcall|transcribe|transcript|speech|unrecognised|connection|gap. "
         "Credentials may also come from the config file or VOIPBIN_* variables.",
     )
     _add_common(parser)
@@ -114,8 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     options = ConsoleOptions(
-        config=ns.config, profile=ns.profile, sandbox=ns.sandbox, dial=ns.dial, attach=ns.attach,
-        theme=ns.theme, api_url=ns.api_url,
+        config=ns.config,
+        profile=ns.profile,
+        sandbox=ns.sandbox,
+        dial=ns.dial,
+        attach=ns.attach,
+        theme=ns.theme,
+        api_url=ns.api_url,
     )
     from tui.console import run_console
 

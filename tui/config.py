@@ -143,7 +143,7 @@ class Settings(BaseSettings):
     session: SessionSettings = Field(default_factory=SessionSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     keymap: dict[str, str] = Field(
-        default_factory=dict, description="Binding id -> key(s), e.g. hangup = \"f8\"; see the README."
+        default_factory=dict, description='Binding id -> key(s), e.g. hangup = "f8"; see the README.'
     )
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     profiles: dict[str, dict[str, Any]] = Field(
@@ -188,9 +188,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value in play, for redaction of anything we write."""
-        values = [
-            s.get_secret_value() for s in (self.accesskey, self.token, self.password) if s is not None
-        ]
+        values = [s.get_secret_value() for s in (self.accesskey, self.token, self.password) if s is not None]
         pw = self.resolved_password()
         if pw:
             values.append(pw)
@@ -294,8 +292,6 @@ def check_config(config_path: str | os.PathLike[str] | None = None) -> tuple[Con
 def _unique(items: list[str]) -> list[str]:
     seen: set[str] = set()
     return [i for i in items if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
-
-
 
 
 # -- the documented example file ---------------------------------------------------------------------------

@@ -37,8 +37,6 @@ class ConfigError(Exception):
         return str(head)
 
 
-
-
 @dataclass(frozen=True)
 class ConfigLocation:
     path: Path
@@ -126,8 +124,6 @@ def selected_profile(data: Mapping[str, Any], flag_profile: str | None) -> str |
         return env
     value = data.get("profile")
     return str(value) if isinstance(value, str) and value else None
-
-
 
 
 @dataclass(frozen=True)

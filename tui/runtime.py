@@ -203,8 +203,13 @@ class Runtime:
 
         d = self._settings().dial
         return DialRequest(
-            source=d.source, destination=d.destination, destination_type=d.destination_type, language=d.language,
-            greeting=d.greeting, sleep_ms=d.sleep_ms, transcribe=d.transcribe,
+            source=d.source,
+            destination=d.destination,
+            destination_type=d.destination_type,
+            language=d.language,
+            greeting=d.greeting,
+            sleep_ms=d.sleep_ms,
+            transcribe=d.transcribe,
             transcribe_direction=d.transcribe_direction,
         )
 
@@ -213,8 +218,12 @@ class Runtime:
 
         s = self._settings().speaking
         options = SpeakingOptions(
-            auto_open=s.auto_open, provider=s.provider, direction=s.direction, language=s.language,
-            voice_id=s.voice_id, poll_interval=s.poll_interval,
+            auto_open=s.auto_open,
+            provider=s.provider,
+            direction=s.direction,
+            language=s.language,
+            voice_id=s.voice_id,
+            poll_interval=s.poll_interval,
         )
         return dataclasses.replace(options, **changes)
 

@@ -59,8 +59,9 @@ async def make_screenshot(size: tuple[int, int]) -> str:
         app = VoipbinApp(runtime)
         async with app.run_test(size=size) as pilot:
             app.call_screen.say_box.cursor_blink = False
-            await _until(pilot, lambda: app.session is not None and app.session.speech.phase == "active",
-                         "the speaking stream")
+            await _until(
+                pilot, lambda: app.session is not None and app.session.speech.phase == "active", "the speaking stream"
+            )
             await _until(pilot, lambda: any("Speaking API" in t for t in _texts(app, "out")), "the greeting")
             session = app.session
             assert session is not None
@@ -68,8 +69,11 @@ async def make_screenshot(size: tuple[int, int]) -> str:
             await _until(pilot, lambda: item.state == "heard" and item.coverage > 0.9, "the said line")
             app.phone_speak(CALLER)
             await _until(pilot, lambda: CALLER in _texts(app, "in"), "the caller line")
-            await _until(pilot, lambda: not any(ln.kind == "interim" for ln in app.call_screen.transcript.lines),
-                         "the interim text to settle")
+            await _until(
+                pilot,
+                lambda: not any(ln.kind == "interim" for ln in app.call_screen.transcript.lines),
+                "the interim text to settle",
+            )
             app.call_screen.say_box.value = "Thanks, that is all for today"
             await pilot.pause(0.2)
             return app.export_screenshot(title="voipbin-tui")

@@ -32,12 +32,14 @@ class Terminal:
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         assert TMUX is not None
-        return subprocess.run([TMUX, "-L", self.socket, *args], env=self.env, capture_output=True, text=True,
-                              timeout=20, check=check)
+        return subprocess.run(
+            [TMUX, "-L", self.socket, *args], env=self.env, capture_output=True, text=True, timeout=20, check=check
+        )
 
     def start(self, command: str) -> None:
-        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", self.session, "-x", str(WIDTH), "-y", str(HEIGHT),
-                  command)
+        self.tmux(
+            "-f", "/dev/null", "new-session", "-d", "-s", self.session, "-x", str(WIDTH), "-y", str(HEIGHT), command
+        )
 
     def screen(self) -> str:
         text = self.tmux("capture-pane", "-p", "-t", self.session, check=False).stdout

@@ -46,6 +46,7 @@ async def run_call_with_drops(
         await s.dial(DialRequest())
         await wait_for(lambda: s.speech.phase == "active", what="speaking stream")
         s.say("Hello from the console while the channel keeps dropping.")
+
         def up(acc: Account) -> bool:
             return acc.connection is not None and acc.connection.state in ("connected", "reconnected")
 
@@ -57,15 +58,20 @@ async def run_call_with_drops(
             await wait_for(lambda n=n: len(rec.of(GapRecovered)) > n, timeout=20, what=f"gap {n + 1} recovered")
         await wait_for(
             lambda: sum(1 for ln in s.book if ln.kind == "transcript" and ln.direction == "in") >= len(CALLER_LINES),
-            timeout=30, what="all caller lines",
+            timeout=30,
+            what="all caller lines",
         )
         await s.hangup()
-        await wait_for(lambda: s.phase == "ended" and all(t.status == "done" for t in s.transcribes.values()),
-                       timeout=20, what="hangup and transcribe done")
+        await wait_for(
+            lambda: s.phase == "ended" and all(t.status == "done" for t in s.transcribes.values()),
+            timeout=20,
+            what="hangup and transcribe done",
+        )
         # The watcher's own socket may be mid-reconnect at hangup; its backfill must still deliver the end.
         await wait_for(
             lambda: any(ln["kind"] == "call" and ln.get("status") == "hangup" for ln in lines),
-            timeout=20, what="watch sees the hangup",
+            timeout=20,
+            what="watch sees the hangup",
         )
         await s.close()
         await watcher.close()

@@ -84,9 +84,7 @@ def make_app(tmp_path: Path) -> AppFactory:
     return AppFactory(tmp_path)
 
 
-async def wait_until(
-    pilot: Pilot[Any], predicate: Callable[[], Any], what: str, timeout: float = 10.0
-) -> Any:
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
     """Poll (letting the app run) until ``predicate()`` is truthy; fail with the app's state otherwise."""
     app = pilot.app
     deadline = time.monotonic() + timeout
@@ -112,7 +110,8 @@ def transcript_text(app: VoipbinApp) -> str:
 
 def finals(app: VoipbinApp, direction: str | None = None) -> list[str]:
     return [
-        ln.text for ln in app.call_screen.transcript.lines
+        ln.text
+        for ln in app.call_screen.transcript.lines
         if ln.kind == "transcript" and (direction is None or ln.direction == direction)
     ]
 
@@ -136,8 +135,18 @@ async def type_line(pilot: Pilot[Any], text: str, *, keys: bool = False) -> None
     await pilot.press("enter")
 
 
-_KEYS = {" ": "space", "/": "slash", ".": "full_stop", ",": "comma", "?": "question_mark", "!": "exclamation_mark",
-         "'": "apostrophe", "-": "minus", ":": "colon", "_": "underscore"}
+_KEYS = {
+    " ": "space",
+    "/": "slash",
+    ".": "full_stop",
+    ",": "comma",
+    "?": "question_mark",
+    "!": "exclamation_mark",
+    "'": "apostrophe",
+    "-": "minus",
+    ":": "colon",
+    "_": "underscore",
+}
 
 
 def _key(ch: str) -> str:
@@ -146,10 +155,14 @@ def _key(ch: str) -> str:
 
 async def live_call(pilot: Pilot[Any], app: VoipbinApp) -> None:
     """Wait until the --dial call is answered, its speaking stream is open and the greeting was heard."""
-    await wait_until(pilot, lambda: app.session is not None and app.session.call is not None
-                     and app.session.call.status == "progressing", "the call to be answered")
-    await wait_until(pilot, lambda: app.session is not None and app.session.speech.phase == "active",
-                     "the speaking stream")
+    await wait_until(
+        pilot,
+        lambda: app.session is not None and app.session.call is not None and app.session.call.status == "progressing",
+        "the call to be answered",
+    )
+    await wait_until(
+        pilot, lambda: app.session is not None and app.session.speech.phase == "active", "the speaking stream"
+    )
     await wait_until(pilot, lambda: "real-time voice interaction test" in transcript_text(app), "the greeting")
 
 

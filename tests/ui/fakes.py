@@ -71,30 +71,68 @@ class FakeAccount:
         self.request_listeners.append(listener)
 
     async def numbers(self) -> list[Number]:
-        return [Number(number="+15551234567", name="Main line", type="normal", status="active"),
-                Number(number="+15557654321", name="", type="normal", status="active")]
+        return [
+            Number(number="+15551234567", name="Main line", type="normal", status="active"),
+            Number(number="+15557654321", name="", type="normal", status="active"),
+        ]
 
     async def extensions(self) -> list[Extension]:
-        return [Extension(name="quickstart-phone", extension="quickstart-phone"),
-                Extension(name="Extension 2000", extension="2000")]
+        return [
+            Extension(name="quickstart-phone", extension="quickstart-phone"),
+            Extension(name="Extension 2000", extension="2000"),
+        ]
 
     def play_feed(self) -> None:
         """A few frames and requests for the event log, stamped with fixed times."""
         requests = [
-            RequestRecord("POST", "http://127.0.0.1/v1.0/calls?accesskey=***", 200, 12.0, "req_01", None, 1,
-                          at=epoch(0.2)),
-            RequestRecord("POST", "http://127.0.0.1/v1.0/speakings?accesskey=***", 200, 9.0, "req_02", None, 1,
-                          at=epoch(4.1)),
-            RequestRecord("POST", f"http://127.0.0.1/v1.0/speakings/{SPEAKING_ID}/say?accesskey=***", 200, 4.0,
-                          "req_03", None, 1, at=epoch(20.0)),
+            RequestRecord(
+                "POST", "http://127.0.0.1/v1.0/calls?accesskey=***", 200, 12.0, "req_01", None, 1, at=epoch(0.2)
+            ),
+            RequestRecord(
+                "POST", "http://127.0.0.1/v1.0/speakings?accesskey=***", 200, 9.0, "req_02", None, 1, at=epoch(4.1)
+            ),
+            RequestRecord(
+                "POST",
+                f"http://127.0.0.1/v1.0/speakings/{SPEAKING_ID}/say?accesskey=***",
+                200,
+                4.0,
+                "req_03",
+                None,
+                1,
+                at=epoch(20.0),
+            ),
         ]
         frames = [
-            (1.0, {"id": CALL_ID, "customer_id": CUSTOMER_ID, "status": "ringing", "direction": "outgoing",
-                   "tm_create": "2026-02-21T10:05:00.100000Z"}),
-            (4.0, {"id": CALL_ID, "customer_id": CUSTOMER_ID, "status": "progressing", "direction": "outgoing",
-                   "tm_create": "2026-02-21T10:05:00.100000Z"}),
-            (6.2, {"id": "9d59e7f0-7bdc-4c52-bb8c-bab718952050", "transcribe_id": TRANSCRIBE_ID, "direction": "out",
-                   "message": "Hello.", "tm_create": "2026-02-21T10:05:06.200000Z"}),
+            (
+                1.0,
+                {
+                    "id": CALL_ID,
+                    "customer_id": CUSTOMER_ID,
+                    "status": "ringing",
+                    "direction": "outgoing",
+                    "tm_create": "2026-02-21T10:05:00.100000Z",
+                },
+            ),
+            (
+                4.0,
+                {
+                    "id": CALL_ID,
+                    "customer_id": CUSTOMER_ID,
+                    "status": "progressing",
+                    "direction": "outgoing",
+                    "tm_create": "2026-02-21T10:05:00.100000Z",
+                },
+            ),
+            (
+                6.2,
+                {
+                    "id": "9d59e7f0-7bdc-4c52-bb8c-bab718952050",
+                    "transcribe_id": TRANSCRIBE_ID,
+                    "direction": "out",
+                    "message": "Hello.",
+                    "tm_create": "2026-02-21T10:05:06.200000Z",
+                },
+            ),
             (9.0, {"hello": "a frame nobody documented"}),
         ]
         for record in requests:
@@ -159,7 +197,11 @@ class FakeSession:
 
     def _set_call(self, **changes: Any) -> None:
         base = self.legs.get(CALL_ID) or Call(
-            id=CALL_ID, customer_id=CUSTOMER_ID, groupcall_id=GROUPCALL_ID, status="dialing", direction="outgoing",
+            id=CALL_ID,
+            customer_id=CUSTOMER_ID,
+            groupcall_id=GROUPCALL_ID,
+            status="dialing",
+            direction="outgoing",
             source=Address(type="tel", target="+15551234567"),
             destination=Address(type="sip", target="quickstart-phone@192.0.2.10:5060"),
             tm_create=at(0.1),
@@ -169,41 +211,73 @@ class FakeSession:
         self._emit(CallUpdated(self.call, dict(self.legs), self.groupcall))
 
     def _final(self, n: int, direction: str, text: str, seconds: float) -> None:
-        self._patch(self.book.add_transcript(transcript_id=f"00000000-0000-4000-8000-{n:012d}",
-                                             transcribe_id=TRANSCRIBE_ID, direction=direction, text=text,
-                                             at=at(seconds)))
+        self._patch(
+            self.book.add_transcript(
+                transcript_id=f"00000000-0000-4000-8000-{n:012d}",
+                transcribe_id=TRANSCRIBE_ID,
+                direction=direction,
+                text=text,
+                at=at(seconds),
+            )
+        )
 
     async def dial(self, request: DialRequest) -> None:
         self.dial_request = request
         self.phase = "dialing"
         self._emit(PhaseChanged("dialing", request.destination))
-        self.groupcall = Groupcall(id=GROUPCALL_ID, customer_id=CUSTOMER_ID, status="progressing",
-                                   call_ids=[CALL_ID], answer_call_id=CALL_ID)
+        self.groupcall = Groupcall(
+            id=GROUPCALL_ID, customer_id=CUSTOMER_ID, status="progressing", call_ids=[CALL_ID], answer_call_id=CALL_ID
+        )
         self.phase = "live"
         self._emit(PhaseChanged("live"))
         self._set_call(status="progressing", action=Action(type="sleep"), tm_progressing=at(4.0))
         self.answered_mono = 1.0
-        self.transcribes[TRANSCRIBE_ID] = Transcribe(id=TRANSCRIBE_ID, reference_type="call", reference_id=CALL_ID,
-                                                      status="progressing", language="en-US", direction="both")
+        self.transcribes[TRANSCRIBE_ID] = Transcribe(
+            id=TRANSCRIBE_ID,
+            reference_type="call",
+            reference_id=CALL_ID,
+            status="progressing",
+            language="en-US",
+            direction="both",
+        )
         self._emit(TranscribeUpdated(self.transcribes[TRANSCRIBE_ID]))
-        speaking = Speaking(id=SPEAKING_ID, reference_type="call", reference_id=CALL_ID, language="en-US",
-                            provider="elevenlabs", direction="out", status="active")
+        speaking = Speaking(
+            id=SPEAKING_ID,
+            reference_type="call",
+            reference_id=CALL_ID,
+            language="en-US",
+            provider="elevenlabs",
+            direction="out",
+            status="active",
+        )
         self.speech.phase, self.speech.speaking = "active", speaking
         self._emit(SpeakingUpdated("active", speaking))
         sentences = [s.strip() + "." for s in SEED_GREETING.split(".") if s.strip()]
         for i, sentence in enumerate(sentences):
             self._final(i, "out", sentence, 6.2 + i * 2.5)
         self._final(10, "in", "Hi, this is a test of the transcription feature.", 17.4)
-        item = SayItem(id="say-1", text="Hello, how are you today?", state="heard", created_at=epoch(20.0),
-                       sent_mono=100.0, sent_at=epoch(20.0), heard_mono=100.64, speaking_id=SPEAKING_ID,
-                       coverage=1.0)
+        item = SayItem(
+            id="say-1",
+            text="Hello, how are you today?",
+            state="heard",
+            created_at=epoch(20.0),
+            sent_mono=100.0,
+            sent_at=epoch(20.0),
+            heard_mono=100.64,
+            speaking_id=SPEAKING_ID,
+            coverage=1.0,
+        )
         self.ledger.items.append(item)
-        self._patch(self.book.add_line(key="s:say-1", kind="say", text=item.text, direction="out", at=at(20.0),
-                                       meta={"say": item}))
+        self._patch(
+            self.book.add_line(
+                key="s:say-1", kind="say", text=item.text, direction="out", at=at(20.0), meta={"say": item}
+            )
+        )
         self._emit(SayUpdated(item))
         self._final(11, "out", "Hello, how are you today?", 21.1)
-        self._patch(self.book.set_interim(transcribe_id=TRANSCRIBE_ID, direction="in", text="I can hear you",
-                                          at=at(24.0)))
+        self._patch(
+            self.book.set_interim(transcribe_id=TRANSCRIBE_ID, direction="in", text="I can hear you", at=at(24.0))
+        )
         self.account.play_feed()
 
     async def hangup(self) -> None:
@@ -215,9 +289,19 @@ class FakeSession:
         self.speech.phase, self.speech.detail = "closed", "stopped and deleted"
         self._emit(SpeakingUpdated("closed", self.speech.speaking, "stopped and deleted"))
         self.summary = CallSummary(
-            call_id=CALL_ID, duration_s=83.0, hangup_by="local", hangup_reason="normal", lines_in=2, lines_out=6,
-            says_sent=1, says_heard=1, says_failed=0, say_heard_p50_ms=640.0, say_heard_p95_ms=640.0,
-            record_path=str(RECORD), gaps=0,
+            call_id=CALL_ID,
+            duration_s=83.0,
+            hangup_by="local",
+            hangup_reason="normal",
+            lines_in=2,
+            lines_out=6,
+            says_sent=1,
+            says_heard=1,
+            says_failed=0,
+            say_heard_p50_ms=640.0,
+            say_heard_p95_ms=640.0,
+            record_path=str(RECORD),
+            gaps=0,
         )
         self._emit(CallEnded(self.summary))
 

@@ -159,15 +159,23 @@ async def test_failed_dial_keeps_the_form_and_hints(make_app: AppFactory) -> Non
         destination.focus()
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, DialScreen), "the corrected dial")
-        await wait_until(pilot, lambda: app.session is not None and app.session.call is not None
-                         and app.session.call.status == "progressing", "the call to extension 2000")
+        await wait_until(
+            pilot,
+            lambda: (
+                app.session is not None and app.session.call is not None and app.session.call.status == "progressing"
+            ),
+            "the call to extension 2000",
+        )
 
 
 async def test_manual_answer_from_the_phone_side(make_app: AppFactory) -> None:
     app = make_app(dial=True, sandbox={"answer_mode": "manual"})
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.session is not None and app.session.call is not None
-                         and app.session.call.status == "ringing", "ringing")
+        await wait_until(
+            pilot,
+            lambda: app.session is not None and app.session.call is not None and app.session.call.status == "ringing",
+            "ringing",
+        )
         assert "ringing" in app.call_screen.status.plain
         await pilot.press("f9")
         await live_call(pilot, app)
@@ -203,8 +211,9 @@ async def test_attach_to_an_existing_call(make_app: AppFactory) -> None:
         call_id = result.call_ids[0]
         async with httpx.AsyncClient() as http:
             for _ in range(100):
-                r = await http.get(f"{app.runtime.api_url}/calls/{call_id}",
-                                   params={"accesskey": app.runtime.sandbox.accesskey})  # type: ignore[union-attr]
+                r = await http.get(
+                    f"{app.runtime.api_url}/calls/{call_id}", params={"accesskey": app.runtime.sandbox.accesskey}
+                )  # type: ignore[union-attr]
                 if r.status_code == 200 and r.json()["status"] == "progressing":
                     break
                 await pilot.pause(0.05)
@@ -310,8 +319,11 @@ async def test_new_call_after_the_end_starts_clean(make_app: AppFactory) -> None
         assert form.values().destination == "quickstart-phone", "the form remembers the last call"
         form.query_one("#dial-destination").focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.session is not first and app.session is not None
-                         and app.session.call is not None, "the second call")
+        await wait_until(
+            pilot,
+            lambda: app.session is not first and app.session is not None and app.session.call is not None,
+            "the second call",
+        )
         second = app.session
         assert second is not None
         assert app.call_screen.status.session is second

@@ -14,8 +14,9 @@ from tui.ui.app import VoipbinApp
 
 
 async def test_a_bad_config_ends_with_one_line_and_code_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path / "config.toml", {"ui": {"colour_scheme": "pink"},
-                                                     "log": {"file": str(tmp_path / "console.log")}})
+    config = write_config(
+        tmp_path / "config.toml", {"ui": {"colour_scheme": "pink"}, "log": {"file": str(tmp_path / "console.log")}}
+    )
     options = ConsoleOptions(config=str(config))
     app = VoipbinApp(Runtime(options, quick_probe(options.config)))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -28,8 +29,9 @@ async def test_a_bad_config_ends_with_one_line_and_code_1(tmp_path: Path, capsys
     assert "Traceback" not in err
 
 
-async def test_an_unexpected_error_is_logged_not_printed(make_app: AppFactory,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+async def test_an_unexpected_error_is_logged_not_printed(
+    make_app: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
     app = make_app()
 
     def boom() -> None:

@@ -37,8 +37,23 @@ def test_every_slash_command_has_an_action_or_an_argument() -> None:
         assert command.action or command.arg, command.name
         if command.binding:
             assert command.binding in SPECS_BY_ID
-    assert {"flush", "stop", "speak", "hangup", "dial", "export", "help", "caller", "resend", "log", "quit",
-            "answer", "reject", "phonehangup", "attach"} <= set(COMMANDS_BY_NAME)
+    assert {
+        "flush",
+        "stop",
+        "speak",
+        "hangup",
+        "dial",
+        "export",
+        "help",
+        "caller",
+        "resend",
+        "log",
+        "quit",
+        "answer",
+        "reject",
+        "phonehangup",
+        "attach",
+    } <= set(COMMANDS_BY_NAME)
 
 
 def test_bindings_have_ids_tooltips_and_safe_keys() -> None:
@@ -117,7 +132,13 @@ def test_the_app_module_imports_only_textual_and_the_standard_library() -> None:
     probe = "import json, sys\nimport tui.ui.app\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     loaded = json.loads(out.stdout)
-    heavy = {m.split(".")[0] for m in loaded} & {"pydantic", "pydantic_settings", "httpx", "websockets", "uvicorn",
-                                                   "starlette"}
+    heavy = {m.split(".")[0] for m in loaded} & {
+        "pydantic",
+        "pydantic_settings",
+        "httpx",
+        "websockets",
+        "uvicorn",
+        "starlette",
+    }
     assert heavy == set()
     assert not [m for m in loaded if m.startswith(("tui.session", "tui.config", "tui.sandbox", "tui.runtime"))]

@@ -12,8 +12,9 @@ from tui.voipbin.frames import classify_frame
 
 async def server_transcripts(app_api: str, accesskey: str, transcribe_id: str) -> list[tuple[str, str]]:
     async with httpx.AsyncClient() as http:
-        r = await http.get(f"{app_api}/transcripts", params={"transcribe_id": transcribe_id, "accesskey": accesskey,
-                                                             "page_size": 100})
+        r = await http.get(
+            f"{app_api}/transcripts", params={"transcribe_id": transcribe_id, "accesskey": accesskey, "page_size": 100}
+        )
         r.raise_for_status()
         return [(t["direction"], t["message"]) for t in r.json()["result"]]
 
@@ -27,8 +28,11 @@ async def test_reconnect_with_gap_loses_nothing_and_doubles_nothing(make_app: Ap
         sandbox = app.runtime.sandbox
         assert sandbox is not None
         await wait_until(pilot, lambda: finals(app, "in"), "the scripted caller line")
-        await wait_until(pilot, lambda: not any(ln.kind == "interim" for ln in app.call_screen.transcript.lines),
-                         "the caller to finish speaking")
+        await wait_until(
+            pilot,
+            lambda: not any(ln.kind == "interim" for ln in app.call_screen.transcript.lines),
+            "the caller to finish speaking",
+        )
 
         async with httpx.AsyncClient() as http:
             r = await http.post(f"{server_control(app)}/faults", json={"drop_websockets": True})
@@ -39,14 +43,19 @@ async def test_reconnect_with_gap_loses_nothing_and_doubles_nothing(make_app: Ap
         header = app.call_screen.header
         await wait_until(pilot, lambda: "reconnecting" in header.plain, "the header to say reconnecting")
 
-        await wait_until(pilot, lambda: any(ln.kind == "gap" for ln in app.call_screen.transcript.lines),
-                         "the gap marker", timeout=15)
+        await wait_until(
+            pilot,
+            lambda: any(ln.kind == "gap" for ln in app.call_screen.transcript.lines),
+            "the gap marker",
+            timeout=15,
+        )
         await wait_until(pilot, lambda: "recovered" in header.plain, "the header to say the gap was recovered")
         text = transcript_text(app)
         assert "connection lost for" in text
         await wait_until(pilot, lambda: "Nobody hears this live." in finals(app, "in"), "the backfilled caller line")
-        await wait_until(pilot, lambda: "Spoken while the channel is down." in finals(app, "out"),
-                         "the backfilled out line")
+        await wait_until(
+            pilot, lambda: "Spoken while the channel is down." in finals(app, "out"), "the backfilled out line"
+        )
         backfilled = [ln for ln in app.call_screen.transcript.lines if ln.kind == "transcript" and ln.backfilled]
         assert backfilled, "what came back over REST is marked"
         assert "↺" in text
@@ -90,8 +99,9 @@ async def test_documented_frame_shape_and_the_event_log(make_app: AppFactory) ->
         await live_call(pilot, app)
         assert screen.log_shown, "[ui] show_event_log shows it from the start"
         log = screen.events
-        await wait_until(pilot, lambda: any(k == "frame" and "[documented]" in t for k, t in log.entries),
-                         "frames in the event log")
+        await wait_until(
+            pilot, lambda: any(k == "frame" and "[documented]" in t for k, t in log.entries), "frames in the event log"
+        )
         kinds = {k for k, _ in log.entries}
         assert {"frame", "request", "connection"} <= kinds
         assert any("POST /v1.0/calls → 200" in t for k, t in log.entries if k == "request")
@@ -134,10 +144,16 @@ async def test_layout_at_80x24_shows_every_area(make_app: AppFactory) -> None:
         screen = app.call_screen
         await type_line(pilot, "Checking the layout.")
         await pilot.pause()
-        regions = {name: widget.region for name, widget in (
-            ("header", screen.header), ("status", screen.status), ("transcript", screen.transcript),
-            ("say", screen.say_box), ("footer", screen.query_one("#footer")),
-        )}
+        regions = {
+            name: widget.region
+            for name, widget in (
+                ("header", screen.header),
+                ("status", screen.status),
+                ("transcript", screen.transcript),
+                ("say", screen.say_box),
+                ("footer", screen.query_one("#footer")),
+            )
+        }
         for name, region in regions.items():
             assert region.height > 0, f"{name} is visible"
             assert region.width == 80 or name == "transcript", f"{name} spans the width"
@@ -148,8 +164,11 @@ async def test_layout_at_80x24_shows_every_area(make_app: AppFactory) -> None:
         assert regions["status"].height == 2
         assert not screen.query_one("#side").display, "no side column at 80 columns"
         # The greeting's sentences are wrapped, not cut.
-        await wait_until(pilot, lambda: "The call will stay open for you to test the Speaking API."
-                         in transcript_text(app), "the end of the greeting")
+        await wait_until(
+            pilot,
+            lambda: "The call will stay open for you to test the Speaking API." in transcript_text(app),
+            "the end of the greeting",
+        )
         svg = app.export_screenshot()
         assert "SANDBOX" in svg
 
@@ -158,8 +177,11 @@ async def test_wide_terminal_shows_the_legs_and_phone(make_app: AppFactory) -> N
     app = make_app(dial=True, sandbox={"answer_mode": "manual"})
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.call_screen
-        await wait_until(pilot, lambda: app.session is not None and app.session.call is not None
-                         and app.session.call.status == "ringing", "ringing")
+        await wait_until(
+            pilot,
+            lambda: app.session is not None and app.session.call is not None and app.session.call.status == "ringing",
+            "ringing",
+        )
         assert screen.query_one("#side").display
         assert screen.phone.display
         await wait_until(pilot, lambda: "ringing" in screen.legs.plain, "the leg in the side panel")
@@ -189,8 +211,20 @@ async def test_command_palette_lists_the_actions(make_app: AppFactory) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await live_call(pilot, app)
         titles = {e.title for e in app.palette_entries()}
-        assert {"Hang up", "Flush", "Stop", "Speak", "New call", "Export", "Events", "Help", "Quit", "Answer",
-                "Caller line", "Resend"} <= titles
+        assert {
+            "Hang up",
+            "Flush",
+            "Stop",
+            "Speak",
+            "New call",
+            "Export",
+            "Events",
+            "Help",
+            "Quit",
+            "Answer",
+            "Caller line",
+            "Resend",
+        } <= titles
         from textual.command import CommandPalette
 
         await pilot.press("ctrl+p")

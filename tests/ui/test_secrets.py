@@ -32,7 +32,7 @@ async def test_service_mode_with_a_password_leaks_it_nowhere(tmp_path: Path, mon
             'use_sandbox = "never"\n'
             f'[session]\nrecord_dir = "{tmp_path / "records"}"\n'
             f'[log]\nlevel = "DEBUG"\nfile = "{tmp_path / "app.log"}"\n'
-            '[ui]\nshow_event_log = true\n',
+            "[ui]\nshow_event_log = true\n",
             encoding="utf-8",
         )
         options = ConsoleOptions(config=str(config), dial=True)
@@ -60,8 +60,12 @@ async def test_service_mode_with_a_password_leaks_it_nowhere(tmp_path: Path, mon
     record_text = record.read_text(encoding="utf-8")
     log_text = (tmp_path / "app.log").read_text(encoding="utf-8")
     assert "login" in log_text.lower() or "POST /auth/login" in log_entries  # the login really happened
-    for where, text in {"screen": screen_text, "event log": log_entries, "record": record_text,
-                        "log file": log_text}.items():
+    for where, text in {
+        "screen": screen_text,
+        "event log": log_entries,
+        "record": record_text,
+        "log file": log_text,
+    }.items():
         assert PASSWORD not in text, f"password in the {where}"
         assert token not in text, f"token in the {where}"
     assert os.environ["VTUI_TEST_PW"] == PASSWORD

@@ -27,19 +27,25 @@ Snap = Callable[..., bool]
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    return write_config(tmp_path / "config.toml", {
-        "session": {"record_dir": str(tmp_path / "records"), "export_dir": str(tmp_path / "exports")},
-        "log": {"file": str(tmp_path / "console.log")},
-    })
+    return write_config(
+        tmp_path / "config.toml",
+        {
+            "session": {"record_dir": str(tmp_path / "records"), "export_dir": str(tmp_path / "exports")},
+            "log": {"file": str(tmp_path / "console.log")},
+        },
+    )
 
 
 @pytest.fixture
 def wide_log_config(tmp_path: Path) -> Path:
-    return write_config(tmp_path / "config.toml", {
-        "session": {"record_dir": str(tmp_path / "records"), "export_dir": str(tmp_path / "exports")},
-        "log": {"file": str(tmp_path / "console.log")},
-        "ui": {"show_event_log": True},
-    })
+    return write_config(
+        tmp_path / "config.toml",
+        {
+            "session": {"record_dir": str(tmp_path / "records"), "export_dir": str(tmp_path / "exports")},
+            "log": {"file": str(tmp_path / "console.log")},
+            "ui": {"show_event_log": True},
+        },
+    )
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 5.0) -> None:
@@ -53,9 +59,12 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], object], timeout: flo
 
 def live(app: VoipbinApp) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run(pilot: Pilot[Any]) -> None:
-        await until(pilot, lambda: app.session is not None and app.session.phase == "live"
-                    and len(app.call_screen.transcript) >= 7)
+        await until(
+            pilot,
+            lambda: app.session is not None and app.session.phase == "live" and len(app.call_screen.transcript) >= 7,
+        )
         app.call_screen.say_box.value = "Thanks, that is all"
+
     return run
 
 
@@ -65,6 +74,7 @@ def ended(app: VoipbinApp) -> Callable[[Pilot[Any]], Awaitable[None]]:
         app.call_screen.say_box.value = ""
         await pilot.press("f8")
         await until(pilot, lambda: app.call_screen.summary.lines != [])
+
     return run
 
 

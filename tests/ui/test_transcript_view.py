@@ -28,8 +28,9 @@ op = st.one_of(
 def run_op(book: TranscriptBook, kind: str, n: int, direction: str, seconds: int) -> list[TranscriptChange]:
     at = T0 + timedelta(seconds=seconds)
     if kind == "final":
-        return book.add_transcript(transcript_id=f"t{n}", transcribe_id="tr", direction=direction, text=f"final {n}",
-                                   at=at)
+        return book.add_transcript(
+            transcript_id=f"t{n}", transcribe_id="tr", direction=direction, text=f"final {n}", at=at
+        )
     if kind == "interim":
         return book.set_interim(transcribe_id="tr", direction=direction, text=f"partial {n}", at=at)
     if kind == "clear":
@@ -42,7 +43,7 @@ def run_op(book: TranscriptBook, kind: str, n: int, direction: str, seconds: int
 def check(view: TranscriptView, book: TranscriptBook, view_max: int, never_trimmed: bool) -> None:
     shown, all_lines = view.lines, book.lines
     assert len(shown) <= view_max
-    assert shown == all_lines[len(all_lines) - len(shown):], "the view shows a tail of the book, in order"
+    assert shown == all_lines[len(all_lines) - len(shown) :], "the view shows a tail of the book, in order"
     if never_trimmed:
         assert shown == all_lines
     # A line removed after older ones were trimmed away is not replaced (they are gone from the view),
@@ -51,8 +52,9 @@ def check(view: TranscriptView, book: TranscriptBook, view_max: int, never_trimm
 
 
 @settings(max_examples=200, deadline=None)
-@given(ops=st.lists(op, max_size=120), book_max=st.integers(5, 60), view_max=st.integers(3, 80),
-       batch=st.integers(1, 7))
+@given(
+    ops=st.lists(op, max_size=120), book_max=st.integers(5, 60), view_max=st.integers(3, 80), batch=st.integers(1, 7)
+)
 def test_view_follows_the_book_through_its_ops(
     ops: list[tuple[str, int, str, int]], book_max: int, view_max: int, batch: int
 ) -> None:
@@ -78,8 +80,9 @@ def test_an_inconsistent_op_falls_back_to_the_book() -> None:
     view.source = lambda: book.lines
     view.apply(book.add_transcript(transcript_id="a", transcribe_id="tr", direction="in", text="a", at=T0))
     # A change the view never saw the insert of.
-    missed = book.add_transcript(transcript_id="b", transcribe_id="tr", direction="in", text="b",
-                                 at=T0 + timedelta(seconds=1))
+    missed = book.add_transcript(
+        transcript_id="b", transcribe_id="tr", direction="in", text="b", at=T0 + timedelta(seconds=1)
+    )
     assert missed
     view.apply(book.update_line("t:b", text="b2"))
     assert view.resyncs == 1
@@ -107,16 +110,30 @@ async def test_rendering_wraps_marks_and_follows() -> None:
     view = TranscriptView(max_lines=50, clock=UiClock.frozen())
     app = ViewApp(view)
     async with app.run_test(size=(80, 10)) as pilot:
-        view.apply(book.add_transcript(transcript_id="g", transcribe_id="tr", direction="out",
-                                       text="Hello. This is the VoIPBIN real-time voice interaction test. " * 2,
-                                       at=T0))
+        view.apply(
+            book.add_transcript(
+                transcript_id="g",
+                transcribe_id="tr",
+                direction="out",
+                text="Hello. This is the VoIPBIN real-time voice interaction test. " * 2,
+                at=T0,
+            )
+        )
         view.apply(book.set_interim(transcribe_id="tr", direction="in", text="hi this", at=T0 + timedelta(seconds=2)))
-        item = say_item("failed", error="the speaking stream is stopped", hint="/speak, then /resend",
-                        request_id="req_1")
-        view.apply(book.add_line(key="s:say-1", kind="say", text=item.text, direction="out",
-                                 at=T0 + timedelta(seconds=3), meta={"say": item}))
-        view.apply(book.add_line(key="g:1", kind="gap", text="connection lost for 2.0s",
-                                 at=T0 + timedelta(seconds=4)))
+        item = say_item(
+            "failed", error="the speaking stream is stopped", hint="/speak, then /resend", request_id="req_1"
+        )
+        view.apply(
+            book.add_line(
+                key="s:say-1",
+                kind="say",
+                text=item.text,
+                direction="out",
+                at=T0 + timedelta(seconds=3),
+                meta={"say": item},
+            )
+        )
+        view.apply(book.add_line(key="g:1", kind="gap", text="connection lost for 2.0s", at=T0 + timedelta(seconds=4)))
         await pilot.pause()
         rows = [r.rstrip() for r in view.plain_rows()]
         assert rows[0].startswith("10:05:00 out Hello. This is the VoIPBIN")
@@ -137,8 +154,15 @@ async def test_rendering_wraps_marks_and_follows() -> None:
 
         # Following: the newest line is on screen; scrolled up, new lines are counted instead.
         for i in range(30):
-            view.apply(book.add_transcript(transcript_id=f"x{i}", transcribe_id="tr", direction="in",
-                                           text=f"line {i}", at=T0 + timedelta(seconds=10 + i)))
+            view.apply(
+                book.add_transcript(
+                    transcript_id=f"x{i}",
+                    transcribe_id="tr",
+                    direction="in",
+                    text=f"line {i}",
+                    at=T0 + timedelta(seconds=10 + i),
+                )
+            )
         await pilot.pause()
         assert view.following
         assert view.scroll_y == view.max_scroll_y
@@ -146,8 +170,15 @@ async def test_rendering_wraps_marks_and_follows() -> None:
         await pilot.pause()
         assert not view.following
         for i in range(3):
-            view.apply(book.add_transcript(transcript_id=f"y{i}", transcribe_id="tr", direction="in",
-                                           text=f"late {i}", at=T0 + timedelta(seconds=100 + i)))
+            view.apply(
+                book.add_transcript(
+                    transcript_id=f"y{i}",
+                    transcribe_id="tr",
+                    direction="in",
+                    text=f"late {i}",
+                    at=T0 + timedelta(seconds=100 + i),
+                )
+            )
         await pilot.pause()
         assert view.unseen == 3
         assert view.scroll_y == 0, "reading position is kept"
@@ -165,8 +196,15 @@ async def test_the_view_is_bounded() -> None:
     app = ViewApp(view)
     async with app.run_test(size=(80, 20)) as pilot:
         for i in range(3000):
-            view.apply(book.add_transcript(transcript_id=f"t{i}", transcribe_id="tr", direction="in",
-                                           text=f"line {i}", at=T0 + timedelta(milliseconds=i)))
+            view.apply(
+                book.add_transcript(
+                    transcript_id=f"t{i}",
+                    transcribe_id="tr",
+                    direction="in",
+                    text=f"line {i}",
+                    at=T0 + timedelta(milliseconds=i),
+                )
+            )
         await pilot.pause()
         assert len(view) == 200
         assert view.lines[-1].text == "line 2999"
@@ -201,6 +239,6 @@ async def test_incremental_layout_matches_a_full_layout() -> None:
                 assert [e.rows for e in view._entries] == heights
                 assert view.total_rows == sum(heights)
                 assert view._offsets[-1] - view._offsets[0] == sum(heights)
-                assert view.lines == book.lines[len(book.lines) - len(view):]
+                assert view.lines == book.lines[len(book.lines) - len(view) :]
         await pilot.pause()
         assert view.resyncs == 0

@@ -23,8 +23,17 @@ _EXPORTS = {
     **{
         name: "tui.session.updates"
         for name in (
-            "CallEnded", "CallSummary", "CallUpdated", "GapRecovered", "Notice", "PhaseChanged", "SayUpdated",
-            "SessionUpdate", "SpeakingUpdated", "TranscribeUpdated", "TranscriptUpdated",
+            "CallEnded",
+            "CallSummary",
+            "CallUpdated",
+            "GapRecovered",
+            "Notice",
+            "PhaseChanged",
+            "SayUpdated",
+            "SessionUpdate",
+            "SpeakingUpdated",
+            "TranscribeUpdated",
+            "TranscriptUpdated",
         )
     },
 }

@@ -103,9 +103,7 @@ class CallSession:
         self._ended = asyncio.Event()
         # While attaching, an existing speaking stream must be found before auto-open would create one.
         self._attaching = False
-        self.speech = SpeakingStream(
-            self.client, speaking or SpeakingOptions(), self.ledger, self._emit, self._record
-        )
+        self.speech = SpeakingStream(self.client, speaking or SpeakingOptions(), self.ledger, self._emit, self._record)
         self._account_listener = account.listen(self._on_event, self._on_connection)
         account.add_request_listener(self._on_request)
         self.speech.start()
@@ -322,8 +320,13 @@ class CallSession:
             return
         if record:
             self._record(
-                "frame", kind=event.kind, event=event.event, id=event.id, shape=event.shape,
-                received_at=event.received_at, data=event.data,
+                "frame",
+                kind=event.kind,
+                event=event.event,
+                id=event.id,
+                shape=event.shape,
+                received_at=event.received_at,
+                data=event.data,
             )
         if event.call is not None:
             self._apply_call(event.call)
@@ -350,8 +353,15 @@ class CallSession:
             self._spawn(self._hang_up_leg(call.id), "hangup-late-leg")
         if self.main_call_id is None and (len(self.call_ids) == 1 or call.status == "progressing"):
             self.main_call_id = call.id
-        self._record("call", id=call.id, status=call.status, action=call.action_type,
-                     hangup_by=call.hangup_by or None, hangup_reason=call.hangup_reason or None, flush=True)
+        self._record(
+            "call",
+            id=call.id,
+            status=call.status,
+            action=call.action_type,
+            hangup_by=call.hangup_by or None,
+            hangup_reason=call.hangup_reason or None,
+            flush=True,
+        )
         self._emit(CallUpdated(self.call, dict(self.legs), self.groupcall))
         if self.main_call_id == call.id:
             self._on_main_call_changed(call)
@@ -422,21 +432,35 @@ class CallSession:
     def _apply_transcript(self, tr: Transcript, *, arrived_mono: float, backfilled: bool = False) -> bool:
         at = tr.tm_create or datetime.now(UTC)
         changes = self.book.add_transcript(
-            transcript_id=tr.id, transcribe_id=tr.transcribe_id, direction=tr.direction, text=tr.message,
-            at=at, offset=tr.offset_seconds, backfilled=backfilled,
+            transcript_id=tr.id,
+            transcribe_id=tr.transcribe_id,
+            direction=tr.direction,
+            text=tr.message,
+            at=at,
+            offset=tr.offset_seconds,
+            backfilled=backfilled,
         )
         if not changes:
             return False
-        self._record("transcript", id=tr.id, transcribe_id=tr.transcribe_id, direction=tr.direction,
-                     message=tr.message, tm_create=tr.tm_create, offset=tr.offset_seconds, backfilled=backfilled)
+        self._record(
+            "transcript",
+            id=tr.id,
+            transcribe_id=tr.transcribe_id,
+            direction=tr.direction,
+            message=tr.message,
+            tm_create=tr.tm_create,
+            offset=tr.offset_seconds,
+            backfilled=backfilled,
+        )
         if tr.direction == "out":
             item = self.ledger.match_transcript(tr.id, tr.message, arrived_mono)
             if item is not None:
                 line = self.book.get("t:" + tr.id)
                 if line is not None:
                     line.meta["say_id"] = item.id
-                self._record("say", id=item.id, state=item.state, latency_ms=item.latency_ms,
-                             coverage=round(item.coverage, 3))
+                self._record(
+                    "say", id=item.id, state=item.state, latency_ms=item.latency_ms, coverage=round(item.coverage, 3)
+                )
                 self._emit_say(item)
         self._patch(changes)
         if self.phase == "ended":
@@ -446,13 +470,23 @@ class CallSession:
     def _apply_speech(self, speech: SpeechEvent, name: str) -> None:
         at = speech.tm_event or speech.tm_create or datetime.now(UTC)
         if speech.message:
-            self._patch(self.book.set_interim(
-                transcribe_id=speech.transcribe_id, direction=speech.direction, text=speech.message, at=at,
-            ))
+            self._patch(
+                self.book.set_interim(
+                    transcribe_id=speech.transcribe_id,
+                    direction=speech.direction,
+                    text=speech.message,
+                    at=at,
+                )
+            )
         elif name.endswith("_started"):
-            self._patch(self.book.set_interim(
-                transcribe_id=speech.transcribe_id, direction=speech.direction, text="…", at=at,
-            ))
+            self._patch(
+                self.book.set_interim(
+                    transcribe_id=speech.transcribe_id,
+                    direction=speech.direction,
+                    text="…",
+                    at=at,
+                )
+            )
 
     def _patch(self, changes: Iterable[TranscriptChange]) -> None:
         batch = tuple(changes)
@@ -504,8 +538,9 @@ class CallSession:
     # -- reconnect backfill -------------------------------------------------------------------------------
 
     def _on_connection(self, state: ConnectionState) -> None:
-        self._record("connection", state=state.state, attempt=state.attempt, delay=state.delay,
-                     error=state.error, flush=True)
+        self._record(
+            "connection", state=state.state, attempt=state.attempt, delay=state.delay, error=state.error, flush=True
+        )
         if state.state == "reconnected" and not self._closed and self.phase in ("live", "ended"):
             self._spawn(self._backfill(state), "backfill")
 
@@ -544,10 +579,15 @@ class CallSession:
             )
             if error:
                 text += " (backfill incomplete)"
-            self._patch(self.book.add_line(
-                key=f"g:{len(self.gaps)}", kind="gap", text=text,
-                at=datetime.fromtimestamp(started, UTC), meta={"recovered": recovered, "error": error},
-            ))
+            self._patch(
+                self.book.add_line(
+                    key=f"g:{len(self.gaps)}",
+                    kind="gap",
+                    text=text,
+                    at=datetime.fromtimestamp(started, UTC),
+                    meta={"recovered": recovered, "error": error},
+                )
+            )
             self._record("gap", started=started, ended=ended, recovered=recovered, error=error, flush=True)
             self._emit(gap)
 
@@ -560,9 +600,15 @@ class CallSession:
 
     def _add_say_lines(self, items: list[SayItem]) -> None:
         for item in items:
-            self._patch(self.book.add_line(
-                key="s:" + item.id, kind="say", text=item.text, direction="out", meta={"say": item},
-            ))
+            self._patch(
+                self.book.add_line(
+                    key="s:" + item.id,
+                    kind="say",
+                    text=item.text,
+                    direction="out",
+                    meta={"say": item},
+                )
+            )
 
     def resend(self, item_id: str | None = None) -> list[SayItem]:
         item = self.ledger.get(item_id) if item_id else self.ledger.last_recoverable()

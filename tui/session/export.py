@@ -47,8 +47,9 @@ def collect_lines(session: CallSession) -> list[ExportLine]:
     else:
         for ln in session.book:
             if ln.kind == "transcript":
-                lines.append(ExportLine(ln.at, "transcript", ln.direction, ln.text, ln.transcript_id,
-                                        backfilled=ln.backfilled))
+                lines.append(
+                    ExportLine(ln.at, "transcript", ln.direction, ln.text, ln.transcript_id, backfilled=ln.backfilled)
+                )
             elif ln.kind == "gap":
                 lines.append(ExportLine(ln.at, "gap", "", ln.text))
         lines.extend(_says(session.ledger.items))
@@ -69,8 +70,16 @@ def _from_record(path: Path) -> list[ExportLine]:
     for entry in read_record(path):
         if entry.get("type") == "transcript":
             at = parse_time(entry.get("tm_create")) or parse_time(entry.get("t")) or datetime.now(UTC)
-            out.append(ExportLine(at, "transcript", str(entry.get("direction", "")), str(entry.get("message", "")),
-                                  str(entry.get("id", "")), backfilled=bool(entry.get("backfilled"))))
+            out.append(
+                ExportLine(
+                    at,
+                    "transcript",
+                    str(entry.get("direction", "")),
+                    str(entry.get("message", "")),
+                    str(entry.get("id", "")),
+                    backfilled=bool(entry.get("backfilled")),
+                )
+            )
         elif entry.get("type") == "gap":
             at = datetime.fromtimestamp(float(entry.get("started", 0.0)), UTC)
             out.append(ExportLine(at, "gap", "", f"connection gap, recovered {entry.get('recovered')}"))
@@ -110,11 +119,11 @@ def _markdown(session: CallSession, lines: list[ExportLine]) -> str:
     req = session.dial_request
     meta: list[tuple[str, str]] = []
     if req is not None:
-        meta += [("Source", req.source), ("Destination", f"{req.destination} ({req.kind})"),
-                 ("Language", req.language)]
+        meta += [("Source", req.source), ("Destination", f"{req.destination} ({req.kind})"), ("Language", req.language)]
     if call is not None:
-        meta.append(("Status", call.status + (f" — {call.hangup_by} {call.hangup_reason}".rstrip()
-                                              if call.is_hungup else "")))
+        meta.append(
+            ("Status", call.status + (f" — {call.hangup_by} {call.hangup_reason}".rstrip() if call.is_hungup else ""))
+        )
     if session.summary is not None:
         s = session.summary
         meta.append(("Summary", s.headline()))
@@ -145,8 +154,10 @@ def _jsonl(lines: list[ExportLine]) -> str:
     rows = []
     for ln in lines:
         row: dict[str, object] = {
-            "t": ln.at.astimezone(UTC).isoformat().replace("+00:00", "Z"), "kind": ln.kind,
-            "direction": ln.direction, "text": ln.text,
+            "t": ln.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "kind": ln.kind,
+            "direction": ln.direction,
+            "text": ln.text,
         }
         if ln.id:
             row["id"] = ln.id

@@ -314,8 +314,14 @@ class SpeakingStream:
 
     # -- internals --------------------------------------------------------------------------------------
 
-    def _set_item(self, item: SayItem, state: str, error: str | None = None, hint: str | None = None,
-                  request_id: str | None = None) -> None:
+    def _set_item(
+        self,
+        item: SayItem,
+        state: str,
+        error: str | None = None,
+        hint: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         item.state = state  # type: ignore[assignment]
         if error is not None:
             item.error = error
@@ -323,8 +329,14 @@ class SpeakingStream:
             item.hint = hint
         if request_id is not None:
             item.request_id = request_id
-        self._record("say", id=item.id, state=item.state, error=item.error, request_id=item.request_id,
-                     latency_ms=item.latency_ms)
+        self._record(
+            "say",
+            id=item.id,
+            state=item.state,
+            error=item.error,
+            request_id=item.request_id,
+            latency_ms=item.latency_ms,
+        )
         self._emit(SayUpdated(item))
 
     def _drop_local(self, state: str, why: str) -> None:
@@ -349,9 +361,12 @@ class SpeakingStream:
                     if self.phase in ("stopped", "closed", "failed"):
                         why = "the call is not live" if not self._call_live else f"the speaking stream is {self.phase}"
                         self._set_item(
-                            item, "failed", error=why,
+                            item,
+                            "failed",
+                            error=why,
                             hint="/speak opens a new stream, then /resend (or ↑ Enter) sends this line again"
-                            if self._call_live else "start a new call",
+                            if self._call_live
+                            else "start a new call",
                         )
                         break
                     self._phase_changed.clear()

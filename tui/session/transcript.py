@@ -134,7 +134,12 @@ class TranscriptBook:
             line.text = text
             return [TranscriptChange("update", line, self.index_of(line))]
         line = TranscriptLine(
-            key=key, kind="interim", direction=direction, text=text, at=at, seq=next(self._seq),
+            key=key,
+            kind="interim",
+            direction=direction,
+            text=text,
+            at=at,
+            seq=next(self._seq),
             transcribe_id=transcribe_id,
         )
         return [self._insert(line), *self._evict()]
@@ -147,7 +152,13 @@ class TranscriptBook:
         return [self._remove(line) for line in [ln for ln in self._lines if ln.kind == "interim"]]
 
     def add_line(
-        self, *, key: str, kind: LineKind, text: str, at: datetime | None = None, direction: str = "",
+        self,
+        *,
+        key: str,
+        kind: LineKind,
+        text: str,
+        at: datetime | None = None,
+        direction: str = "",
         meta: dict[str, Any] | None = None,
     ) -> list[TranscriptChange]:
         """Add a SAY line, a gap marker or a note. Re-adding an existing key updates it instead."""
@@ -155,8 +166,13 @@ class TranscriptBook:
         if existing is not None:
             return self.update_line(key, text=text, meta=meta)
         line = TranscriptLine(
-            key=key, kind=kind, direction=direction, text=text, at=at or datetime.now(UTC),
-            seq=next(self._seq), meta=dict(meta or {}),
+            key=key,
+            kind=kind,
+            direction=direction,
+            text=text,
+            at=at or datetime.now(UTC),
+            seq=next(self._seq),
+            meta=dict(meta or {}),
         )
         return [self._insert(line), *self._evict()]
 

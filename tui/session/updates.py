@@ -100,11 +100,19 @@ class CallSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "call_id": self.call_id, "duration_s": self.duration_s, "hangup_by": self.hangup_by,
-            "hangup_reason": self.hangup_reason, "lines_in": self.lines_in, "lines_out": self.lines_out,
-            "says_sent": self.says_sent, "says_heard": self.says_heard, "says_failed": self.says_failed,
-            "say_heard_p50_ms": self.say_heard_p50_ms, "say_heard_p95_ms": self.say_heard_p95_ms,
-            "record_path": self.record_path, "gaps": self.gaps,
+            "call_id": self.call_id,
+            "duration_s": self.duration_s,
+            "hangup_by": self.hangup_by,
+            "hangup_reason": self.hangup_reason,
+            "lines_in": self.lines_in,
+            "lines_out": self.lines_out,
+            "says_sent": self.says_sent,
+            "says_heard": self.says_heard,
+            "says_failed": self.says_failed,
+            "say_heard_p50_ms": self.say_heard_p50_ms,
+            "say_heard_p95_ms": self.say_heard_p95_ms,
+            "record_path": self.record_path,
+            "gaps": self.gaps,
         }
 
 
@@ -114,8 +122,15 @@ class CallEnded:
 
 
 SessionUpdate = (
-    PhaseChanged | CallUpdated | TranscribeUpdated | SpeakingUpdated | TranscriptUpdated | SayUpdated | Notice
-    | GapRecovered | CallEnded
+    PhaseChanged
+    | CallUpdated
+    | TranscribeUpdated
+    | SpeakingUpdated
+    | TranscriptUpdated
+    | SayUpdated
+    | Notice
+    | GapRecovered
+    | CallEnded
 )
 
 

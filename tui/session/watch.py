@@ -67,8 +67,15 @@ class AccountWatcher:
         if event.duplicate:
             return
         if event.kind == "unrecognised":
-            self._out({"kind": "unrecognised", "event": event.event, "reason": event.reason,
-                       "shape": event.shape, "raw": event.raw})
+            self._out(
+                {
+                    "kind": "unrecognised",
+                    "event": event.event,
+                    "reason": event.reason,
+                    "shape": event.shape,
+                    "raw": event.raw,
+                }
+            )
             return
         if event.transcript is not None:
             self._transcript(event.transcript, event)
@@ -144,8 +151,9 @@ class AccountWatcher:
                 for tr in page.result:
                     if tr.id not in self._transcribes:
                         recovered["transcribes"] += 1
-                        self._out(_line("transcribe", _transcribe_event(tr), tr.model_dump(mode="json"),
-                                        backfilled=True))
+                        self._out(
+                            _line("transcribe", _transcribe_event(tr), tr.model_dump(mode="json"), backfilled=True)
+                        )
                     self._transcribes.put(tr.id, tr)
             # Only transcribes that could have produced a transcript during the gap: one request each.
             for tid, tr in list(self._transcribes.items()):
@@ -160,8 +168,11 @@ class AccountWatcher:
                     if self._transcript(item, None, backfilled=True):
                         recovered["transcripts"] += 1
             gap: dict[str, Any] = {
-                "kind": "gap", "started": _iso(started), "ended": _iso(ended),
-                "seconds": round(max(0.0, ended - started), 3), "recovered": recovered,
+                "kind": "gap",
+                "started": _iso(started),
+                "ended": _iso(ended),
+                "seconds": round(max(0.0, ended - started), 3),
+                "recovered": recovered,
             }
             if errors:
                 gap["errors"] = errors[:5]

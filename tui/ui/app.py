@@ -92,7 +92,10 @@ class VoipbinApp(App[None]):
 
     def get_default_screen(self) -> Screen[Any]:
         self.call_screen = CallScreen(
-            mode=self.runtime.mode, clock=self.clock, on_line=self.handle_line, redact=self._redact,
+            mode=self.runtime.mode,
+            clock=self.clock,
+            on_line=self.handle_line,
+            redact=self._redact,
         )
         return self.call_screen
 
@@ -210,8 +213,11 @@ class VoipbinApp(App[None]):
             backfills = session is not None and session.phase in ("live", "ended")
             screen.header.set_gap(f"gap {seconds:.1f}s, backfilling" if backfills else f"gap {seconds:.1f}s")
         if state.state == "closed" and state.fatal:
-            self.show_notice("error", f"event channel closed: {state.error or 'unknown reason'}",
-                             hint="check the credential; restart the console to reconnect")
+            self.show_notice(
+                "error",
+                f"event channel closed: {state.error or 'unknown reason'}",
+                hint="check the credential; restart the console to reconnect",
+            )
 
     # -- sessions -----------------------------------------------------------------------------------------
 
@@ -256,12 +262,22 @@ class VoipbinApp(App[None]):
                 screen.status.refresh()
                 item = update.item
                 if item.state == "failed":
-                    self.show_notice("error", f"say failed: {item.error or 'unknown error'}", hint=item.hint or "",
-                                     request_id=item.request_id or "")
+                    self.show_notice(
+                        "error",
+                        f"say failed: {item.error or 'unknown error'}",
+                        hint=item.hint or "",
+                        request_id=item.request_id or "",
+                    )
                 return
             if isinstance(update, u.Notice):
-                self.show_notice(update.level, update.text, hint=update.hint or "",
-                                 request_id=update.request_id or "", reason=update.reason or "", notice=update)
+                self.show_notice(
+                    update.level,
+                    update.text,
+                    hint=update.hint or "",
+                    request_id=update.request_id or "",
+                    reason=update.reason or "",
+                    notice=update,
+                )
                 return
             if isinstance(update, u.CallEnded):
                 if not screen.summary.has_class("-shown"):
@@ -348,8 +364,12 @@ class VoipbinApp(App[None]):
         if session is not None:
             speaking = session.speech.options
         return DialValues(
-            source=request.source, destination=request.destination, language=request.language,
-            greeting=request.greeting, sleep_ms=request.sleep_ms, provider=speaking.provider,
+            source=request.source,
+            destination=request.destination,
+            language=request.language,
+            greeting=request.greeting,
+            sleep_ms=request.sleep_ms,
+            provider=speaking.provider,
             direction=speaking.direction or "out",
         )
 
@@ -360,12 +380,12 @@ class VoipbinApp(App[None]):
         numbers = await account.numbers()
         extensions = await account.extensions()
         number_choices = [
-            Choice(f"{n.number}" + (f" ({n.name})" if n.name else ""), n.number)
-            for n in numbers if n.number
+            Choice(f"{n.number}" + (f" ({n.name})" if n.name else ""), n.number) for n in numbers if n.number
         ]
         extension_choices = [
             Choice(f"{e.name} ({e.extension})" if e.name and e.name != e.extension else e.extension, e.extension)
-            for e in extensions if e.extension
+            for e in extensions
+            if e.extension
         ]
         return number_choices, extension_choices
 
@@ -375,8 +395,11 @@ class VoipbinApp(App[None]):
             return
         if isinstance(self.screen, DialScreen):
             return
-        self.push_screen(DialScreen(self._dial_defaults_values(), submit=self.place_call,
-                                    load_choices=self._load_choices, problem=problem))
+        self.push_screen(
+            DialScreen(
+                self._dial_defaults_values(), submit=self.place_call, load_choices=self._load_choices, problem=problem
+            )
+        )
 
     # -- the say box --------------------------------------------------------------------------------------
 
@@ -389,8 +412,11 @@ class VoipbinApp(App[None]):
             return self.say(parsed.text)
         command = COMMANDS_BY_NAME.get(parsed.name)
         if command is None or (command.sandbox_only and self.runtime.mode != "sandbox"):
-            self.show_notice("warning", f"unknown command /{parsed.name}",
-                             hint="/help lists the commands; //text says a line starting with a slash")
+            self.show_notice(
+                "warning",
+                f"unknown command /{parsed.name}",
+                hint="/help lists the commands; //text says a line starting with a slash",
+            )
             return True
         if command.arg:
             if not parsed.arg:
@@ -417,12 +443,18 @@ class VoipbinApp(App[None]):
     def say(self, text: str) -> bool:
         session = self.session
         if session is None or session.phase in ("idle", "failed"):
-            self.show_notice("warning", "no call to speak into",
-                             hint=f"{self._key('new_call')} or /dial places a call; the text stays in the box")
+            self.show_notice(
+                "warning",
+                "no call to speak into",
+                hint=f"{self._key('new_call')} or /dial places a call; the text stays in the box",
+            )
             return True
         if session.phase == "ended":
-            self.show_notice("warning", "the call has ended",
-                             hint=f"{self._key('new_call')} or /dial for a new call; the text stays in the box")
+            self.show_notice(
+                "warning",
+                "the call has ended",
+                hint=f"{self._key('new_call')} or /dial for a new call; the text stays in the box",
+            )
             return True
         # The session writes the request before telling us about the new line, so nothing drawn for it
         # can delay the POST (Enter → request is a measured goal).
@@ -520,9 +552,11 @@ class VoipbinApp(App[None]):
                 ConfirmScreen(
                     "A call is live",
                     "Start a new call? The current one can be hung up or left running.",
-                    [ConfirmChoice("hangup", "Hang up, new call", "h", "error"),
-                     ConfirmChoice("leave", "Leave it, new call", "l", "warning"),
-                     ConfirmChoice("cancel", "Cancel", "escape")],
+                    [
+                        ConfirmChoice("hangup", "Hang up, new call", "h", "error"),
+                        ConfirmChoice("leave", "Leave it, new call", "l", "warning"),
+                        ConfirmChoice("cancel", "Cancel", "escape"),
+                    ],
                 ),
                 callback=self._new_call_choice,
             )
@@ -588,8 +622,11 @@ class VoipbinApp(App[None]):
             try:
                 await op(phone, call_id)
             except Exception as exc:
-                self.show_notice("warning", f"the phone could not {what}: {exc}",
-                                 hint="answer and reject work while it rings; speaking and hanging up once answered")
+                self.show_notice(
+                    "warning",
+                    f"the phone could not {what}: {exc}",
+                    hint="answer and reject work while it rings; speaking and hanging up once answered",
+                )
 
         self.run_worker(run(), name=f"phone-{what}", group="phone", exit_on_error=False)
 
@@ -623,9 +660,11 @@ class VoipbinApp(App[None]):
             screen = ConfirmScreen(
                 "Quit while the call is live?",
                 "Hang up first, or leave the call running on VoIPBIN?",
-                [ConfirmChoice("hangup", "Hang up & quit", "h", "error"),
-                 ConfirmChoice("leave", "Leave running & quit", "l", "warning"),
-                 ConfirmChoice("cancel", "Cancel", "escape")],
+                [
+                    ConfirmChoice("hangup", "Hang up & quit", "h", "error"),
+                    ConfirmChoice("leave", "Leave running & quit", "l", "warning"),
+                    ConfirmChoice("cancel", "Cancel", "escape"),
+                ],
                 purpose="quit",
             )
             self.push_screen(screen, callback=self._quit_choice)
@@ -691,9 +730,7 @@ class VoipbinApp(App[None]):
         if level in ("error", "warning"):
             self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason)
         message = text + (f"\nhint: {hint}" if hint else "") + (f"\nrequest {request_id}" if request_id else "")
-        severity: SeverityLevel = (
-            "error" if level == "error" else "warning" if level == "warning" else "information"
-        )
+        severity: SeverityLevel = "error" if level == "error" else "warning" if level == "warning" else "information"
         self.notify(one_line(message, 300) if "\n" not in message else message, severity=severity)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -753,4 +790,3 @@ class VoipbinApp(App[None]):
             return "no call"
         call = session.call
         return f"{session.phase} {call.status if call else '-'} {short_id(call.id if call else '')}"
-

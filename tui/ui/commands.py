@@ -28,10 +28,10 @@ class SlashCommand:
 
 SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("flush", "cut what is being spoken and clear the queue", "flush", binding="flush"),
-    SlashCommand("stop", "stop the speaking stream (VoIPBIN cannot resume it)", "stop_speaking",
-                 binding="stop_speaking"),
-    SlashCommand("speak", "open a new speaking stream (reopen after /stop)", "open_speaking",
-                 binding="open_speaking"),
+    SlashCommand(
+        "stop", "stop the speaking stream (VoIPBIN cannot resume it)", "stop_speaking", binding="stop_speaking"
+    ),
+    SlashCommand("speak", "open a new speaking stream (reopen after /stop)", "open_speaking", binding="open_speaking"),
     SlashCommand("resend", "say the last failed or flushed line again", "resend", binding="resend"),
     SlashCommand("hangup", "hang up the call", "hangup", binding="hangup"),
     SlashCommand("dial", "open the dial form for a new call", "new_call", binding="new_call"),
@@ -41,12 +41,11 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("help", "keys and commands", "help", binding="help"),
     SlashCommand("quit", "quit (asks first while a call is live)", "request_quit", binding="quit"),
     SlashCommand("caller", "the sandbox phone says TEXT (an `in` line)", arg="TEXT", sandbox_only=True),
-    SlashCommand("answer", "the sandbox phone answers", "phone_answer", sandbox_only=True,
-                 binding="phone_answer"),
-    SlashCommand("reject", "the sandbox phone declines", "phone_reject", sandbox_only=True,
-                 binding="phone_reject"),
-    SlashCommand("phonehangup", "the sandbox phone hangs up", "phone_hangup", sandbox_only=True,
-                 binding="phone_hangup"),
+    SlashCommand("answer", "the sandbox phone answers", "phone_answer", sandbox_only=True, binding="phone_answer"),
+    SlashCommand("reject", "the sandbox phone declines", "phone_reject", sandbox_only=True, binding="phone_reject"),
+    SlashCommand(
+        "phonehangup", "the sandbox phone hangs up", "phone_hangup", sandbox_only=True, binding="phone_hangup"
+    ),
 )
 
 COMMANDS_BY_NAME: dict[str, SlashCommand] = {c.name: c for c in SLASH_COMMANDS}
@@ -97,12 +96,17 @@ def palette_entries(sandbox: bool, keys: Mapping[str, str]) -> list[PaletteEntry
             how.append(spec.slash)
         entries.append(PaletteEntry(spec.description, f"{spec.tooltip} ({' · '.join(how)})", spec.action))
     if sandbox:
-        entries.append(PaletteEntry("Caller line", "Type a line for the sandbox phone to say (/caller TEXT)",
-                                    "prefill('/caller ')"))
-    entries.append(PaletteEntry("Attach to a call", "Follow an existing call by id (/attach CALL_ID)",
-                                "prefill('/attach ')"))
-    entries.append(PaletteEntry("Follow the transcript", "Jump to the newest line and keep following",
-                                "follow_transcript"))
+        entries.append(
+            PaletteEntry(
+                "Caller line", "Type a line for the sandbox phone to say (/caller TEXT)", "prefill('/caller ')"
+            )
+        )
+    entries.append(
+        PaletteEntry("Attach to a call", "Follow an existing call by id (/attach CALL_ID)", "prefill('/attach ')")
+    )
+    entries.append(
+        PaletteEntry("Follow the transcript", "Jump to the newest line and keep following", "follow_transcript")
+    )
     return entries
 
 
@@ -127,5 +131,10 @@ class ConsoleCommands(Provider):
         for entry in self._entries():
             score = max(matcher.match(entry.title), matcher.match(entry.help) * 0.5)
             if score > 0:
-                yield Hit(score, matcher.highlight(entry.title), partial(self.app.run_action, entry.action),
-                          text=entry.title, help=entry.help)
+                yield Hit(
+                    score,
+                    matcher.highlight(entry.title),
+                    partial(self.app.run_action, entry.action),
+                    text=entry.title,
+                    help=entry.help,
+                )

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 # Keys a terminal cannot tell apart from another key (see the module docstring).
-AMBIGUOUS_KEYS = frozenset({"ctrl+h", "ctrl+i", "ctrl+j", "ctrl+m", "ctrl+left_square_bracket", "ctrl+[",
-                            "ctrl+enter"})
+AMBIGUOUS_KEYS = frozenset({"ctrl+h", "ctrl+i", "ctrl+j", "ctrl+m", "ctrl+left_square_bracket", "ctrl+[", "ctrl+enter"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,26 +34,52 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("hangup", "f8", "hangup", "Hang up", "Hang up the call", slash="/hangup"),
     KeySpec("flush", "f2", "flush", "Flush", "Cut what is being spoken and clear the queue", slash="/flush"),
     KeySpec("stop_speaking", "f3", "stop_speaking", "Stop", "Stop the speaking stream", slash="/stop"),
-    KeySpec("open_speaking", "f4", "open_speaking", "Speak", "Open a new speaking stream (after stop)",
-            slash="/speak"),
+    KeySpec("open_speaking", "f4", "open_speaking", "Speak", "Open a new speaking stream (after stop)", slash="/speak"),
     KeySpec("new_call", "f5", "new_call", "New call", "Open the dial form for a new call", slash="/dial"),
     KeySpec("toggle_log", "f6", "toggle_log", "Events", "Show or hide the raw event log", slash="/log"),
-    KeySpec("export", "f7", "export", "Export", "Save the transcript as Markdown, JSONL and SRT",
-            slash="/export"),
-    KeySpec("phone_answer", "f9", "phone_answer", "Answer", "The sandbox phone answers the call",
-            sandbox_only=True, slash="/answer"),
-    KeySpec("phone_reject", "f10", "phone_reject", "Reject", "The sandbox phone declines the call",
-            sandbox_only=True, slash="/reject"),
-    KeySpec("phone_hangup", "f11", "phone_hangup", "Phone hangs up", "The sandbox phone hangs up",
-            sandbox_only=True, slash="/phonehangup"),
-    KeySpec("resend", "f12", "resend", "Resend", "Say the last failed or flushed line again", show=False,
-            slash="/resend"),
-    KeySpec("scroll_up", "pageup", "scroll_transcript(-1)", "Scroll up", "Scroll the transcript up a page",
-            show=False),
-    KeySpec("scroll_down", "pagedown", "scroll_transcript(1)", "Scroll down",
-            "Scroll the transcript down a page (at the end it follows new lines again)", show=False),
-    KeySpec("quit", "ctrl+q", "request_quit", "Quit", "Quit (asks first while a call is live)", priority=True,
-            slash="/quit"),
+    KeySpec("export", "f7", "export", "Export", "Save the transcript as Markdown, JSONL and SRT", slash="/export"),
+    KeySpec(
+        "phone_answer",
+        "f9",
+        "phone_answer",
+        "Answer",
+        "The sandbox phone answers the call",
+        sandbox_only=True,
+        slash="/answer",
+    ),
+    KeySpec(
+        "phone_reject",
+        "f10",
+        "phone_reject",
+        "Reject",
+        "The sandbox phone declines the call",
+        sandbox_only=True,
+        slash="/reject",
+    ),
+    KeySpec(
+        "phone_hangup",
+        "f11",
+        "phone_hangup",
+        "Phone hangs up",
+        "The sandbox phone hangs up",
+        sandbox_only=True,
+        slash="/phonehangup",
+    ),
+    KeySpec(
+        "resend", "f12", "resend", "Resend", "Say the last failed or flushed line again", show=False, slash="/resend"
+    ),
+    KeySpec("scroll_up", "pageup", "scroll_transcript(-1)", "Scroll up", "Scroll the transcript up a page", show=False),
+    KeySpec(
+        "scroll_down",
+        "pagedown",
+        "scroll_transcript(1)",
+        "Scroll down",
+        "Scroll the transcript down a page (at the end it follows new lines again)",
+        show=False,
+    ),
+    KeySpec(
+        "quit", "ctrl+q", "request_quit", "Quit", "Quit (asks first while a call is live)", priority=True, slash="/quit"
+    ),
 )
 
 SPECS_BY_ID: dict[str, KeySpec] = {spec.id: spec for spec in KEYS}
@@ -62,8 +87,16 @@ SPECS_BY_ID: dict[str, KeySpec] = {spec.id: spec for spec in KEYS}
 
 def bindings() -> list[Binding]:
     return [
-        Binding(spec.keys, spec.action, spec.description, show=spec.show, priority=spec.priority,
-                tooltip=spec.tooltip, id=spec.id, key_display=_display(spec.keys))
+        Binding(
+            spec.keys,
+            spec.action,
+            spec.description,
+            show=spec.show,
+            priority=spec.priority,
+            tooltip=spec.tooltip,
+            id=spec.id,
+            key_display=_display(spec.keys),
+        )
         for spec in KEYS
     ]
 
@@ -87,9 +120,7 @@ def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
             continue
         risky = [k for k in cleaned.split(",") if k in AMBIGUOUS_KEYS]
         if risky:
-            problems.append(
-                f"[keymap] {binding_id}: {', '.join(risky)} is sent as another key by most terminals"
-            )
+            problems.append(f"[keymap] {binding_id}: {', '.join(risky)} is sent as another key by most terminals")
         applied[binding_id] = cleaned
     return applied, problems
 

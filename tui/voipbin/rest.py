@@ -734,9 +734,7 @@ class VoipbinClient:
     async def delete_speaking(self, speaking_id: str) -> Speaking:
         return await self._send("DELETE", f"/speakings/{_seg(speaking_id)}", Speaking)
 
-    async def say(
-        self, speaking_id: str, text: str, *, on_sent: Callable[[], None] | None = None
-    ) -> Speaking:
+    async def say(self, speaking_id: str, text: str, *, on_sent: Callable[[], None] | None = None) -> Speaking:
         """``POST /speakings/{id}/say``: queue text (at most 5000 UTF-8 bytes).
 
         Never retried on 5xx or transport errors: the text may already be queued. ``on_sent`` is called

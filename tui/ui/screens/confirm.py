@@ -46,10 +46,10 @@ class ConfirmScreen(ModalScreen[str | None]):
             yield Label(self.message, id="confirm-message")
             with Horizontal(id="confirm-buttons"):
                 for choice in self.choices:
-                    variant = choice.variant if choice.variant in ("primary", "error", "warning", "success") \
-                        else "default"
-                    yield Button(f"{choice.label} [{choice.key}]", id=f"choice-{choice.value}",
-                                 variant=variant)  # type: ignore[arg-type]
+                    variant = (
+                        choice.variant if choice.variant in ("primary", "error", "warning", "success") else "default"
+                    )
+                    yield Button(f"{choice.label} [{choice.key}]", id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
 
     def on_key(self, event: events.Key) -> None:
         for choice in self.choices:

@@ -43,8 +43,11 @@ class DialValues:
 
     def request_changes(self) -> dict[str, Any]:
         return {
-            "source": self.source, "destination": self.destination, "language": self.language,
-            "greeting": self.greeting, "sleep_ms": self.sleep_ms,
+            "source": self.source,
+            "destination": self.destination,
+            "language": self.language,
+            "greeting": self.greeting,
+            "sleep_ms": self.sleep_ms,
         }
 
     def speaking_changes(self) -> dict[str, Any]:
@@ -106,8 +109,12 @@ class DialScreen(ModalScreen[bool]):
                     yield Select[str]([], id="pick-source", prompt="numbers…", compact=True)
                 with Horizontal(classes="field"):
                     yield Label("Destination", classes="field-label")
-                    yield Input(d.destination, id="dial-destination", compact=True,
-                                placeholder="extension, +E.164 or sip:user@host")
+                    yield Input(
+                        d.destination,
+                        id="dial-destination",
+                        compact=True,
+                        placeholder="extension, +E.164 or sip:user@host",
+                    )
                     yield Select[str]([], id="pick-destination", prompt="extensions…", compact=True)
                 with Horizontal(classes="field"):
                     yield Label("Language", classes="field-label")
@@ -117,18 +124,30 @@ class DialScreen(ModalScreen[bool]):
                     yield Input(d.greeting, id="dial-greeting", compact=True, placeholder="talk action text")
                 with Horizontal(classes="field"):
                     yield Label("Sleep", classes="field-label")
-                    yield Input(sleep_text(d.sleep_ms), id="dial-sleep", compact=True,
-                                placeholder="600s, 10m or 600000ms")
+                    yield Input(
+                        sleep_text(d.sleep_ms), id="dial-sleep", compact=True, placeholder="600s, 10m or 600000ms"
+                    )
                 with Horizontal(classes="field"):
                     yield Label("Speaking", classes="field-label")
-                    yield Select[str]([(p, p) for p in _with(PROVIDERS, d.provider)], value=d.provider,
-                                      id="dial-provider", allow_blank=False, compact=True)
-                    yield Select[str]([(f"heard by: {x}", x) for x in _with(DIRECTIONS, d.direction)],
-                                      value=d.direction, id="dial-direction", allow_blank=False, compact=True)
+                    yield Select[str](
+                        [(p, p) for p in _with(PROVIDERS, d.provider)],
+                        value=d.provider,
+                        id="dial-provider",
+                        allow_blank=False,
+                        compact=True,
+                    )
+                    yield Select[str](
+                        [(f"heard by: {x}", x) for x in _with(DIRECTIONS, d.direction)],
+                        value=d.direction,
+                        id="dial-direction",
+                        allow_blank=False,
+                        compact=True,
+                    )
             yield Label("", id="dial-problem")
             with Horizontal(id="dial-buttons"):
-                yield Button("Dial", id="dial-go", variant="primary", compact=True,
-                             tooltip="Place the call (Enter in any field)")
+                yield Button(
+                    "Dial", id="dial-go", variant="primary", compact=True, tooltip="Place the call (Enter in any field)"
+                )
                 yield Button("Cancel", id="dial-cancel", compact=True, tooltip="Close the form (Esc)")
 
     def on_mount(self) -> None:

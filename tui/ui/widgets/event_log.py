@@ -119,8 +119,9 @@ class EventLog(LineView, can_focus=True):
             self._widest = max(self._widest, len(entry.text) + 16)
         self._grow(Size(max(self._widest, self.scrollable_content_region.width), len(self._entries)))
         if self._follow:
-            self.scroll_to(y=max(0, len(self._entries) - self.scrollable_content_region.height), animate=False,
-                           force=True)
+            self.scroll_to(
+                y=max(0, len(self._entries) - self.scrollable_content_region.height), animate=False, force=True
+            )
         self.refresh()
 
     def on_show(self, event: events.Show) -> None:

@@ -18,10 +18,15 @@ PLACEHOLDER = "Type a line to say into the call · /help for commands"
 
 class SayInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "history(-1)", "Previous line", show=False, id="history_prev",
-                tooltip="Previous line from the history"),
-        Binding("down", "history(1)", "Next line", show=False, id="history_next",
-                tooltip="Next line from the history"),
+        Binding(
+            "up",
+            "history(-1)",
+            "Previous line",
+            show=False,
+            id="history_prev",
+            tooltip="Previous line from the history",
+        ),
+        Binding("down", "history(1)", "Next line", show=False, id="history_next", tooltip="Next line from the history"),
     ]
 
     def __init__(

@@ -82,12 +82,27 @@ class PhonePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Phone (sandbox)", classes="panel-title")
         with Horizontal():
-            yield Button("Answer", id="phone-answer", action="app.phone_answer", compact=True,
-                         tooltip="The sandbox phone answers (F9, /answer)")
-            yield Button("Reject", id="phone-reject", action="app.phone_reject", compact=True,
-                         tooltip="The sandbox phone declines (F10, /reject)")
-            yield Button("Hang up", id="phone-hangup", action="app.phone_hangup", compact=True,
-                         tooltip="The sandbox phone hangs up (F11, /phonehangup)")
+            yield Button(
+                "Answer",
+                id="phone-answer",
+                action="app.phone_answer",
+                compact=True,
+                tooltip="The sandbox phone answers (F9, /answer)",
+            )
+            yield Button(
+                "Reject",
+                id="phone-reject",
+                action="app.phone_reject",
+                compact=True,
+                tooltip="The sandbox phone declines (F10, /reject)",
+            )
+            yield Button(
+                "Hang up",
+                id="phone-hangup",
+                action="app.phone_hangup",
+                compact=True,
+                tooltip="The sandbox phone hangs up (F11, /phonehangup)",
+            )
         yield Label("/caller TEXT: speak as the phone", classes="panel-hint")
 
     def on_mount(self) -> None:

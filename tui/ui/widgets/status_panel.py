@@ -156,8 +156,13 @@ class NoticeLine(Widget):
         self.reason = ""
 
     def show_notice(self, notice: Notice) -> None:
-        self.show(notice.level, notice.text, hint=notice.hint or "", request_id=notice.request_id or "",
-                  reason=notice.reason or "")
+        self.show(
+            notice.level,
+            notice.text,
+            hint=notice.hint or "",
+            request_id=notice.request_id or "",
+            reason=notice.reason or "",
+        )
 
     def show(self, level: str, text: str, *, hint: str = "", request_id: str = "", reason: str = "") -> None:
         self.level, self.text, self.hint, self.request_id, self.reason = level, text, hint, request_id, reason

@@ -23,9 +23,7 @@ def summary_lines(summary: CallSummary, keys: dict[str, str] | None = None) -> l
         says += f", {summary.says_failed} failed"
     stats = f"lines {summary.lines_in} in, {summary.lines_out} out · {says}"
     if summary.say_heard_p50_ms is not None:
-        stats += (
-            f" · say→heard p50 {latency(summary.say_heard_p50_ms)}, p95 {latency(summary.say_heard_p95_ms)}"
-        )
+        stats += f" · say→heard p50 {latency(summary.say_heard_p50_ms)}, p95 {latency(summary.say_heard_p95_ms)}"
     if summary.gaps:
         stats += f" · {summary.gaps} connection gap(s) recovered"
     lines.append(stats)
