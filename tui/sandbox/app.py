@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tui.sandbox import errors
+from tui.sandbox import errors, limits
 from tui.sandbox.auth import Identity
 from tui.sandbox.calls import LIVE_STATUSES
 from tui.sandbox.control import control_routes
@@ -34,6 +34,7 @@ from tui.sandbox.transcription import normalize_direction, normalize_language
 from tui.sandbox.websocket import websocket_endpoint
 
 JSON_TYPE = "application/json; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
 REQUEST_ID_KEY = "tui.sandbox.request_id"
 
 Handler = Callable[[Request, Identity], Awaitable[Response]]
@@ -45,10 +46,15 @@ def json_response(payload: Any, status: int = 200, background: BackgroundTask | 
 
 def error_response(error: errors.ApiError, request_id: str) -> Response:
     headers = {"Retry-After": "1"} if error.http_status == 429 else None
+    if error.http_override is not None:
+        # The rest of a refused body is never read, so the connection cannot carry another request.
+        headers = {"Connection": "close"}
+    # gin's MustBindWith writes its text/plain header before the handler writes the JSON envelope.
+    media_type = TEXT_TYPE if error.reason == "INVALID_JSON_BODY" else JSON_TYPE
     return Response(
         dumps(error.envelope(request_id)),
         status_code=error.http_status,
-        media_type=JSON_TYPE,
+        media_type=media_type,
         headers=headers,
     )
 
@@ -73,9 +79,13 @@ def is_loopback(client: Any) -> bool:
         return False
     host = str(client[0])
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
         return host == "localhost"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        # A dual-stack listener (``--host ::``) sees IPv4 clients as ::ffff:a.b.c.d.
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 class SandboxMiddleware:
@@ -104,6 +114,10 @@ class SandboxMiddleware:
                 message["headers"] = [*headers, header]
             await send(message)
 
+        receive, refused = await self._bounded_body(scope, receive)
+        if refused is not None:
+            await error_response(refused, request_id)(scope, receive, send_with_id)
+            return
         path: str = scope.get("path", "")
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             if not is_loopback(scope.get("client")):
@@ -119,6 +133,32 @@ class SandboxMiddleware:
             await error_response(errors.request_timeout(), request_id)(scope, receive, send_with_id)
             return
         await self.app(scope, receive, send_with_id)
+
+    async def _bounded_body(self, scope: Scope, receive: Receive) -> tuple[Receive, errors.ApiError | None]:
+        """Read the body under the size and time limits, then hand it on as if it came from the socket."""
+        settings = self.core.settings
+        limit = settings.max_body_bytes
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                self.core.server_stats.bodies_refused += 1
+                return receive, limits.too_large(limit)
+        try:
+            body = await limits.read_body(receive, limit, settings.body_timeout)
+        except limits.BodyTooLarge:
+            self.core.server_stats.bodies_refused += 1
+            return receive, limits.too_large(limit)
+        except TimeoutError:
+            return receive, limits.body_timeout()
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay, None
 
 
 class Api:

@@ -13,6 +13,7 @@ from tui.sandbox.auth import Authenticator
 from tui.sandbox.calls import CallEngine
 from tui.sandbox.clock import SimClock
 from tui.sandbox.faults import FaultRequest, FaultState
+from tui.sandbox.limits import ServerStats
 from tui.sandbox.pubsub import Broker
 from tui.sandbox.seed import load_seed
 from tui.sandbox.settings import SandboxSettings
@@ -54,6 +55,7 @@ class SandboxCore:
         )
         self.faults = FaultState()
         self.ws_stats = WsStats()
+        self.server_stats = ServerStats()
         self.connections: set[Connection] = set()
         self.speech = SpeechHub(self)
         self.transcription = TranscriptionService(self)
@@ -156,4 +158,7 @@ class SandboxCore:
             "live_calls": live,
             "calls_total": len(self.store.calls),
             "tasks": len(self._tasks),
+            "connections_refused": self.server_stats.connections_refused,
+            "header_timeouts": self.server_stats.header_timeouts,
+            "bodies_refused": self.server_stats.bodies_refused,
         }

@@ -58,6 +58,28 @@ class SandboxSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address the standalone server binds.")
     port: int = Field(default=8765, ge=0, le=65535, description="Port of the standalone server (0 = OS-chosen).")
     speed: float = Field(default=1.0, gt=0, description="Simulation speed; every simulated duration is divided by it.")
+    max_connections: int = Field(
+        default=256,
+        ge=1,
+        description="Open client connections at most; more are answered 503 and closed at once "
+        "(lowered automatically to stay below the open-file limit).",
+    )
+    backlog: int = Field(default=128, ge=1, description="Listen backlog of the server socket.")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Wall-clock seconds for a request head to arrive in full before the close."
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Wall-clock seconds for a request body to arrive in full (else 408)."
+    )
+    idle_timeout: float = Field(
+        default=5.0, gt=0, description="Wall-clock seconds an idle keep-alive connection stays open."
+    )
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="Largest request body accepted; larger ones are answered 413."
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request head (request line and headers) accepted."
+    )
 
     # --- the softphone -------------------------------------------------------------------------
     ring_delay: float = Field(default=1.0, ge=0, description="Seconds from call creation (dialing) to ringing.")
