@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tui.sandbox import errors, limits
+from tui.sandbox import errors, limits, timeline
 from tui.sandbox.auth import Identity
 from tui.sandbox.calls import LIVE_STATUSES
 from tui.sandbox.control import control_routes
@@ -274,11 +274,37 @@ class Api:
     async def hangup_call(self, request: Request, identity: Identity) -> Response:
         return json_response(self.core.calls.hangup_local(self._call(request)).to_json())
 
+    async def list_groupcalls(self, request: Request, identity: Identity) -> Response:
+        size, token = self._page(request)
+        live = (g for g in self.core.store.groupcalls.values() if g.tm_delete is None)
+        items, next_token = paginate(live, lambda g: g.tm_create, size, token)
+        return json_response({"result": [g.to_json() for g in items], "next_page_token": next_token})
+
     async def get_groupcall(self, request: Request, identity: Identity) -> Response:
-        groupcall = self.core.store.groupcalls.get(self._path_id(request))
-        if groupcall is None:
-            raise errors.groupcall_not_found()
-        return json_response(groupcall.to_json())
+        return json_response(self.core.groupcalls.live(self._path_id(request)).to_json())
+
+    async def hangup_groupcall(self, request: Request, identity: Identity) -> Response:
+        groupcalls = self.core.groupcalls
+        return json_response(groupcalls.hangup(groupcalls.live(self._path_id(request))).to_json())
+
+    async def delete_groupcall(self, request: Request, identity: Identity) -> Response:
+        groupcalls = self.core.groupcalls
+        return json_response(groupcalls.delete(groupcalls.get(self._path_id(request))).to_json())
+
+    async def aggregated_events(self, request: Request, identity: Identity) -> Response:
+        page_size = timeline.parse_page_size(query_first(request, "page_size"))
+        page_token = query_first(request, "page_token")
+        raw_call = query_first(request, "call_id") or ""
+        raw_flow = query_first(request, "activeflow_id") or ""
+        if bool(raw_call) == bool(raw_flow):
+            raise errors.invalid_argument("Exactly one of activeflow_id or call_id must be provided.")
+        parsed = parse_uuid(raw_call or raw_flow)
+        if parsed is None:
+            raise errors.invalid_parameter("call_id" if raw_call else "activeflow_id")
+        events = self.core.timeline
+        activeflow_id = events.activeflow_of_call(str(parsed)) if raw_call else str(parsed)
+        items, next_token = events.page(activeflow_id, page_size, page_token)
+        return json_response({"result": [r.to_json() for r in items], "next_page_token": next_token})
 
     # --- speakings -----------------------------------------------------------------------------
 
@@ -431,7 +457,11 @@ def build_app(core: SandboxCore) -> ASGIApp:
         Route("/v1.0/calls/{id}", ep(api.get_call), methods=["GET"]),
         Route("/v1.0/calls/{id}", ep(api.delete_call), methods=["DELETE"]),
         Route("/v1.0/calls/{id}/hangup", ep(api.hangup_call), methods=["POST"]),
+        Route("/v1.0/groupcalls", ep(api.list_groupcalls), methods=["GET"]),
         Route("/v1.0/groupcalls/{id}", ep(api.get_groupcall), methods=["GET"]),
+        Route("/v1.0/groupcalls/{id}", ep(api.delete_groupcall), methods=["DELETE"]),
+        Route("/v1.0/groupcalls/{id}/hangup", ep(api.hangup_groupcall), methods=["POST"]),
+        Route("/v1.0/aggregated-events", ep(api.aggregated_events), methods=["GET"]),
         Route("/v1.0/speakings", ep(api.create_speaking), methods=["POST"]),
         Route("/v1.0/speakings", ep(api.list_speakings), methods=["GET"]),
         Route("/v1.0/speakings/{id}", ep(api.get_speaking), methods=["GET"]),

@@ -13,6 +13,7 @@ from tui.sandbox.auth import Authenticator
 from tui.sandbox.calls import CallEngine
 from tui.sandbox.clock import SimClock
 from tui.sandbox.faults import FaultRequest, FaultState
+from tui.sandbox.groupcalls import GroupcallService
 from tui.sandbox.limits import ServerStats
 from tui.sandbox.pubsub import Broker
 from tui.sandbox.seed import load_seed
@@ -20,6 +21,7 @@ from tui.sandbox.settings import SandboxSettings
 from tui.sandbox.speakings import SpeakingService
 from tui.sandbox.speech import SpeechHub
 from tui.sandbox.store import Store
+from tui.sandbox.timeline import Timeline
 from tui.sandbox.transcription import TranscriptionService
 from tui.sandbox.websocket import WsStats
 
@@ -35,6 +37,7 @@ class SandboxCore:
         self.clock = SimClock(settings.speed)
         self.rng = random.Random(settings.random_seed)
         self.store = Store()
+        self.timeline = Timeline(self.store)
         seed = load_seed(settings, self.store)
         self.customer_id = seed.customer_id
         self.accesskey = seed.accesskey
@@ -60,6 +63,7 @@ class SandboxCore:
         self.speech = SpeechHub(self)
         self.transcription = TranscriptionService(self)
         self.calls = CallEngine(self)
+        self.groupcalls = GroupcallService(self)
         self.speakings = SpeakingService(self)
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
@@ -68,6 +72,7 @@ class SandboxCore:
     # --- plumbing shared by the services -------------------------------------------------------
 
     def publish(self, event_type: str, payload: dict[str, Any]) -> None:
+        self.timeline.record(event_type, payload)
         self.broker.publish(self.customer_id, event_type, payload)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

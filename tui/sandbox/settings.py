@@ -18,6 +18,7 @@ DEFAULT_CALLER_LINE = "Hi, this is a test of the transcription feature."
 
 AnswerMode = Literal["auto", "manual", "reject"]
 FrameShape = Literal["bare", "wrapped", "documented"]
+OffsetField = Literal["tm_transcript", "offset_ms", "both"]
 
 
 class ExtensionSeed(BaseModel):
@@ -121,6 +122,18 @@ class SandboxSettings(BaseModel):
     )
     stt_final_delay_max: float = Field(
         default=1.5, ge=0, description="Maximum seconds from the end of a sentence to its final result."
+    )
+    transcribe_stream_limit: float | None = Field(
+        default=305.0,
+        gt=0,
+        description="Seconds a live STT stream of provider '' or 'gcp' lasts before it silently stops "
+        "(Google's 5-minute streaming cap; the transcribe stays progressing). Unset = unlimited; "
+        "provider 'aws' is never limited.",
+    )
+    transcript_offset_field: OffsetField = Field(
+        default="tm_transcript",
+        description="Offset field(s) transcripts carry: tm_transcript (the server code), offset_ms "
+        "(newer official clients expect it), or both.",
     )
     sentence_gap: float = Field(default=0.4, ge=0, description="Pause between spoken sentences, seconds.")
     tts_first_audio_delay: float = Field(

@@ -60,6 +60,27 @@ class SttStream:
         self.closed = False
         self._pending: collections.deque[tuple[asyncio.TimerHandle, str]] = collections.deque()
         self._last_final_at = 0.0
+        # Overlapping sources of audio in this direction: one hypothesis covering all of them.
+        self._heard: dict[object, str] = {}
+        self._finished: set[object] = set()
+        self._final_end = 0.0
+        self.expired = False
+        limit = core.settings.transcribe_stream_limit
+        if limit is not None and transcribe.provider in ("", "gcp"):
+            # Google ends a streaming request after 5 minutes; transcribe-manager never reopens it.
+            core.later(limit, self.expire)
+
+    def expire(self) -> None:
+        """The provider ended the stream: nothing more is recognised, and nothing says so."""
+        if self.closed:
+            return
+        self.expired = True
+        self.closed = True
+        while self._pending:
+            handle, _ = self._pending.popleft()
+            handle.cancel()
+        self._heard.clear()
+        self._finished.clear()
 
     def _speech(self, event_type: str, message: str) -> None:
         payload = speech_json(
@@ -73,13 +94,31 @@ class SttStream:
         )
         self.core.publish(event_type, payload)
 
-    def interim(self, text: str) -> None:
+    def interim(self, text: str, source: object = None) -> None:
         if self.closed or self._pending:
             return
+        self._heard[source] = text
         if not self.speaking:
             self.speaking = True
             self._speech("transcribe_speech_started", "")
-        self._speech("transcribe_speech_interim", text)
+        self._speech("transcribe_speech_interim", " ".join(self._heard.values()))
+
+    def finish(self, text: str, audio_end: float, source: object = None) -> None:
+        """One source stopped; the utterance is final once every overlapping source has stopped."""
+        if self.closed:
+            return
+        if source not in self._heard and not self._heard:
+            self.schedule_final(text, audio_end)
+            return
+        self._heard[source] = text
+        self._finished.add(source)
+        self._final_end = max(self._final_end, audio_end)
+        if self._finished.issuperset(self._heard):
+            combined = " ".join(t for t in self._heard.values() if t)
+            self._heard.clear()
+            self._finished.clear()
+            self.schedule_final(combined, self._final_end)
+            self._final_end = 0.0
 
     def schedule_final(self, text: str, audio_end: float) -> None:
         if self.closed:
@@ -113,6 +152,7 @@ class SttStream:
             message=text,
             offset_seconds=self._loop.time() - self.started_at,
             tm_create=self.core.store.stamp(),
+            offset_field=self.core.settings.transcript_offset_field,
         )
         self.core.store.transcripts.setdefault(self.transcribe.id, []).append(transcript)
         self.core.publish("transcript_created", transcript.to_json())
@@ -169,6 +209,7 @@ class SpeechHub:
         settings = self.core.settings
         loop = asyncio.get_running_loop()
         words = sentence.split()
+        source = object()  # tells this sentence's audio apart from another one overlapping it
         duration = len(sentence) * settings.talk_ms_per_char / 1000.0
         start = loop.time()
         end = start + clock.real(duration)
@@ -183,18 +224,18 @@ class SpeechHub:
                 heard = spoken_prefix(words, offset / duration)
                 if transcribed:
                     for stream in self.listeners(call_id, direction):
-                        stream.interim(heard)
+                        stream.interim(heard, source)
                 step += 1
             await clock.sleep_until(end)
         except asyncio.CancelledError:
             if transcribed and heard:
                 cut = loop.time()
                 for stream in self.listeners(call_id, direction):
-                    stream.schedule_final(heard, cut)
+                    stream.finish(heard, cut, source)
             raise
         if transcribed:
             for stream in self.listeners(call_id, direction):
-                stream.schedule_final(sentence, end)
+                stream.finish(sentence, end, source)
 
 
 class SpeechQueue:
