@@ -211,6 +211,7 @@ class Runtime:
             sleep_ms=d.sleep_ms,
             transcribe=d.transcribe,
             transcribe_direction=d.transcribe_direction,
+            transcribe_provider=d.transcribe_provider,
         )
 
     def speaking_options(self, **changes: Any) -> SpeakingOptions:
@@ -247,6 +248,7 @@ class Runtime:
             # The book only needs what the view can show plus room for late, out-of-order lines; the
             # record on disk has the rest (exports read it when lines were evicted).
             max_lines=settings.ui.transcript_max_lines * 2,
+            transcription_quiet_s=settings.dial.transcribe_quiet_warning,
         )
 
     @property

@@ -461,7 +461,6 @@ def build_app(core: SandboxCore) -> ASGIApp:
         Route("/v1.0/groupcalls/{id}", ep(api.get_groupcall), methods=["GET"]),
         Route("/v1.0/groupcalls/{id}", ep(api.delete_groupcall), methods=["DELETE"]),
         Route("/v1.0/groupcalls/{id}/hangup", ep(api.hangup_groupcall), methods=["POST"]),
-        Route("/v1.0/aggregated-events", ep(api.aggregated_events), methods=["GET"]),
         Route("/v1.0/speakings", ep(api.create_speaking), methods=["POST"]),
         Route("/v1.0/speakings", ep(api.list_speakings), methods=["GET"]),
         Route("/v1.0/speakings/{id}", ep(api.get_speaking), methods=["GET"]),
@@ -479,6 +478,8 @@ def build_app(core: SandboxCore) -> ASGIApp:
         WebSocketRoute("/v1.0/ws", _WebSocketApp(core)),
         Mount("/_sandbox", routes=control_routes(core)),
     ]
+    if core.settings.aggregated_events:
+        routes.insert(-3, Route("/v1.0/aggregated-events", ep(api.aggregated_events), methods=["GET"]))
 
     async def no_route(request: Request, exc: Exception) -> Response:
         return error_response(errors.route_not_found(), request_id_of(request.scope))

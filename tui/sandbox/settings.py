@@ -180,6 +180,11 @@ class SandboxSettings(BaseModel):
         default=2000, ge=1, description="Frames queued per WebSocket before new ones are dropped."
     )
 
+    aggregated_events: bool = Field(
+        default=True,
+        description="Serve GET /aggregated-events; off, the route answers 404 like a server without it.",
+    )
+
     # --- seed data -----------------------------------------------------------------------------
     accesskey: str | None = Field(default=None, description="Accesskey token (must start with vb_); random when unset.")
     customer_id: str | None = Field(default=None, description="Customer UUID; random when unset.")

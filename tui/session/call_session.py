@@ -26,6 +26,7 @@ from tui.session.record import SessionRecorder
 from tui.session.recovery import Recovered, Recoverer
 from tui.session.says import SayItem, SayLedger, percentile
 from tui.session.speaking import SpeakingOptions, SpeakingStream
+from tui.session.stall import StallWatch
 from tui.session.transcript import TranscriptBook, TranscriptChange
 from tui.session.updates import (
     CallEnded,
@@ -75,8 +76,10 @@ class CallSession:
         speaking: SpeakingOptions | None = None,
         recorder: SessionRecorder | None = None,
         max_lines: int = 50_000,
+        transcription_quiet_s: float = 60.0,
     ) -> None:
         self.account = account
+        self.stall = StallWatch(transcription_quiet_s)
         self.client = account.client
         self.recorder = recorder or SessionRecorder(None)
         self.book = TranscriptBook(max_lines=max_lines)
@@ -120,6 +123,8 @@ class CallSession:
             self._listeners.remove(listener)
 
     def _emit(self, update: SessionUpdate) -> None:
+        if isinstance(update, SayUpdated) and update.item.state == "sent":
+            self.stall.expect(time.monotonic(), "a line was said")
         for listener in list(self._listeners):
             try:
                 listener(update)
@@ -338,8 +343,31 @@ class CallSession:
             self._apply_transcribe(event.transcribe)
         elif event.transcript is not None:
             self._apply_transcript(event.transcript, arrived_mono=event.received_mono)
+            self._transcription_heard()
         elif event.speech is not None:
             self._apply_speech(event.speech, event.event)
+            self._transcription_heard()
+
+    # -- transcription that went quiet ------------------------------------------------------------------
+
+    def _transcription_heard(self) -> None:
+        if self.stall.heard():
+            self._emit(Notice("info", "transcription is producing results again"))
+
+    async def _watch_stall(self) -> None:
+        interval = max(0.05, min(5.0, self.stall.quiet_after / 4))
+        while self.is_live:
+            await asyncio.sleep(interval)
+            live = [t for t in self.transcribes.values() if t.status == "progressing" and t.tm_delete is None]
+            if not live:
+                continue
+            newest = max(live, key=lambda t: _ts(t.tm_create))
+            age = None if newest.tm_create is None else (datetime.now(UTC) - newest.tm_create).total_seconds()
+            warning = self.stall.check(time.monotonic(), progressing=True, stream_age=age, provider=newest.provider)
+            if warning is not None:
+                self._record("transcription_quiet", text=warning.text, likely_limit=warning.likely_limit, flush=True)
+                self._patch(self.book.add_line(key=f"q:{time.monotonic()}", kind="note", text=f"⚠ {warning.text}"))
+                self._emit(Notice("warning", warning.text, hint=warning.hint))
 
     # -- applying state ---------------------------------------------------------------------------------
 
@@ -379,8 +407,11 @@ class CallSession:
                 ago = (datetime.now(UTC) - call.tm_progressing).total_seconds()
                 if ago > 1.0:
                     self.answered_mono -= ago
+        if call.action_type == "talk" and call.status == "progressing":
+            self.stall.expect(time.monotonic(), "the greeting is playing")
         if call.status == "progressing" and not self._answer_handled and not self._attaching:
             self._answer_handled = True
+            self._spawn(self._watch_stall(), "transcription-quiet")
             self.speech.call_answered(call.id, self.language)
             self._look_for_transcribe(call.id)
         if call.is_hungup:
@@ -576,6 +607,8 @@ class CallSession:
                         recovered["transcripts"] += 1
                 if missed.errors:
                     error = missed.errors[0]
+                if recovered["transcripts"]:
+                    self._transcription_heard()
                 self._record("recovered", via=missed.via, errors=len(missed.errors))
             gap = GapRecovered(started, ended, recovered, error)
             self.gaps.append(gap)

@@ -17,6 +17,8 @@ SEED_GREETING = (
     "will be transcribed. The call will stay open for you to test the Speaking API."
 )
 
+TRANSCRIBE_PROVIDERS = ("", "gcp", "aws")
+
 _TEL = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -60,6 +62,8 @@ class DialRequest:
     sleep_ms: int = 600_000
     transcribe: bool = True
     transcribe_direction: str = "both"
+    # "" lets VoIPBIN choose (Google first, whose streams stop after ~5 minutes); "aws" has no such limit.
+    transcribe_provider: str = ""
 
     @property
     def kind(self) -> DestinationType:
@@ -76,6 +80,8 @@ class DialRequest:
             out.append("a tel destination must be E.164, e.g. +15551234567")
         if self.kind == "tel" and not _TEL.match(self.source.strip()):
             out.append("a tel destination needs a source number of yours in E.164 (see GET /numbers)")
+        if self.transcribe_provider not in TRANSCRIBE_PROVIDERS:
+            out.append("transcribe provider must be empty (VoIPBIN's choice), gcp or aws")
         if self.sleep_ms < 0:
             out.append("sleep must not be negative")
         return out
@@ -83,7 +89,11 @@ class DialRequest:
     def actions(self) -> list[dict[str, Any]]:
         actions: list[dict[str, Any]] = []
         if self.transcribe:
-            actions.append(transcribe_start_action(self.language, direction=self.transcribe_direction))
+            actions.append(
+                transcribe_start_action(
+                    self.language, direction=self.transcribe_direction, provider=self.transcribe_provider or None
+                )
+            )
         if self.greeting.strip():
             actions.append(talk_action(self.greeting.strip(), language=self.language))
         if self.sleep_ms > 0:

@@ -371,6 +371,7 @@ class VoipbinApp(App[None]):
             sleep_ms=request.sleep_ms,
             provider=speaking.provider,
             direction=speaking.direction or "out",
+            transcribe_provider=request.transcribe_provider,
         )
 
     async def _load_choices(self) -> tuple[list[Choice], list[Choice]]:
