@@ -249,7 +249,15 @@ class Runtime:
             # record on disk has the rest (exports read it when lines were evicted).
             max_lines=settings.ui.transcript_max_lines * 2,
             transcription_quiet_s=settings.dial.transcribe_quiet_warning,
+            stream_limit_s=self._stream_limit(settings),
         )
+
+    def _stream_limit(self, settings: Settings) -> float:
+        """Wall-clock seconds a Google transcription stream lasts here (the sandbox's is sped up)."""
+        limit = settings.sandbox.transcribe_stream_limit
+        if self.mode == "sandbox" and limit is not None:
+            return limit / settings.sandbox.speed
+        return 300.0
 
     @property
     def record_dir(self) -> Path:

@@ -26,7 +26,7 @@ from tui.session.record import SessionRecorder
 from tui.session.recovery import Recovered, Recoverer
 from tui.session.says import SayItem, SayLedger, percentile
 from tui.session.speaking import SpeakingOptions, SpeakingStream
-from tui.session.stall import StallWatch
+from tui.session.stall import STREAM_LIMIT_S, StallWatch
 from tui.session.transcript import TranscriptBook, TranscriptChange
 from tui.session.updates import (
     CallEnded,
@@ -77,9 +77,10 @@ class CallSession:
         recorder: SessionRecorder | None = None,
         max_lines: int = 50_000,
         transcription_quiet_s: float = 60.0,
+        stream_limit_s: float = STREAM_LIMIT_S,
     ) -> None:
         self.account = account
-        self.stall = StallWatch(transcription_quiet_s)
+        self.stall = StallWatch(transcription_quiet_s, stream_limit_s)
         self.client = account.client
         self.recorder = recorder or SessionRecorder(None)
         self.book = TranscriptBook(max_lines=max_lines)

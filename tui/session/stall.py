@@ -26,8 +26,10 @@ class StallWarning:
 class StallWatch:
     """Pure bookkeeping: feed it what happens (monotonic times), ask :meth:`check` now and then."""
 
-    def __init__(self, quiet_after: float = 60.0) -> None:
+    def __init__(self, quiet_after: float = 60.0, stream_limit: float = STREAM_LIMIT_S) -> None:
         self.quiet_after = quiet_after
+        # Wall-clock seconds a limited stream lasts (the sandbox runs it faster by its speed).
+        self.stream_limit = stream_limit
         self.expected_since: float | None = None
         self.why = ""
         self.warned = False
@@ -54,7 +56,7 @@ class StallWatch:
             return None
         self.warned = True
         name = provider or "default"
-        limited = provider in LIMITED_PROVIDERS and stream_age is not None and stream_age >= STREAM_LIMIT_S - 10
+        limited = provider in LIMITED_PROVIDERS and stream_age is not None and stream_age >= self.stream_limit * 0.95
         text = (
             f"transcription has gone quiet: nothing transcribed for {quiet:.0f}s although speech was expected "
             f"({self.why}); the transcribe still says progressing"
