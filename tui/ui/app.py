@@ -39,7 +39,7 @@ from tui.ui.screens.confirm import Choice as ConfirmChoice
 from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.screens.dial import Choice, DialProblem, DialScreen, DialValues
 from tui.ui.screens.help import HelpScreen
-from tui.ui.theme import VOIPBIN_DARK, choose_theme
+from tui.ui.theme import VOIPBIN_DARK, choose_theme, wants_terminal_colors
 from tui.ui.widgets.event_log import EntryKind
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class VoipbinApp(App[None]):
     call_screen: CallScreen
 
     def __init__(self, runtime: Runtime, *, clock: UiClock | None = None, deterministic: bool = False) -> None:
-        super().__init__()
+        super().__init__(ansi_color=wants_terminal_colors(os.environ))
         self.runtime = runtime
         self.deterministic = deterministic
         self.clock = clock or (UiClock.frozen() if deterministic else UiClock())
