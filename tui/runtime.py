@@ -255,8 +255,10 @@ class Runtime:
     def _stream_limit(self, settings: Settings) -> float:
         """Wall-clock seconds a Google transcription stream lasts here (the sandbox's is sped up)."""
         limit = settings.sandbox.transcribe_stream_limit
-        if self.mode == "sandbox" and limit is not None:
+        if self.mode == "sandbox" and limit:
             return limit / settings.sandbox.speed
+        if self.mode == "sandbox":
+            return float("inf")  # the sandbox's streams were made unlimited
         return 300.0
 
     @property

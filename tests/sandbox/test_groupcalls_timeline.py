@@ -74,6 +74,12 @@ async def test_aggregated_events_newest_first_paged_with_types(
 ) -> None:
     _, call_id = await place_seed_call(api)
     await wait_call_status(api, call_id, "progressing")
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:  # the greeting's first transcript
+        found = (await api.get("/aggregated-events", params={"call_id": call_id})).json()["result"]
+        if any(r["event_type"] == "transcript_created" for r in found):
+            break
+        await asyncio.sleep(0.02)
     await control.post(f"/calls/{call_id}/hangup")
     await wait_call_status(api, call_id, "hangup")
     await asyncio.sleep(0.1)  # transcribe_done follows call_hangup

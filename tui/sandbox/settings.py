@@ -125,9 +125,9 @@ class SandboxSettings(BaseModel):
     )
     transcribe_stream_limit: float | None = Field(
         default=305.0,
-        gt=0,
+        ge=0,
         description="Seconds a live STT stream of provider '' or 'gcp' lasts before it silently stops "
-        "(Google's 5-minute streaming cap; the transcribe stays progressing). Unset = unlimited; "
+        "(Google's 5-minute streaming cap; the transcribe stays progressing). 0 or unset = unlimited; "
         "provider 'aws' is never limited.",
     )
     transcript_offset_field: OffsetField = Field(

@@ -66,7 +66,7 @@ class SttStream:
         self._final_end = 0.0
         self.expired = False
         limit = core.settings.transcribe_stream_limit
-        if limit is not None and transcribe.provider in ("", "gcp"):
+        if limit and transcribe.provider in ("", "gcp"):
             # Google ends a streaming request after 5 minutes; transcribe-manager never reopens it.
             core.later(limit, self.expire)
 
