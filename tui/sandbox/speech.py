@@ -11,6 +11,8 @@ sentences. Each open STT stream that hears that direction behaves like VoIPBIN's
   "ended" when the final arrives, not when the audio stops);
 - while a final is outstanding, interims of the next sentence are held back, so one stream's events
   never interleave two utterances;
+- audio from two sources overlapping in one direction gives one interim hypothesis covering both
+  (VoIPBIN keeps one hypothesis per direction); each source's words still get their own final;
 - ``tm_transcript`` is the wall-clock time from the stream's start to the final result.
 
 Cut-off audio (flush, stop, hangup) still yields a final for the words already spoken, as a real
@@ -62,8 +64,6 @@ class SttStream:
         self._last_final_at = 0.0
         # Overlapping sources of audio in this direction: one hypothesis covering all of them.
         self._heard: dict[object, str] = {}
-        self._finished: set[object] = set()
-        self._final_end = 0.0
         self.expired = False
         limit = core.settings.transcribe_stream_limit
         if limit and transcribe.provider in ("", "gcp"):
@@ -80,7 +80,6 @@ class SttStream:
             handle, _ = self._pending.popleft()
             handle.cancel()
         self._heard.clear()
-        self._finished.clear()
 
     def _speech(self, event_type: str, message: str) -> None:
         payload = speech_json(
@@ -104,21 +103,11 @@ class SttStream:
         self._speech("transcribe_speech_interim", " ".join(self._heard.values()))
 
     def finish(self, text: str, audio_end: float, source: object = None) -> None:
-        """One source stopped; the utterance is final once every overlapping source has stopped."""
+        """One source stopped: its words are final (the hypothesis goes on with the others)."""
         if self.closed:
             return
-        if source not in self._heard and not self._heard:
-            self.schedule_final(text, audio_end)
-            return
-        self._heard[source] = text
-        self._finished.add(source)
-        self._final_end = max(self._final_end, audio_end)
-        if self._finished.issuperset(self._heard):
-            combined = " ".join(t for t in self._heard.values() if t)
-            self._heard.clear()
-            self._finished.clear()
-            self.schedule_final(combined, self._final_end)
-            self._final_end = 0.0
+        self._heard.pop(source, None)
+        self.schedule_final(text, audio_end)
 
     def schedule_final(self, text: str, audio_end: float) -> None:
         if self.closed:
