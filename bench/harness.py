@@ -75,8 +75,8 @@ def _restore(saved: dict[str, str | None]) -> None:
 @contextlib.asynccontextmanager
 async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[VoipbinApp, Probe]]:
     """The console running headless, its call answered and transcribing, probes installed."""
-    from tui.options import ConsoleOptions
     from tui.configfile import quick_probe
+    from tui.options import ConsoleOptions
     from tui.runtime import ConsoleRuntime
     from tui.ui.app import VoipbinApp
 
