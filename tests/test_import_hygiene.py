@@ -19,7 +19,8 @@ def loaded_modules(module: str) -> list[str]:
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True, timeout=60
     )
-    return json.loads(out.stdout)
+    loaded: list[str] = json.loads(out.stdout)
+    return loaded
 
 
 @pytest.mark.parametrize(

@@ -311,7 +311,6 @@ _EXAMPLE_HEADER = """\
 """
 
 
-
 def _example_keymap() -> str:
     """Every remappable action with its default keys, from the action registry."""
     from tui.actions.registry import ACTIONS
@@ -322,6 +321,7 @@ def _example_keymap() -> str:
     ]
     lines += [f'# {a.keymap_id} = "{a.keys}"' for a in ACTIONS if a.keys]
     return "\n".join(lines) + "\n"
+
 
 _EXAMPLE_PROFILES = """\
 # Named profiles overlay any top-level key or table; pick one with --profile NAME, VOIPBIN_PROFILE or
