@@ -3,8 +3,8 @@
 Textual-free: the console, the scenario runner and the phone import it. It may import ``tui.session``.
 """
 
-from tui.actions.context import ActionContext, ActionError, PhoneOps, SandboxOps, SessionOps
-from tui.actions.registry import ACTIONS, BY_ID, ActionDecl, ActionState, Availability, Need, action
+from tui.actions.context import ActionContext, ActionError, Need, PhoneOps, SandboxOps, SessionOps
+from tui.actions.registry import ACTIONS, BY_ID, ActionDecl, ActionState, Availability, action
 
 __all__ = [
     "ACTIONS",

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from tui.actions.registry import Need
     from tui.session.dial import DialRequest
     from tui.voipbin.models import Call
+
+
+class Need(Enum):
+    """What must be true for an action to run (all of an action's needs at once)."""
+
+    CALL = "a call (live or ended)"
+    LIVE_CALL = "a live call (dialling or answered)"
+    SPEAKING = "an answered call (the speaking stream's lifetime)"
+    SANDBOX_PHONE = "the sandbox's simulated phone"
+    SANDBOX = "the sandbox's control API"
 
 
 class SessionOps(Protocol):

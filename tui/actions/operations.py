@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
-from tui.actions.context import ActionContext, ActionError, PhoneOps, SessionOps
+from tui.actions.context import ActionContext, ActionError, Need, PhoneOps, SessionOps
 
 if TYPE_CHECKING:
     from tui.actions.registry import ActionArg, Operation
@@ -14,8 +14,6 @@ PHONE_HINT = "answer and reject work while it rings; speaking and hanging up onc
 
 
 def _session(ctx: ActionContext, *, live: bool = False) -> SessionOps:
-    from tui.actions.registry import Need
-
     session = ctx.session
     if session is None:
         raise ActionError("no call", missing=Need.CALL)
@@ -93,8 +91,6 @@ async def export(ctx: ActionContext, arg: ActionArg) -> object:
 
 
 def _phone(ctx: ActionContext) -> tuple[PhoneOps, str]:
-    from tui.actions.registry import Need
-
     if ctx.phone is None:
         raise ActionError("there is no simulated phone: this is not the sandbox", missing=Need.SANDBOX_PHONE)
     call = ctx.session.call if ctx.session is not None else None
@@ -162,8 +158,6 @@ def parse_faults(text: str) -> dict[str, object]:
 
 async def sandbox_fault(ctx: ActionContext, arg: ActionArg) -> object:
     """Set faults (a mapping, or ``NAME[=VALUE]`` words); none resets them. Returns the sandbox's reply."""
-    from tui.actions.registry import Need
-
     if ctx.sandbox is None:
         raise ActionError("fault injection needs the sandbox", missing=Need.SANDBOX)
     faults = dict(arg) if isinstance(arg, Mapping) else parse_faults(arg or "")

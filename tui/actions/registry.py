@@ -13,24 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING, Literal
+
+from tui.actions import operations as op
+from tui.actions.context import Need
 
 if TYPE_CHECKING:
     from tui.actions.context import ActionContext
 
 Operation = Callable[["ActionContext", "ActionArg"], Awaitable[object]]
 ActionArg = str | Mapping[str, object] | None
-
-
-class Need(Enum):
-    """What must be true for an action to run (all of an action's needs at once)."""
-
-    CALL = "a call (live or ended)"
-    LIVE_CALL = "a live call (dialling or answered)"
-    SPEAKING = "an answered call (the speaking stream's lifetime)"
-    SANDBOX_PHONE = "the sandbox's simulated phone"
-    SANDBOX = "the sandbox's control API"
 
 
 Availability = Literal["available", "disabled", "hidden"]
@@ -94,14 +86,8 @@ class ActionState:
     has_sandbox: bool = False
 
 
-def _ops() -> Mapping[str, Operation]:
-    from tui.actions import operations as op
-
-    return op.OPERATIONS
-
-
 def _decls() -> tuple[ActionDecl, ...]:
-    ops = _ops()
+    ops: Mapping[str, Operation] = op.OPERATIONS
     L, S, C, P, X = Need.LIVE_CALL, Need.SPEAKING, Need.CALL, Need.SANDBOX_PHONE, Need.SANDBOX
     return (
         ActionDecl("help", "Help", "Keys and slash commands", "f1", ("/help",), anywhere=True),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from tui.actions.context import ActionError
-from tui.actions.registry import BY_ID, ActionArg, ActionDecl, ActionState, Need
+from tui.actions.context import ActionError, Need
+from tui.actions.registry import BY_ID, ActionArg, ActionDecl, ActionState
 from tui.actions.slash import command_for, parse_line
 from tui.ui.commands import PaletteEntry, palette_entries
 from tui.ui.screens.help import HelpScreen
