@@ -72,3 +72,14 @@ async def test_a_failing_worker_reaches_the_error_sink(make_app: AppFactory) -> 
         assert app.call_screen.notice.level == "error"
         assert app.is_running, "a failed worker does not end the console"
         assert isinstance(app.call_screen.say_box, Input)
+
+
+def test_the_private_textual_api_we_lean_on_still_exists() -> None:
+    """The checklist in docs/DEVELOPING.md ("Moving the Textual pin"), as code: each must still be there."""
+    import inspect
+
+    from textual.app import App
+    from textual.scroll_view import ScrollView
+
+    assert list(inspect.signature(App._handle_exception).parameters) == ["self", "error"]
+    assert list(inspect.signature(ScrollView._scroll_update).parameters) == ["self", "virtual_size"]

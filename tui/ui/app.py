@@ -16,11 +16,10 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
@@ -55,6 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui.ui")
 
 SHUTDOWN_TIMEOUT = 8.0
+# Textual's own alias lives in a private module; this is the same type.
+CSSPathType = str | PurePath | list[str | PurePath]
 
 
 class VoipbinApp(App[None]):
@@ -386,16 +387,15 @@ class VoipbinApp(App[None]):
         )
 
     def _handle_exception(self, error: Exception) -> None:
-        # Textual would print a traceback over the terminal and exit; we log it and leave one line.
+        # Textual's private hook for an exception that escaped a handler (see docs/DEVELOPING.md, "Moving
+        # the Textual pin"). Textual itself sets the exit code, keeps the error for Pilot and exits; it
+        # prints the error's ``__rich__`` when it has one instead of a traceback, so we give it one line.
         log.error("unhandled error in the console", exc_info=error)
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        self._return_code = 1
-        if self._exception is None:
-            self._exception = error
-            self._exception_event.set()
-        detail = self._redact(f"{type(error).__name__}: {error}")
-        self._exit_renderables.append(Text(f"voipbin-tui: internal error: {detail}{where}"))
-        self._close_messages_no_wait()
+        line = Text(f"voipbin-tui: internal error: {self._redact(f'{type(error).__name__}: {error}')}{where}")
+        with contextlib.suppress(AttributeError):  # an exception with __slots__ keeps Textual's traceback
+            error.__rich__ = lambda: line  # type: ignore[attr-defined]
+        super()._handle_exception(error)
 
     # -- timers, helpers ----------------------------------------------------------------------------------
 
