@@ -46,6 +46,7 @@ class CallScreen(Screen[None]):
     CSS_FILE = HERE / "call.tcss"
     APP_CSS = HERE.parent / "app.tcss"
     CSS_PATH = CSS_FILE
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012 (Textual's ClassVar)
     AUTO_FOCUS = "#say"
 
     def __init__(
@@ -88,17 +89,15 @@ class CallScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_sandbox(self.sandbox)
-        self._fit(self.size.width)
+        self._fit_footer(self.size.width)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width)
+        # The -narrow/-wide classes come from HORIZONTAL_BREAKPOINTS; the footer's compact mode is a
+        # property of the widget, not a style, so it follows here.
+        self._fit_footer(event.size.width)
 
-    def _fit(self, width: int) -> None:
-        wide = width >= WIDE_FROM
-        self.set_class(wide, "-wide")
-        self.set_class(not wide, "-narrow")
-        footer = self.query_one(Footer)
-        footer.compact = not wide
+    def _fit_footer(self, width: int) -> None:
+        self.query_one(Footer).compact = width < WIDE_FROM
 
     def set_sandbox(self, sandbox: bool) -> None:
         self.sandbox = sandbox
