@@ -55,7 +55,9 @@ def test_config_does_not_load_servers_or_network_stacks() -> None:
     assert heavy == []
 
 
-@pytest.mark.parametrize("module", ["tui.cli", "tui.configfile", "tui.console", "tui.runtime"])
+@pytest.mark.parametrize(
+    "module", ["tui.cli", "tui.options", "tui.configfile", "tui.console", "tui.runtime", "tui.wiring", "tui.actions"]
+)
 def test_start_up_path_is_light(module: str) -> None:
     """What runs before the first paint imports no pydantic, HTTP, WebSocket or server stack."""
     mods = loaded_modules(module)
