@@ -108,7 +108,6 @@ class RtpSession:
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), local_addr=(self.host, 0))
-        assert isinstance(transport, asyncio.DatagramTransport)
         self._transport = transport
         self.port = transport.get_extra_info("sockname")[1]
 

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Callable
+from typing import cast
 
 from tui.sandbox.sip.message import (
     MAX_BODY_BYTES,
@@ -92,8 +93,8 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # asyncio's selector datagram transport does not subclass DatagramTransport on 3.11.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         if self.transport is None or not data.strip(b"\r\n"):
@@ -173,7 +174,6 @@ class SipTransports:
                 if attempt == attempts - 1:
                     raise
                 continue
-            assert isinstance(udp, asyncio.DatagramTransport)
             self._udp, self.port = udp, port
             self._servers.append(tcp)
             break
