@@ -67,6 +67,7 @@ class SipLeg:
         self._cancel_pending = False
         self.invite: SipMessage | None = None
         self.rtp = RtpSession(service.host, self._on_audio)
+        self.rtp.on_tick = self._on_tick
         self.sdp: SessionDescription | None = None
         self.codec = ""
         self.audio_out = ""
@@ -133,6 +134,9 @@ class SipLeg:
             self._last_interim = at
             for stream in self.core.speech.listeners(self.call.id, "in"):
                 stream.interim(listen.segment_label(at - self._segment_start))
+
+    def _on_tick(self, now: float) -> None:
+        self.segmenter.check(now)
 
     def _speech_started(self, at: float) -> None:
         self._segment_start = at

@@ -83,6 +83,11 @@ class SpeechSegmenter:
         if at - self._last_speech >= END_SILENCE or at - self._started_at >= MAX_SEGMENT:
             self._finish()
 
+    def check(self, now: float) -> None:
+        """Ends a segment when the phone stopped sending packets altogether (no frames to feed)."""
+        if self._started_at is not None and now - self._last_speech >= END_SILENCE + FRAME_SECONDS:
+            self._finish()
+
     def _finish(self) -> None:
         start = self._started_at
         if start is None:

@@ -104,6 +104,7 @@ class RtpSession:
         self._frames: collections.deque[array.array[int]] = collections.deque()
         self._marker = True
         self.energy_out_frames = 0
+        self.on_tick: Callable[[float], None] | None = None
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -142,7 +143,11 @@ class RtpSession:
 
     def tick(self) -> None:
         """Send the next 20 ms (queued audio, else silence); called by the shared media clock."""
-        if self._transport is None or self._transport.is_closing() or self.remote is None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        if self.on_tick is not None:
+            self.on_tick(asyncio.get_running_loop().time())
+        if self.remote is None:
             return
         frame = self._frames.popleft() if self._frames else None
         if not self.sending:
