@@ -84,7 +84,13 @@ def control_routes(core: SandboxCore) -> list[BaseRoute]:
         core.apply_faults(fault_request)
         return _reply({"faults": core.faults.as_dict(), "dropped_websockets": dropped})
 
+    async def sip_state(request: Request) -> Response:
+        if core.sip is None:
+            return _reply({"error": "the SIP side is off (sandbox --sip)"}, 404)
+        return _reply(core.sip.stats())
+
     return [
+        Route("/sip", sip_state, methods=["GET"]),
         Route("/calls/{call_id}/answer", call_action(core.calls.answer), methods=["POST"]),
         Route("/calls/{call_id}/reject", call_action(core.calls.reject), methods=["POST"]),
         Route("/calls/{call_id}/hangup", call_action(core.calls.remote_hangup), methods=["POST"]),

@@ -106,24 +106,26 @@ class EspeakVoice:
 
 _voice: EspeakVoice | None = None
 _voice_checked = False
+_voice_lock = threading.Lock()
 
 
 def espeak_voice() -> EspeakVoice | None:
     """The eSpeak NG voice when the optional extra is installed (loaded once), else None."""
     global _voice, _voice_checked
-    if _voice_checked:
+    with _voice_lock:
+        if _voice_checked:
+            return _voice
+        _voice_checked = True
+        try:
+            import espeakng_loader
+        except ImportError:
+            return None
+        try:
+            _voice = EspeakVoice(str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path()))
+        except (OSError, AttributeError) as exc:
+            log.warning("espeak-ng is installed but could not be loaded (%s); using tone bursts", exc)
+            _voice = None
         return _voice
-    _voice_checked = True
-    try:
-        import espeakng_loader  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    try:
-        _voice = EspeakVoice(espeakng_loader.get_library_path(), espeakng_loader.get_data_path())
-    except (OSError, AttributeError) as exc:
-        log.warning("espeak-ng is installed but could not be loaded (%s); using tone bursts", exc)
-        _voice = None
-    return _voice
 
 
 def synthesize(text: str, seconds: float, *, use_tts: bool = True) -> tuple[array.array[int], str]:
