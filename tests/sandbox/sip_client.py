@@ -12,6 +12,7 @@ import hashlib
 import math
 import re
 import secrets
+import ssl
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,8 +140,17 @@ class _UdpProtocol(asyncio.DatagramProtocol):
 
 
 class RawPhone:
-    def __init__(self, kind: str, server: tuple[str, int], extension: str, domain: str, password: str) -> None:
+    def __init__(
+        self,
+        kind: str,
+        server: tuple[str, int],
+        extension: str,
+        domain: str,
+        password: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.kind = kind
+        self.tls = tls
         self.server = server
         self.extension = extension
         self.domain = domain
@@ -162,7 +172,7 @@ class RawPhone:
             self._udp = udp
             self.local_port = udp.get_extra_info("sockname")[1]
         else:
-            reader, writer = await asyncio.open_connection(*self.server)
+            reader, writer = await asyncio.open_connection(*self.server, ssl=self.tls)
             self._writer = writer
             self.local_port = writer.get_extra_info("sockname")[1]
             self._reader_task = loop.create_task(self._read_stream(reader))

@@ -6,6 +6,8 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+import ssl
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -295,3 +297,37 @@ async def test_unregistered_extension_keeps_the_simulated_phone(
     call = await call_status(rest, call_id, "progressing")
     assert "192.0.2.10" in call["destination"]["target"]
     assert sip_sandbox.stats()["sip"]["calls"] == []
+
+
+async def test_tls_register_call_audio_and_hangup(start_sandbox: SandboxFactory) -> None:
+    data = Path(__file__).with_name("data")
+    cert, key = str(data / "sip-test-cert.pem"), str(data / "sip-test-key.pem")
+    sandbox = await start_sandbox(**SIP, sip_tls_cert=cert, sip_tls_key=key)
+    assert sandbox.sip_addresses["tls"] == f"sips:127.0.0.1:{sandbox.sip_tls_port};transport=tls"
+    context = ssl.create_default_context(cafile=cert)  # verifies the sandbox's certificate for 127.0.0.1
+    ua = await RawPhone(
+        "tls",
+        ("127.0.0.1", sandbox.sip_tls_port),
+        "quickstart-phone",
+        domain(sandbox),
+        SEED_PASSWORDS["quickstart-phone"],
+        tls=context,
+    ).open()
+    try:
+        assert (await ua.register()).status == 200
+        assert sandbox.stats()["sip"]["registrations"][0]["transport"] == "tls"
+        token = await login(sandbox)
+        async with httpx.AsyncClient(base_url=sandbox.api_url, headers={"Authorization": f"Bearer {token}"}) as rest:
+            call_id = await place_call(rest)
+            invite, _ = await ring_and_answer(ua, rest, call_id)
+            assert invite.h("Via").startswith("SIP/2.0/TLS ")
+            assert ua.rtp is not None
+            await asyncio.sleep(1.5)
+            assert ua.rtp.rms_over(1000) >= 10
+            assert (await rest.post(f"/calls/{call_id}/hangup")).status_code == 200
+            bye = await ua.expect("BYE")
+            ua.reply(bye, 200, "OK")
+            hung = await call_status(rest, call_id, "hangup")
+            assert hung["hangup_reason"] == "normal"
+    finally:
+        ua.close()
