@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 import ssl
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
