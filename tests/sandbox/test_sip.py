@@ -228,15 +228,36 @@ async def test_answered_call_with_audio_both_ways_reinvite_and_phone_bye(
     assert (hung["hangup_by"], hung["hangup_reason"]) == ("remote", "normal")
 
 
-async def test_local_hangup_sends_bye(phone: RawPhone, rest: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("by", ["rest", "control"])
+async def test_hangup_from_the_sandbox_sends_bye(
+    by: str, sip_sandbox: EmbeddedSandbox, phone: RawPhone, rest: httpx.AsyncClient
+) -> None:
     assert (await phone.register()).status == 200
     call_id = await place_call(rest)
     await ring_and_answer(phone, rest, call_id)
-    assert (await rest.post(f"/calls/{call_id}/hangup")).status_code == 200
+    async with httpx.AsyncClient(base_url=sip_sandbox.control_url, timeout=10) as control:
+        # A real phone decides and speaks for itself: the control API's phone actions are refused.
+        assert (await control.post(f"/calls/{call_id}/answer")).status_code == 409
+        assert (await control.post(f"/calls/{call_id}/speak", json={"text": "hi"})).status_code == 409
+        state = (await control.get("/sip")).json()
+        assert state["registrations"][0]["extension"] == "quickstart-phone"
+        assert state["calls"][0]["call_id"] == call_id
+        assert state["calls"][0]["state"] == "confirmed"
+        if by == "rest":
+            assert (await rest.post(f"/calls/{call_id}/hangup")).status_code == 200
+        else:
+            assert (await control.post(f"/calls/{call_id}/hangup")).status_code == 200
     bye = await phone.expect("BYE")
     phone.reply(bye, 200, "OK")
     hung = await call_status(rest, call_id, "hangup")
-    assert (hung["hangup_by"], hung["hangup_reason"]) == ("local", "normal")
+    expected = ("local", "normal") if by == "rest" else ("remote", "normal")
+    assert (hung["hangup_by"], hung["hangup_reason"]) == expected
+
+
+async def test_control_sip_state_is_404_when_off(start_sandbox: SandboxFactory) -> None:
+    sandbox = await start_sandbox()
+    async with httpx.AsyncClient(base_url=sandbox.control_url, timeout=10) as control:
+        assert (await control.get("/sip")).status_code == 404
 
 
 @pytest.mark.parametrize("status", [486, 603])
