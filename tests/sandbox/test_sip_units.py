@@ -28,6 +28,14 @@ def sine(seconds: float, amplitude: int, frequency: float = 300.0) -> array.arra
 # --- G.711 ------------------------------------------------------------------------------------------
 
 
+def test_g711_frame_level_without_decoding() -> None:
+    frame = sine(0.02, 8000)
+    for payload_type in (0, 8):
+        level = g711.rms(g711.encode(frame, payload_type), payload_type)
+        assert abs(level - listen.rms(frame)) / listen.rms(frame) < 0.03
+    assert g711.rms(g711.silence(0, 160), 0) == 0.0
+
+
 def test_g711_silence_codes_and_extremes() -> None:
     assert g711.silence(0, 2) == b"\xff\xff"
     assert g711.silence(8, 2) == b"\xd5\xd5"
@@ -177,18 +185,19 @@ def feed(segmenter: listen.SpeechSegmenter, samples: array.array[int], start: fl
     at = start
     for offset in range(0, len(samples), 160):
         at += 0.02
-        segmenter.feed(samples[offset : offset + 160], at)
+        segmenter.feed(g711.encode(samples[offset : offset + 160], 0), 0, at)
     return at
 
 
 def test_segmenter_reports_speech_by_energy_and_ignores_quiet_noise() -> None:
-    ended: list[tuple[float, float]] = []
-    segmenter = listen.SpeechSegmenter(lambda _at: None, lambda s, e, _audio: ended.append((s, e)))
+    ended: list[tuple[float, float, int]] = []
+    segmenter = listen.SpeechSegmenter(lambda _at: None, lambda s, e, audio: ended.append((s, e, len(audio))))
     at = feed(segmenter, sine(1.0, 60), 0.0)  # about -55 dBFS: not speech
     at = feed(segmenter, sine(1.4, 8000), at)
     feed(segmenter, sine(1.0, 0), at)
     assert len(ended) == 1
     assert listen.segment_label(ended[0][1] - ended[0][0]) == "[speech 1.4 s]"
+    assert ended[0][2] == 1.4 * 8000  # the segment's audio, decoded, for a speech-to-text hook
     assert segmenter.speech_frames == 70
 
 

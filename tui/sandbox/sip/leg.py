@@ -16,7 +16,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from tui.sandbox import errors
-from tui.sandbox.sip import listen, voice
+from tui.sandbox.sip import g711, listen, voice
 from tui.sandbox.sip.message import (
     SipMessage,
     SipParseError,
@@ -111,12 +111,17 @@ class SipLeg:
         if self._media_gone():
             return seconds
         use_tts = self.core.settings.sip_tts
-        loop = asyncio.get_running_loop()
-        samples, kind = await loop.run_in_executor(None, lambda: voice.synthesize(text, seconds, use_tts=use_tts))
+        payload_type = self.rtp.payload_type
+
+        def render() -> tuple[bytes, str]:
+            samples, kind = voice.synthesize(text, seconds, use_tts=use_tts)
+            return g711.encode(samples, payload_type), kind
+
+        payload, kind = await asyncio.get_running_loop().run_in_executor(None, render)
         self.audio_out = kind
         if self._media_gone():
             return seconds
-        return self.rtp.play(samples)
+        return self.rtp.play(payload)
 
     def _media_gone(self) -> bool:
         return self.closed or self.rtp.closed
@@ -128,8 +133,8 @@ class SipLeg:
         self.service.clock.discard(self.rtp)
         self.rtp.close()
 
-    def _on_audio(self, samples: array.array[int], at: float) -> None:
-        self.segmenter.feed(samples, at)
+    def _on_audio(self, payload: bytes, payload_type: int, at: float) -> None:
+        self.segmenter.feed(payload, payload_type, at)
         if self.segmenter.active and at - self._last_interim >= self.core.settings.interim_interval:
             self._last_interim = at
             for stream in self.core.speech.listeners(self.call.id, "in"):

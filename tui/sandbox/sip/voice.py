@@ -23,21 +23,46 @@ _AMPLITUDE = 9000
 _WORD_GAP = 0.08
 
 
+def _tone_cycle() -> array.array[int]:
+    # 400 Hz at 8 kHz is exactly 20 samples a period, so bursts are slices of one precomputed second.
+    return array.array(
+        "h",
+        (
+            int(
+                _AMPLITUDE
+                * (math.sin(2 * math.pi * 400 * n / RATE) + 0.3 * math.sin(6 * math.pi * 400 * n / RATE))
+                / 1.3
+            )
+            for n in range(RATE)
+        ),
+    )
+
+
+_TONE = _tone_cycle()
+_RAMP = 80
+
+
+def _burst(count: int) -> array.array[int]:
+    out = array.array("h")
+    while len(out) < count:
+        out.extend(_TONE[: count - len(out)])
+    ramp = min(_RAMP, count // 4)
+    for n in range(ramp):
+        out[n] = out[n] * n // ramp
+        out[count - 1 - n] = out[count - 1 - n] * n // ramp
+    return out
+
+
 def tone_for_text(text: str, seconds: float) -> array.array[int]:
     words = text.split() or ["."]
     total_chars = sum(len(word) for word in words)
     speech_seconds = max(0.1, seconds - _WORD_GAP * (len(words) - 1))
+    gap = array.array("h", bytes(2 * int(_WORD_GAP * RATE)))
     out = array.array("h")
     for index, word in enumerate(words):
         if index:
-            out.extend([0] * int(_WORD_GAP * RATE))
-        count = max(40, int(speech_seconds * len(word) / total_chars * RATE))
-        ramp = min(80, count // 4)
-        for n in range(count):
-            envelope = min(1.0, n / ramp, (count - n) / ramp) if ramp else 1.0
-            phase = 2 * math.pi * 400 * n / RATE
-            value = math.sin(phase) + 0.3 * math.sin(3 * phase)
-            out.append(int(_AMPLITUDE * envelope * value / 1.3))
+            out.extend(gap)
+        out.extend(_burst(max(40, int(speech_seconds * len(word) / total_chars * RATE))))
     return out
 
 
@@ -46,14 +71,10 @@ def resample(samples: array.array[int], source_rate: int) -> array.array[int]:
     if source_rate == RATE:
         return samples
     ratio = source_rate / RATE
-    out = array.array("h")
-    count = int(len(samples) / ratio)
-    for index in range(count):
-        start = int(index * ratio)
-        end = max(start + 1, int((index + 1) * ratio))
-        window = samples[start:end]
-        out.append(int(sum(window) / len(window)))
-    return out
+    span = max(1, int(ratio))
+    starts = [int(index * ratio) for index in range(int(len(samples) / ratio))]
+    values = samples.tolist()
+    return array.array("h", [sum(values[start : start + span]) // span for start in starts])
 
 
 class EspeakVoice:
