@@ -352,3 +352,20 @@ async def test_tls_register_call_audio_and_hangup(start_sandbox: SandboxFactory)
             assert hung["hangup_reason"] == "normal"
     finally:
         ua.close()
+
+
+async def test_a_registered_sip_phone_makes_an_unregistered_seed_dialable(start_sandbox: SandboxFactory) -> None:
+    from tui.sandbox.settings import ExtensionSeed
+
+    seed = ExtensionSeed(name="quickstart-phone", extension="quickstart-phone", password="pw", registered=False)
+    sandbox = await start_sandbox(**SIP, extensions=[seed])
+    token = await login(sandbox)
+    async with httpx.AsyncClient(base_url=sandbox.api_url, headers={"Authorization": f"Bearer {token}"}) as rest:
+        assert (await rest.post("/calls", json=call_body())).status_code == 500  # no contact at all
+        ua = await RawPhone("tcp", ("127.0.0.1", sandbox.sip_port), "quickstart-phone", domain(sandbox), "pw").open()
+        try:
+            assert (await ua.register()).status == 200
+            call_id = await place_call(rest)
+            await ring_and_answer(ua, rest, call_id)
+        finally:
+            ua.close()

@@ -151,6 +151,8 @@ def test_parse_compact_and_folded_headers() -> None:
         b"GARBAGE\r\n\r\n",
         b"REGISTER sip:x SIP/2.0\r\n" + b"X: " + b"a" * 70000 + b"\r\n\r\n",
         REQUEST.replace(b"\r\n\r\n", b"\r\n"),
+        REQUEST.replace(b"i: abc", b"i: a\x1b]0;title\x07bc"),
+        REQUEST.replace(b"sip:example.org SIP", b"sip:ex\x1bample.org SIP"),
     ],
 )
 def test_parse_refuses_bad_messages(data: bytes) -> None:
