@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import json
 import re
@@ -369,3 +370,38 @@ async def test_a_registered_sip_phone_makes_an_unregistered_seed_dialable(start_
             await ring_and_answer(ua, rest, call_id)
         finally:
             ua.close()
+
+
+async def test_speech_to_text_hook_gets_the_segment_audio(
+    sip_sandbox: EmbeddedSandbox, rest: httpx.AsyncClient, events: EventLog
+) -> None:
+    heard: list[int] = []
+
+    def recogniser(samples: array.array[int]) -> str:
+        heard.append(len(samples))
+        loud = sum(1 for s in samples if abs(s) > 3000)
+        return f"{len(samples)} samples, {loud} loud"
+
+    assert sip_sandbox.core is not None
+    assert sip_sandbox.core.sip is not None
+    sip_sandbox.core.sip.speech_to_text = recogniser
+    ua = await RawPhone(
+        "udp", ("127.0.0.1", sip_sandbox.sip_port), "quickstart-phone", domain(sip_sandbox), "quickstart-secret"
+    ).open()
+    try:
+        assert (await ua.register()).status == 200
+        call_id = await place_call(rest, greeting="Hi.")
+        invite, _ = await ring_and_answer(ua, rest, call_id)
+        assert ua.rtp is not None
+        port = re.search(r"m=audio (\d+)", invite.body.decode())
+        assert port is not None
+        ua.rtp.remote = ("127.0.0.1", int(port.group(1)))
+        await ua.rtp.play(ua.rtp.send_tone(0.8))
+        found = await events.wait_for(lambda p: p.get("direction") == "in" and "samples" in p.get("message", ""))
+        assert len(heard) == 1
+        assert 0.7 * 8000 <= heard[0] <= 0.9 * 8000
+        count, loud = re.findall(r"\d+", found[0]["message"])
+        assert int(count) == heard[0]
+        assert int(loud) > heard[0] // 3
+    finally:
+        ua.close()
