@@ -405,3 +405,32 @@ async def test_speech_to_text_hook_gets_the_segment_audio(
         assert int(loud) > heard[0] // 3
     finally:
         ua.close()
+
+
+async def test_hold_by_update_and_resume_by_reinvite(phone: RawPhone, rest: httpx.AsyncClient) -> None:
+    assert (await phone.register()).status == 200
+    call_id = await place_call(rest, greeting="Hi.")
+    invite, tag = await ring_and_answer(phone, rest, call_id)
+    assert phone.rtp is not None
+    await asyncio.sleep(0.3)
+    assert len(phone.rtp.packets) >= 5
+
+    hold = phone.sdp().replace(b"a=sendrecv", b"a=sendonly")
+    phone.in_dialog(invite, "UPDATE", 1, tag, body=hold)
+    held = await phone.expect(200)
+    assert held.h("CSeq") == "1 UPDATE"
+    assert "a=recvonly" in held.body.decode()
+    await asyncio.sleep(0.1)
+    count = len(phone.rtp.packets)
+    await asyncio.sleep(0.4)
+    assert len(phone.rtp.packets) - count <= 1  # the sandbox stopped sending
+
+    phone.in_dialog(invite, "INVITE", 2, tag, body=phone.sdp())
+    resumed = await phone.expect(200)
+    assert "a=sendrecv" in resumed.body.decode()
+    phone.in_dialog(invite, "ACK", 2, tag)
+    count = len(phone.rtp.packets)
+    await asyncio.sleep(0.4)
+    assert len(phone.rtp.packets) - count >= 10
+    assert (await rest.post(f"/calls/{call_id}/hangup")).status_code == 200
+    phone.reply(await phone.expect("BYE"), 200, "OK")

@@ -39,7 +39,8 @@ log = logging.getLogger("tui.sandbox.sip")
 T1 = 0.5
 T2 = 4.0
 TRANSACTION_TIMEOUT = 32.0
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+ANSWER_DIRECTION = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive"}
 DECLINED = (486, 600, 603)
 NO_ANSWER = (408, 480)
 
@@ -68,6 +69,7 @@ class SipLeg:
         self.rtp = self.media.rtp
         self.sdp: SessionDescription | None = None
         self.codec = ""
+        self.remote_direction = "sendrecv"
         self._retransmits: dict[str, asyncio.Task[None]] = {}
 
     # --- the engine's phone interface ----------------------------------------------------------
@@ -291,6 +293,7 @@ class SipLeg:
         self.codec = "PCMU" if codec == 0 else "PCMA"
         self.rtp.remote = (media.host, media.port) if media.port else None
         self.rtp.sending = media.direction in ("sendrecv", "recvonly")
+        self.remote_direction = media.direction
 
     def _fail(self, status: int) -> None:
         self.media.close()
@@ -329,7 +332,8 @@ class SipLeg:
                 except errors.ApiError:
                     pass
             return response
-        if method == "INVITE":
+        if method in ("INVITE", "UPDATE"):
+            # Re-INVITE (baresip sends one after answering; hold) or UPDATE (session timer refresh).
             return self._reinvite(request, flow)
         if method in ("OPTIONS", "INFO"):
             response = response_to(request, 200, "OK")
@@ -355,9 +359,9 @@ class SipLeg:
         response.add("Contact", self._contact())
         response.add("Allow", ALLOW)
         response.add("Content-Type", "application/sdp")
-        direction = "sendrecv" if self.rtp.sending else "recvonly"
+        direction = ANSWER_DIRECTION.get(self.remote_direction, "sendrecv") if request.body else "sendrecv"
         response.body = self.sdp.body([self.rtp.payload_type] if request.body else None, direction)
-        if not flow.reliable:
+        if not flow.reliable and request.method == "INVITE":
             data = response.to_bytes()
             task = asyncio.get_running_loop().create_task(self._repeat_answer(flow, data))
             self._retransmits[f"answer-{number}"] = task

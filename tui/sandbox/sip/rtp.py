@@ -150,7 +150,10 @@ class RtpSession:
             return
         payload = self._frames.popleft() if self._frames else None
         if not self.sending:
-            payload = None
+            # On hold (the phone's SDP says sendonly/inactive): nothing is sent, time still passes.
+            self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+            self._marker = True
+            return
         if payload is None:
             payload = g711.silence(self.payload_type, FRAME_SAMPLES)
             marker = False
