@@ -245,3 +245,16 @@ async def test_banner_lists_addresses_and_credentials(start_sandbox: SandboxFact
     assert f"sip:127.0.0.1:{sandbox.sip_port};transport=tcp" in "\n".join(lines)
     assert f"username quickstart-phone  password quickstart-secret  domain {sandbox.customer_id}" in "\n".join(lines)
     assert sip_banner(await start_sandbox()) == []
+
+
+@pytest.mark.parametrize("use_tts", [True, False])
+async def test_render_encodes_speech_or_tone_and_reuses_it(use_tts: bool) -> None:
+    text = f"Render test {use_tts}, one two three."
+    payload, kind = await voice.render(text, 2.0, use_tts=use_tts, payload_type=8)
+    assert kind == ("tts" if use_tts else "tone")
+    decoded = g711.decode(payload, 8)
+    direct, _ = voice.synthesize(text, 2.0, use_tts=use_tts)
+    assert abs(len(decoded) - len(direct)) < 0.05 * len(direct)
+    assert abs(listen.rms(decoded) - listen.rms(direct)) / listen.rms(direct) < 0.05
+    again, _ = await voice.render(text, 2.0, use_tts=use_tts, payload_type=8)
+    assert again is payload

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from tui.sandbox.sip import g711, listen, voice
+from tui.sandbox.sip import listen, voice
 from tui.sandbox.sip.rtp import RtpSession
 
 if TYPE_CHECKING:
@@ -58,14 +58,9 @@ class CallMedia:
         """Speak ``text`` to the phone after anything queued; returns the seconds until it has been sent."""
         if self._gone():
             return seconds
-        use_tts = self.core.settings.sip_tts
-        payload_type = self.rtp.payload_type
-
-        def render() -> tuple[bytes, str]:
-            samples, kind = voice.synthesize(text, seconds, use_tts=use_tts)
-            return g711.encode(samples, payload_type), kind
-
-        payload, kind = await asyncio.get_running_loop().run_in_executor(None, render)
+        payload, kind = await voice.render(
+            text, seconds, use_tts=self.core.settings.sip_tts, payload_type=self.rtp.payload_type
+        )
         self.audio_out = kind
         if self._gone():
             return seconds

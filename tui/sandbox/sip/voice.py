@@ -10,11 +10,15 @@ something was said, not what.
 from __future__ import annotations
 
 import array
+import asyncio
+import collections
 import ctypes
 import logging
 import math
 import threading
 from typing import Any
+
+from tui.sandbox.sip import g711
 
 log = logging.getLogger("tui.sandbox.sip")
 
@@ -66,15 +70,21 @@ def tone_for_text(text: str, seconds: float) -> array.array[int]:
     return out
 
 
+def _resample_range(values: list[int], ratio: float, first: int, last: int) -> array.array[int]:
+    span = max(1, int(ratio))
+    out = array.array("h")
+    for index in range(first, last):
+        start = int(index * ratio)
+        out.append(sum(values[start : start + span]) // span)
+    return out
+
+
 def resample(samples: array.array[int], source_rate: int) -> array.array[int]:
     """Down-sample to 8 kHz by averaging each output sample's window (a crude low-pass)."""
     if source_rate == RATE:
         return samples
     ratio = source_rate / RATE
-    span = max(1, int(ratio))
-    starts = [int(index * ratio) for index in range(int(len(samples) / ratio))]
-    values = samples.tolist()
-    return array.array("h", [sum(values[start : start + span]) // span for start in starts])
+    return _resample_range(samples.tolist(), ratio, 0, int(len(samples) / ratio))
 
 
 class EspeakVoice:
@@ -105,6 +115,11 @@ class EspeakVoice:
         self._lib.espeak_SetVoiceByName(b"en-us")
 
     def synthesize(self, text: str) -> array.array[int]:
+        """Speech at 8 kHz."""
+        return resample(self.speak(text), self.rate)
+
+    def speak(self, text: str) -> array.array[int]:
+        """Speech at the library's own rate (``self.rate``); the work is in C, outside the GIL."""
         data = text.encode("utf-8") + b"\0"
         with self._lock:
             self._chunks = []
@@ -122,7 +137,7 @@ class EspeakVoice:
             pcm = b"".join(self._chunks)
         samples = array.array("h")
         samples.frombytes(pcm)
-        return resample(samples, self.rate)
+        return samples
 
 
 _voice: EspeakVoice | None = None
@@ -155,3 +170,41 @@ def synthesize(text: str, seconds: float, *, use_tts: bool = True) -> tuple[arra
     if voice is not None:
         return voice.synthesize(text), "tts"
     return tone_for_text(text, seconds), "tone"
+
+
+_rendered: collections.OrderedDict[tuple[str, float, bool, int], tuple[bytes, str]] = collections.OrderedDict()
+_RENDER_CACHE = 32
+_SLICE = 1600  # output samples (0.2 s) between yields to the event loop
+
+
+async def render(text: str, seconds: float, *, use_tts: bool, payload_type: int) -> tuple[bytes, str]:
+    """G.711 audio for ``text`` and how it was made, built without stalling the event loop.
+
+    Only the C synthesis runs in a worker thread. Resampling and encoding are pure Python; run in
+    threads they would fight the event loop for the GIL (every packet send would wait for it), so they
+    run here in 0.2 s slices. The same text (say, a greeting on many calls) is rendered once.
+    """
+    key = (text, round(seconds, 2), use_tts, payload_type)
+    cached = _rendered.get(key)
+    if cached is not None:
+        _rendered.move_to_end(key)
+        return cached
+    loop = asyncio.get_running_loop()
+    voice = await loop.run_in_executor(None, espeak_voice) if use_tts else None
+    if voice is not None:
+        raw, rate, kind = await loop.run_in_executor(None, voice.speak, text), voice.rate, "tts"
+    else:
+        raw, rate, kind = tone_for_text(text, seconds), RATE, "tone"
+    ratio = rate / RATE
+    values = raw.tolist()
+    total = int(len(values) / ratio)
+    payload = bytearray()
+    for first in range(0, total, _SLICE):
+        chunk = _resample_range(values, ratio, first, min(total, first + _SLICE))
+        payload += g711.encode(chunk, payload_type)
+        await asyncio.sleep(0)
+    result = (bytes(payload), kind)
+    _rendered[key] = result
+    while len(_rendered) > _RENDER_CACHE:
+        _rendered.popitem(last=False)
+    return result
