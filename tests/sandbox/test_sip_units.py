@@ -258,3 +258,18 @@ async def test_render_encodes_speech_or_tone_and_reuses_it(use_tts: bool) -> Non
     assert abs(listen.rms(decoded) - listen.rms(direct)) / listen.rms(direct) < 0.05
     again, _ = await voice.render(text, 2.0, use_tts=use_tts, payload_type=8)
     assert again is payload
+
+
+def test_sip_flags_and_environment() -> None:
+    from tui.sandbox.standalone import parse_settings
+
+    settings = parse_settings(
+        ["--sip", "--sip-port", "0", "--sip-tls-port", "0", "--no-sip-tts", "--sip-public-host", "192.0.2.1"],
+        {"VOIPBIN_SANDBOX__SIP_TLS_CERT": "", "VOIPBIN_SANDBOX__SPEED": "5"},
+    )
+    assert (settings.sip, settings.sip_port, settings.sip_tls_port, settings.sip_tts) == (True, 0, 0, False)
+    assert settings.sip_public_host == "192.0.2.1"
+    assert settings.sip_tls_cert is None
+    assert settings.effective_speed == 1.0
+    assert parse_settings([], {"VOIPBIN_SANDBOX__SIP": "true"}).sip is True
+    assert parse_settings([], {}).sip is False
