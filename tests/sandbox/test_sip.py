@@ -434,3 +434,12 @@ async def test_hold_by_update_and_resume_by_reinvite(phone: RawPhone, rest: http
     assert len(phone.rtp.packets) - count >= 10
     assert (await rest.post(f"/calls/{call_id}/hangup")).status_code == 200
     phone.reply(await phone.expect("BYE"), 200, "OK")
+
+
+async def test_a_binding_expires(sip_sandbox: EmbeddedSandbox, phone: RawPhone) -> None:
+    ok = await phone.register(expires=1)
+    assert ok.status == 200
+    assert re.search(r"expires=1\b", ok.h("Contact"))
+    assert len(sip_sandbox.stats()["sip"]["registrations"]) == 1
+    await asyncio.sleep(1.2)
+    assert sip_sandbox.stats()["sip"]["registrations"] == []
