@@ -96,11 +96,13 @@ class SttStream:
     def interim(self, text: str, source: object = None) -> None:
         if self.closed or self._pending:
             return
-        self._heard[source] = text
+        if source is not None:
+            self._heard[source] = text
+        parts = [*self._heard.values(), *([text] if source is None else [])]
         if not self.speaking:
             self.speaking = True
             self._speech("transcribe_speech_started", "")
-        self._speech("transcribe_speech_interim", " ".join(self._heard.values()))
+        self._speech("transcribe_speech_interim", " ".join(parts))
 
     def finish(self, text: str, audio_end: float, source: object = None) -> None:
         """One source stopped: its words are final (the hypothesis goes on with the others)."""
@@ -200,6 +202,10 @@ class SpeechHub:
         words = sentence.split()
         source = object()  # tells this sentence's audio apart from another one overlapping it
         duration = len(sentence) * settings.talk_ms_per_char / 1000.0
+        # On a SIP call the sentence becomes real audio to the phone and its length is the audio's.
+        media = self.core.sip.media_for(call_id, direction) if self.core.sip is not None else None
+        if media is not None:
+            duration = await media.play(sentence, duration)
         start = loop.time()
         end = start + clock.real(duration)
         heard = ""
@@ -217,6 +223,8 @@ class SpeechHub:
                 step += 1
             await clock.sleep_until(end)
         except asyncio.CancelledError:
+            if media is not None:
+                media.stop_playback()
             if transcribed and heard:
                 cut = loop.time()
                 for stream in self.listeners(call_id, direction):
