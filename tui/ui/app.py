@@ -203,7 +203,7 @@ class VoipbinApp(App[None]):
 
     def _on_connection(self, state: ConnectionState) -> None:
         screen = self.call_screen
-        screen.header.set_channel(state.state, state.attempt, state.error or "")
+        screen.header.set_channel(state.state, state.attempt, state.error or "", unauthorized=state.unauthorized)
         screen.events.write("connection", "event channel " + state.summary(), state.at)
         if state.state == "reconnected" and state.gap_started is not None and state.gap_ended is not None:
             seconds = state.gap_ended - state.gap_started
