@@ -22,7 +22,7 @@ SECRET = "vb_RECORDsecretKEY0123456789"
 HOSTILE_VALUES = [
     'token=a"b',
     'the caller said "token=' + SECRET + '" and \\ left',
-    "password=hunter2\"}\n{\"type\":\"forged\"}",
+    'password=hunter2"}\n{"type":"forged"}',
     "\x1b]52;c;Zm9v\x07 \u202e bidi \x00 nul",
     SECRET,
 ]
@@ -63,7 +63,8 @@ def test_two_recorders_given_the_same_name_write_two_private_files(tmp_path: Pat
     path = record_path(tmp_path, "callhint")
     first = SessionRecorder(path)
     second = SessionRecorder(path)
-    assert first.path is not None and second.path is not None
+    assert first.path is not None
+    assert second.path is not None
     assert first.path != second.path
     for rec in (first, second):
         rec.write("x", who=str(rec.path))
@@ -118,8 +119,10 @@ def test_a_full_disk_stops_the_record_reports_once_and_leaves_no_torn_line(tmp_p
     os.close(full)
     rec.write("b", n=2)
     rec.write("c", n=3)
-    assert rec.failed is not None and "No space left" in rec.failed
-    assert rec.incomplete and not rec.active
+    assert rec.failed is not None
+    assert "No space left" in rec.failed
+    assert rec.incomplete
+    assert not rec.active
     assert len(reports) == 1
 
 

@@ -19,7 +19,7 @@ TOKEN_SOURCE_ERROR = "WebSocket handshake refused: GET /v1.0/ws failed (401): th
 class Source:
     """A credential source whose re-login answers from a script."""
 
-    def __init__(self, *answers: Credentials | None | Exception) -> None:
+    def __init__(self, *answers: Credentials | Exception | None) -> None:
         self.answers = list(answers)
         self.refreshes = 0
 

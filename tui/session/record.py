@@ -93,9 +93,9 @@ class SessionRecorder:
         if self._fd is None:
             return
         now = time.monotonic()
-        if type_ == "frame" and (fields.get("duplicate") or fields.get("kind") == "unrecognised"):
-            if not self._flood.admit(fields, now):
-                return
+        flood_prone = type_ == "frame" and (fields.get("duplicate") or fields.get("kind") == "unrecognised")
+        if flood_prone and not self._flood.admit(fields, now):
+            return
         pending = self._flood.take_summary(now)
         if pending is not None:
             self._write_entry("frames_suppressed", now, pending)

@@ -155,6 +155,8 @@ class VoipbinApp(App[None]):
         self.keys = effective_keys(applied)
         for problem in problems:
             self.show_notice("warning", problem)
+        if runtime.account is not None and runtime.account.client.plaintext_warning:
+            self.show_notice("warning", runtime.account.client.plaintext_warning)
         screen.transcript.max_lines = ui.transcript_max_lines
         screen.events.set_max_lines(ui.event_log_max_lines)
         screen.show_log(ui.show_event_log)

@@ -16,14 +16,14 @@ import httpx
 
 __all__ = [
     "ACCEPT_ENCODING",
-    "Body",
-    "BodyError",
-    "BodyTooLarge",
-    "CorruptEncoding",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_REQUEST_DEADLINE",
     "ERROR_BODY_BYTES",
     "LIST_RESPONSE_FACTOR",
+    "Body",
+    "BodyError",
+    "BodyTooLarge",
+    "CorruptEncoding",
     "UnsupportedEncoding",
     "read_body",
 ]

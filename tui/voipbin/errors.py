@@ -36,9 +36,9 @@ __all__ = [
     "ServerError",
     "TransportError",
     "VoipbinError",
+    "cut_text",
     "error_class_for",
     "error_from_response",
-    "cut_text",
     "parse_retry_after",
 ]
 

@@ -487,9 +487,7 @@ class VoipbinClient:
             try:
                 ok = 200 <= response.status_code < 300
                 # An error body is only wanted for its message: it is cut, not refused.
-                body = await read_body(
-                    response, (limit or self._max_body) if ok else ERROR_BODY_BYTES, truncate=not ok
-                )
+                body = await read_body(response, (limit or self._max_body) if ok else ERROR_BODY_BYTES, truncate=not ok)
             finally:
                 await response.aclose()
         return _Reply(response.status_code, response.headers, body.data)
