@@ -17,6 +17,7 @@ Subclasses let callers branch without string matching: :class:`AuthError`
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -51,6 +52,10 @@ DETAILS_MAX = 10
 #: A ``Retry-After`` longer than this (or infinite) is shown as this: nobody waits longer in a console.
 RETRY_AFTER_MAX = 3600.0
 CUT_MARK = "…[cut: {n} more characters]"
+# Room for a cut marker on top of MESSAGE_MAX (a cut message is not cut again).
+_MESSAGE_HARD_MAX = MESSAGE_MAX + 80
+#: How much of a cut-off error body is searched for the envelope's fields.
+ERROR_SALVAGE_BYTES = 64 * 1024
 
 
 def cut_text(text: str, limit: int = MESSAGE_MAX) -> str:
@@ -102,7 +107,11 @@ class VoipbinError(Exception):
     ) -> None:
         secret_list = [s for s in secrets if s]
         # Cut before redacting (bounded work), redact, then cut again (a redaction marker may lengthen it).
-        self.message: str = cut_text(redact_text(cut_text(message), secret_list)) if message else ""
+        self.message: str = (
+            cut_text(redact_text(cut_text(message, _MESSAGE_HARD_MAX), secret_list), _MESSAGE_HARD_MAX)
+            if message
+            else ""
+        )
         self.http_status = http_status
         self.status = _cut_field(status)
         self.reason = _cut_field(reason)
@@ -298,12 +307,14 @@ def error_from_response(
     url: str,
     credential_kind: str | None = None,
     secrets: Iterable[str | None] = (),
+    body_cut: bool = False,
 ) -> VoipbinError:
     """Build the right :class:`VoipbinError` subclass from a non-2xx response.
 
     Understands the VoIPBIN envelope ``{"error": {status, reason, message, request_id, details}}``;
     anything else (empty body, HTML from a proxy, plain text) becomes a message with
-    a short, redacted snippet of the body.
+    a short, redacted snippet of the body. ``body_cut`` says the body was only read in part (it
+    was too large): the envelope's fields are then picked out of the part that was read.
     """
     secret_list = [s for s in secrets if s]
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -319,6 +330,8 @@ def error_from_response(
             parsed = json.loads(body)
         except (ValueError, RecursionError):
             parsed = None
+    if parsed is None and body_cut:
+        parsed = _salvage_envelope(body)
     envelope = parsed.get("error") if isinstance(parsed, dict) else None
     if isinstance(envelope, dict):
         status = _str_or_none(envelope.get("status"))
@@ -355,6 +368,35 @@ def error_from_response(
         credential_kind=credential_kind,
         secrets=secret_list,
     )
+
+
+_FIELD_RE = re.compile(rb'"(status|reason|message|request_id)"\s*:\s*"((?:[^"\\]|\\.)*)(")?')
+
+
+def _salvage_envelope(body: bytes) -> dict[str, Any] | None:
+    """The envelope fields found in the start of a JSON body that was cut off."""
+    fields: dict[str, str] = {}
+    for match in _FIELD_RE.finditer(body[:ERROR_SALVAGE_BYTES]):
+        name = match.group(1).decode()
+        raw = match.group(2)
+        text = _json_string(raw, tries=1 if match.group(3) else 7)
+        if text is None:
+            continue
+        if match.group(3) is None:
+            text = text[:MESSAGE_MAX] + "…[cut: the response was too large to read]"
+        fields.setdefault(name, text)
+    return {"error": fields} if fields else None
+
+
+def _json_string(raw: bytes, tries: int) -> str | None:
+    # A string cut off may end inside an escape (``\u00``): drop a few bytes until it decodes.
+    for end in range(len(raw), max(-1, len(raw) - tries), -1):
+        try:
+            value = json.loads(b'"' + raw[:end] + b'"')
+        except ValueError:
+            continue
+        return value if isinstance(value, str) else None
+    return None
 
 
 def _str_or_none(value: object) -> str | None:

@@ -144,6 +144,7 @@ class _Reply:
     status_code: int
     headers: httpx.Headers
     content: bytes
+    cut: bool = False
 
 
 class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
@@ -422,6 +423,7 @@ class VoipbinClient:
                 err = error_from_response(
                     http_status=status,
                     body=resp.content,
+                    body_cut=resp.cut,
                     headers=resp.headers,
                     method="POST",
                     url=self._login_url,
@@ -490,7 +492,7 @@ class VoipbinClient:
                 body = await read_body(response, (limit or self._max_body) if ok else ERROR_BODY_BYTES, truncate=not ok)
             finally:
                 await response.aclose()
-        return _Reply(response.status_code, response.headers, body.data)
+        return _Reply(response.status_code, response.headers, body.data, body.cut)
 
     def _transport_text(self, exc: BaseException, secrets: Sequence[str]) -> str:
         if isinstance(exc, TimeoutError) and not isinstance(exc, httpx.HTTPError):
@@ -578,6 +580,7 @@ class VoipbinClient:
             err = error_from_response(
                 http_status=status,
                 body=resp.content,
+                body_cut=resp.cut,
                 headers=resp.headers,
                 method=method,
                 url=url,
