@@ -162,7 +162,7 @@ def customer() -> dict[str, Any]:
 
 
 def envelope(message: str, *, status: str = "INTERNAL", reason: str = "INTERNAL") -> dict[str, Any]:
-    return {"error": {"status": status, "reason": reason, "message": message, "request_id": "req_hostile"}}
+    return {"error": {"status": status, "reason": reason, "request_id": "req_hostile", "message": message}}
 
 
 def speaking(status: str = "active") -> dict[str, Any]:

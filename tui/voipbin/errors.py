@@ -370,7 +370,8 @@ def error_from_response(
     )
 
 
-_FIELD_RE = re.compile(rb'"(status|reason|message|request_id)"\s*:\s*"((?:[^"\\]|\\.)*)(")?')
+# Possessive quantifiers: no backtracking (and no stack) however long the cut-off string is.
+_FIELD_RE = re.compile(rb'"(status|reason|message|request_id)"\s*:\s*"((?:[^"\\]++|\\.)*+)(")?')
 
 
 def _salvage_envelope(body: bytes) -> dict[str, Any] | None:
