@@ -34,17 +34,16 @@ def client(server: RawServer, **kwargs: object) -> VoipbinClient:
 
 @pytest.mark.parametrize(("body", "encoding"), [(raw.gzip_bomb(), "gzip"), (raw.deflate_bomb(), "deflate")])
 async def test_a_compression_bomb_is_refused_fast_with_bounded_memory(body: bytes, encoding: str) -> None:
-    async with RawServer(raw.serve({"/v1.0/customer": raw.compressed(body, encoding)})) as server:
-        async with client(server) as c:
-            tracemalloc.start()
-            started = time.monotonic()
-            try:
-                with pytest.raises(ResponseFormatError) as caught:
-                    await c.get_customer()
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
-            elapsed = time.monotonic() - started
+    async with RawServer(raw.serve({"/v1.0/customer": raw.compressed(body, encoding)})) as server, client(server) as c:
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            with pytest.raises(ResponseFormatError) as caught:
+                await c.get_customer()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        elapsed = time.monotonic() - started
     assert "larger than 4 MiB" in str(caught.value)
     # 1 GiB (gzip) or 64 MiB (deflate) unpacked; never more than the cap and a chunk is held.
     assert peak < 3 * DEFAULT_MAX_RESPONSE_BYTES, peak
@@ -73,12 +72,14 @@ async def test_a_list_endpoint_may_be_larger_than_a_single_resource() -> None:
 
 @pytest.mark.parametrize("size", [5_000_000, 50_000_000])
 async def test_a_huge_error_message_is_cut_where_the_error_is_built(size: int) -> None:
-    async with RawServer(raw.serve({"/v1.0/calls/abc": raw.huge_error(size, status=400)})) as server:
-        async with client(server) as c:
-            started = time.monotonic()
-            with pytest.raises(Exception) as caught:
-                await c.get_call("abc")
-            elapsed = time.monotonic() - started
+    async with (
+        RawServer(raw.serve({"/v1.0/calls/abc": raw.huge_error(size, status=400)})) as server,
+        client(server) as c,
+    ):
+        started = time.monotonic()
+        with pytest.raises(Exception) as caught:
+            await c.get_call("abc")
+        elapsed = time.monotonic() - started
     text = str(caught.value)
     assert len(text) < MESSAGE_MAX + 200
     assert "[/x] AAAA" in text
@@ -90,12 +91,14 @@ async def test_a_huge_error_message_is_cut_where_the_error_is_built(size: int) -
 async def test_a_trickled_answer_fails_at_the_request_deadline() -> None:
     records: list[RequestRecord] = []
     # One byte every 0.3 s: every read is well within the 10 s read timeout.
-    async with RawServer(raw.serve({"/v1.0/calls/abc": raw.trickle(0.3, body=b'{"id": "abc"}' * 10)})) as server:
-        async with client(server, request_deadline=1.0, on_request=records.append) as c:
-            started = time.monotonic()
-            with pytest.raises(TransportError) as caught:
-                await c.get_call("abc")
-            elapsed = time.monotonic() - started
+    async with (
+        RawServer(raw.serve({"/v1.0/calls/abc": raw.trickle(0.3, body=b'{"id": "abc"}' * 10)})) as server,
+        client(server, request_deadline=1.0, on_request=records.append) as c,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            await c.get_call("abc")
+        elapsed = time.monotonic() - started
     assert 0.9 < elapsed < 2.0
     assert "within 1 s (the request deadline)" in str(caught.value)
     assert len(records) == 1  # a deadline is not retried
@@ -106,12 +109,14 @@ async def test_a_server_that_never_sends_headers_fails_at_the_deadline_too() -> 
     async def silent(request: RawRequest, conn: Conn) -> None:
         await asyncio.sleep(30)
 
-    async with RawServer(raw.serve({"/v1.0/speakings/s1/say": silent})) as server:
-        async with client(server, request_deadline=0.5) as c:
-            started = time.monotonic()
-            with pytest.raises(TransportError):
-                await c.say("s1", "hello")
-            assert time.monotonic() - started < 1.5
+    async with (
+        RawServer(raw.serve({"/v1.0/speakings/s1/say": silent})) as server,
+        client(server, request_deadline=0.5) as c,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TransportError):
+            await c.say("s1", "hello")
+        assert time.monotonic() - started < 1.5
 
 
 @pytest.mark.parametrize(
@@ -119,10 +124,12 @@ async def test_a_server_that_never_sends_headers_fails_at_the_deadline_too() -> 
     [("1e999", RETRY_AFTER_MAX), ("999999999999", RETRY_AFTER_MAX), ("-5", 0.0), ("nan", None), ("inf", 3600.0)],
 )
 async def test_retry_after_is_always_a_sane_number(header: str, expected: float | None) -> None:
-    async with RawServer(raw.serve({"/v1.0/calls/abc": raw.rate_limited(header)})) as server:
-        async with client(server, max_retries=0) as c:
-            with pytest.raises(RateLimitError) as caught:
-                await c.get_call("abc")
+    async with (
+        RawServer(raw.serve({"/v1.0/calls/abc": raw.rate_limited(header)})) as server,
+        client(server, max_retries=0) as c,
+    ):
+        with pytest.raises(RateLimitError) as caught:
+            await c.get_call("abc")
     err = caught.value
     assert err.retry_after == expected
     hint = err.hint() or ""
@@ -133,17 +140,21 @@ async def test_retry_after_is_always_a_sane_number(header: str, expected: float 
 
 
 async def test_an_unsupported_encoding_is_refused() -> None:
-    async with RawServer(raw.serve({"/v1.0/customer": raw.compressed(b"\x00" * 100, "br")})) as server:
-        async with client(server) as c:
-            with pytest.raises(ResponseFormatError, match="content-encoding"):
-                await c.get_customer()
+    async with (
+        RawServer(raw.serve({"/v1.0/customer": raw.compressed(b"\x00" * 100, "br")})) as server,
+        client(server) as c,
+    ):
+        with pytest.raises(ResponseFormatError, match="content-encoding"):
+            await c.get_customer()
 
 
 async def test_a_corrupt_gzip_error_body_still_gives_an_error() -> None:
-    async with RawServer(raw.serve({"/v1.0/customer": raw.compressed(b"not gzip", "gzip", status=502)})) as server:
-        async with client(server, max_retries=0) as c:
-            with pytest.raises(ServerError):
-                await c.get_customer()
+    async with (
+        RawServer(raw.serve({"/v1.0/customer": raw.compressed(b"not gzip", "gzip", status=502)})) as server,
+        client(server, max_retries=0) as c,
+    ):
+        with pytest.raises(ServerError):
+            await c.get_customer()
 
 
 def test_credentials_over_plain_http_to_another_host_are_warned_about_once(

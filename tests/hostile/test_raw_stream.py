@@ -55,9 +55,8 @@ def stream_for(server: RawServer, **kwargs: object) -> EventStream:
 
 
 async def test_an_accesskey_refused_after_it_worked_is_retried_until_it_works_again() -> None:
-    async with RawServer(raw.ws_refuse_then_accept(refusals=4)) as server:
-        async with collecting(stream_for(server)) as got:
-            await got.until(lambda g: any(s.state == "reconnected" for s in g.states))
+    async with RawServer(raw.ws_refuse_then_accept(refusals=4)) as server, collecting(stream_for(server)) as got:
+        await got.until(lambda g: any(s.state == "reconnected" for s in g.states))
     names = [s.state for s in got.states]
     assert names[:2] == ["connecting", "connected"]
     refused = [s for s in got.states if s.unauthorized]
