@@ -32,8 +32,9 @@ def client(server: RawServer, **kwargs: object) -> VoipbinClient:
     return VoipbinClient(server.api_url, accesskey=KEY, retry_base_delay=0.0, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("body", "encoding"), [(raw.gzip_bomb(), "gzip"), (raw.deflate_bomb(), "deflate")])
-async def test_a_compression_bomb_is_refused_fast_with_bounded_memory(body: bytes, encoding: str) -> None:
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_compression_bomb_is_refused_fast_with_bounded_memory(encoding: str) -> None:
+    body = raw.gzip_bomb() if encoding == "gzip" else raw.deflate_bomb()
     async with RawServer(raw.serve({"/v1.0/customer": raw.compressed(body, encoding)})) as server, client(server) as c:
         tracemalloc.start()
         started = time.monotonic()

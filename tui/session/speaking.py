@@ -237,10 +237,11 @@ class SpeakingStream:
         task.add_done_callback(self._tasks.discard)
 
     async def flush(self) -> None:
-        # The line being sent goes first: a /say landing after the flush would be spoken after it.
+        # What waits and what is being sent go first, before the request: a line sent while the flush is
+        # out would be spoken after it. Dropped lines keep their text for /resend if the flush fails.
+        self._drop_local("flushed", "flushed before it was sent")
         self._abandon_in_flight("flushed", "flushed while its request was still out (it may have been queued)")
         if self.speaking is None or self.phase != "active":
-            self._drop_local("flushed", "flushed before it was sent")
             self._emit(Notice("warning", "no active speaking stream to flush"))
             return
         try:
@@ -249,7 +250,6 @@ class SpeakingStream:
             self._emit(_notice("flush failed", exc))
             await self._refresh()
             return
-        self._drop_local("flushed", "flushed before it was sent")
         self._cut_playback("flushed")
         self._emit(Notice("info", "flushed: playback cut and queue cleared"))
 
