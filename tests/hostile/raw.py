@@ -114,27 +114,30 @@ class RawServer:
         if self.connections > self.max_connections:
             writer.close()
             return
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        conn = Conn(reader, writer, self.connections)
+        # The work runs in a task of its own: cancelling it at exit leaves asyncio's own connection
+        # task to end normally (a cancelled one is reported as an error by the streams machinery).
+        inner = asyncio.create_task(self._serve(Conn(reader, writer, self.connections)))
+        self._tasks.add(inner)
         try:
+            await asyncio.wait({inner})
+        finally:
+            self._tasks.discard(inner)
+            inner.cancel()
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+    async def _serve(self, conn: Conn) -> None:
+        with contextlib.suppress(TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             async with asyncio.timeout(self.lifetime):
                 while True:
-                    request = await _read_request(reader)
+                    request = await _read_request(conn.reader)
                     if request is None:
                         break
                     self.requests.append(request)
                     await self.handler(request, conn)
-                    if request.is_websocket or writer.is_closing():
+                    if request.is_websocket or conn.writer.is_closing():
                         break
-        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> RawRequest | None:
@@ -372,6 +375,25 @@ def ws_oversized(total: int, fragment: int = 256 * 1024) -> Handler:
                 last = sent + fragment >= total
                 await conn.send(ws_frame(0x1 if sent == 0 else 0x0, chunk, fin=last))
                 sent += fragment
+        await ws_keepalive(conn)
+
+    return handler
+
+
+def ws_flood(seconds: float, pad: int = 3000) -> Handler:
+    """As many distinct unrecognised frames as the socket takes for ``seconds``, then a healthy peer."""
+
+    async def handler(request: RawRequest, conn: Conn) -> None:
+        if not request.is_websocket:
+            await serve({})(request, conn)
+            return
+        await ws_accept(request, conn)
+        end = asyncio.get_running_loop().time() + seconds
+        n = 0
+        filler = "x" * pad
+        while asyncio.get_running_loop().time() < end:
+            n += 1
+            await conn.send(ws_frame(0x1, f'{{"flood": {n}, "pad": "{filler}"}}'.encode()))
         await ws_keepalive(conn)
 
     return handler
