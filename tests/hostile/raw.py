@@ -16,7 +16,7 @@ import hashlib
 import json
 import struct
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final
@@ -204,7 +204,7 @@ def deflate_bomb() -> bytes:
 # -- HTTP attacks ----------------------------------------------------------------------------------------
 
 
-def serve(routes: dict[str, Handler], fallback: Handler | None = None) -> Handler:
+def serve(routes: Mapping[str, Handler], fallback: Handler | None = None) -> Handler:
     """Dispatch on the path (without the query); ``/v1.0/customer`` answers a customer unless overridden."""
 
     async def handler(request: RawRequest, conn: Conn) -> None:
