@@ -81,3 +81,23 @@ async def test_flush_abandons_a_say_in_flight_and_the_queue_moves_on(
     assert path is not None
     states = {(e.get("id"), e.get("state")) for e in read_record(path) if e["type"] == "say"}
     assert (stuck.id, "flushed") in states
+
+
+async def test_stop_abandons_a_say_in_flight_and_a_new_stream_takes_lines_at_once(
+    slow_session: CallSession, sandbox: EmbeddedSandbox
+) -> None:
+    s = slow_session
+    await latency(sandbox, 900)
+    (stuck,) = s.say("A line whose request is still out when the stream is stopped.")
+    await wait_for(lambda: stuck.state == "sending", timeout=5, what="the request written")
+    await latency(sandbox, 0)
+    await s.stop_speaking()
+    assert stuck.state == "flushed"
+    assert stuck.error is not None
+    assert "stopped while its request was still out" in stuck.error
+    assert s.speech.phase == "stopped"
+    started = time.monotonic()
+    await s.open_speaking()
+    (fresh,) = s.say("A line on the new stream.")
+    await wait_for(lambda: fresh.state in ("sent", "heard"), timeout=3, what="the new line sent")
+    assert time.monotonic() - started < 2.0
