@@ -8,6 +8,7 @@ to notice going over) is ever held, whatever the ratio.
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -24,7 +25,9 @@ __all__ = [
     "BodyError",
     "BodyTooLarge",
     "CorruptEncoding",
+    "Reply",
     "UnsupportedEncoding",
+    "exchange",
     "read_body",
 ]
 
@@ -156,3 +159,29 @@ def _size(n: int) -> str:
     if n >= 1024 and n % 1024 == 0:
         return f"{n // 1024} KiB"
     return f"{n} bytes"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response read in full, within the limits."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    cut: bool = False
+
+
+async def exchange(http: httpx.AsyncClient, request: httpx.Request, *, deadline: float, limit: int) -> Reply:
+    """Send ``request`` and read its answer, all within ``deadline`` seconds (``TimeoutError`` past it).
+
+    A success body over ``limit`` decoded bytes raises :class:`BodyTooLarge`; an error body is only
+    wanted for its message, so it is cut at :data:`ERROR_BODY_BYTES` instead (``cut=True``).
+    """
+    async with asyncio.timeout(deadline):
+        response = await http.send(request, stream=True)
+        try:
+            ok = 200 <= response.status_code < 300
+            body = await read_body(response, limit if ok else ERROR_BODY_BYTES, truncate=not ok)
+        finally:
+            await response.aclose()
+    return Reply(response.status_code, response.headers, body.data, body.cut)
