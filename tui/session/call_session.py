@@ -83,6 +83,7 @@ class CallSession:
         self.stall = StallWatch(transcription_quiet_s, stream_limit_s)
         self.client = account.client
         self.recorder = recorder or SessionRecorder(None)
+        self.recorder.on_failure = lambda why: self._emit(Notice("error", f"record incomplete: {why}"))
         self.book = TranscriptBook(max_lines=max_lines)
         self.ledger = SayLedger()
         self.phase: Phase = "idle"
@@ -802,6 +803,7 @@ class CallSession:
             say_heard_p95_ms=percentile(lat, 95),
             record_path=str(self.recorder.path) if self.recorder.path and self.recorder.active else None,
             gaps=len(self.gaps),
+            record_incomplete=self.recorder.failed,
         )
 
     # -- utilities --------------------------------------------------------------------------------------
