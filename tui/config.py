@@ -59,6 +59,17 @@ class DialSettings(_Section):
     sleep_ms: int = Field(600_000, ge=0, description="Duration of the `sleep` action that keeps the call open.")
     transcribe: bool = Field(True, description="Add a `transcribe_start` action to the call.")
     transcribe_direction: Literal["both", "in", "out"] = Field("both", description="Streams to transcribe.")
+    transcribe_provider: Literal["", "gcp", "aws"] = Field(
+        "",
+        description='Transcribe provider: "" lets VoIPBIN choose (Google first: its live streams stop after '
+        'about 5 minutes), "gcp", or "aws" (no such limit).',
+    )
+    transcribe_quiet_warning: float = Field(
+        60.0,
+        gt=0,
+        description="Warn when the transcribe is progressing but nothing was transcribed for this many "
+        "seconds after speech was expected.",
+    )
 
 
 class SpeakingSettings(_Section):

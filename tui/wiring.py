@@ -149,6 +149,7 @@ def dial_request(settings: Settings) -> DialRequest:
         sleep_ms=d.sleep_ms,
         transcribe=d.transcribe,
         transcribe_direction=d.transcribe_direction,
+        transcribe_provider=d.transcribe_provider,
     )
 
 
@@ -176,6 +177,7 @@ def new_call_session(
     speaking: SpeakingOptions | None = None,
     call_hint: str = "",
     secrets: Sequence[str] = (),
+    stream_limit_s: float = 300.0,
 ) -> CallSession:
     """A ``CallSession`` on ``account`` with the session record ``[session]`` asks for (secrets redacted)."""
     from tui.session.call_session import CallSession
@@ -192,4 +194,7 @@ def new_call_session(
         # The book only needs what the view can show plus room for late, out-of-order lines; the record on
         # disk has the rest (exports read it when lines were evicted).
         max_lines=settings.ui.transcript_max_lines * 2,
+        transcription_quiet_s=settings.dial.transcribe_quiet_warning,
+        # Wall-clock seconds a Google transcription stream lasts (shorter in a sped-up sandbox).
+        stream_limit_s=stream_limit_s,
     )

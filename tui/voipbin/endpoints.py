@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from tui.voipbin.models import (
     Action,
     Address,
+    AggregatedEvent,
     Call,
     CallCreateResult,
     Extension,
@@ -162,6 +163,30 @@ class VoipbinEndpoints:
 
     async def get_groupcall(self, groupcall_id: str) -> Groupcall:
         return await self._get(f"/groupcalls/{_seg(groupcall_id)}", Groupcall)
+
+    async def list_groupcalls(self, page_size: int = 100, page_token: str | None = None) -> Page[Groupcall]:
+        return await self._get("/groupcalls", Page[Groupcall], self._page_params(page_size, page_token))
+
+    async def hangup_groupcall(self, groupcall_id: str) -> Groupcall:
+        """``POST /groupcalls/{id}/hangup``: hangs up every leg, also one whose record does not exist yet."""
+        return await self._send("POST", f"/groupcalls/{_seg(groupcall_id)}/hangup", Groupcall)
+
+    async def delete_groupcall(self, groupcall_id: str) -> Groupcall:
+        return await self._send("DELETE", f"/groupcalls/{_seg(groupcall_id)}", Groupcall)
+
+    async def list_aggregated_events(
+        self,
+        *,
+        call_id: str | None = None,
+        activeflow_id: str | None = None,
+        page_size: int = 100,
+        page_token: str | None = None,
+    ) -> Page[AggregatedEvent]:
+        """``GET /aggregated-events`` for one call or activeflow (exactly one), newest first."""
+        extra = {"call_id": call_id, "activeflow_id": activeflow_id}
+        return await self._get(
+            "/aggregated-events", Page[AggregatedEvent], self._page_params(page_size, page_token, extra)
+        )
 
     # ------------------------------------------------------------------ speakings
 

@@ -40,6 +40,7 @@ class DialValues:
     sleep_ms: int
     provider: str
     direction: str
+    transcribe_provider: str = ""
 
     def request_changes(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class DialValues:
             "language": self.language,
             "greeting": self.greeting,
             "sleep_ms": self.sleep_ms,
+            "transcribe_provider": self.transcribe_provider,
         }
 
     def speaking_changes(self) -> dict[str, Any]:
@@ -119,6 +121,14 @@ class DialScreen(ModalScreen[bool]):
                 with Horizontal(classes="field"):
                     yield Label("Language", classes="field-label")
                     yield Input(d.language, id="dial-language", compact=True, placeholder="BCP47, e.g. en-US")
+                    yield Select[str](
+                        [(f"transcribe: {p or 'default'}", p or "default") for p in ("", "gcp", "aws")],
+                        value=d.transcribe_provider or "default",
+                        id="dial-transcribe-provider",
+                        allow_blank=False,
+                        compact=True,
+                        tooltip="default and gcp stop transcribing after about 5 minutes; aws does not",
+                    )
                 with Horizontal(classes="field"):
                     yield Label("Greeting", classes="field-label")
                     yield Input(d.greeting, id="dial-greeting", compact=True, placeholder="talk action text")
@@ -208,6 +218,7 @@ class DialScreen(ModalScreen[bool]):
             sleep_ms=parse_sleep(text("dial-sleep") or "0"),
             provider=choice("dial-provider"),
             direction=choice("dial-direction"),
+            transcribe_provider=choice("dial-transcribe-provider").replace("default", ""),
         )
 
     @on(Input.Submitted)
