@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from tui.phone import g711
 from tui.phone.rtpstats import RtpReceiveStats
 
-_COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length", "c": "content-type"}
+_COMPACT = {
+    "v": "via",
+    "f": "from",
+    "t": "to",
+    "i": "call-id",
+    "m": "contact",
+    "l": "content-length",
+    "c": "content-type",
+}
 MAX_MESSAGE = 65_536
 
 
@@ -221,8 +229,17 @@ class SipPeer:
                 self._reply(msg, 481, "Call Does Not Exist", transport, addr, writer)
                 return
             call.reinvites += 1
-            self._reply(msg, 200, "OK", transport, addr, writer, [f"Contact: <{self._contact(transport)}>"],
-                        self._sdp(call), to_tag="")
+            self._reply(
+                msg,
+                200,
+                "OK",
+                transport,
+                addr,
+                writer,
+                [f"Contact: <{self._contact(transport)}>"],
+                self._sdp(call),
+                to_tag="",
+            )
         elif method == "BYE":
             call = self.calls.get(msg.header("call-id"))
             self._reply(msg, 200, "OK", transport, addr, writer)

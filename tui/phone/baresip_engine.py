@@ -42,6 +42,7 @@ class BaresipEngine:
         self._ua: Any = None
         self._call: Any = None
         self._stats = MediaStats()
+        self._pending: set[asyncio.Future[Any]] = set()
 
     async def start(self) -> None:
         bs = self._bs
@@ -87,7 +88,10 @@ class BaresipEngine:
 
     def _on_incoming(self, call: Any) -> None:
         if self._call is not None:
-            asyncio.ensure_future(call.reject())
+            # One call at a time: a second INVITE while busy is declined.
+            task = asyncio.ensure_future(call.reject())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
             return
         self._call = call
         self._stats = MediaStats()
