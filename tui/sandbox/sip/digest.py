@@ -60,7 +60,7 @@ class DigestAuth:
 
     def _nonce_state(self, nonce: str) -> str:
         """``fresh``, ``stale`` or ``bad``."""
-        stamp, _, mac = nonce.partition(".")
+        stamp, _, mac = nonce.rpartition(".")
         good = hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]
         if not hmac.compare_digest(mac, good):
             return "bad"
