@@ -44,13 +44,15 @@ async def test_answer_hear_greeting_say_line_remote_hangup(
     phone = await start_phone(args, tmp_path)
     try:
         registered = await phone.next("registered")
-        assert registered["transport"] == transport and registered["engine"] == engine
+        assert registered["transport"] == transport
+        assert registered["engine"] == engine
         assert peer.bindings["2000"].transport == transport
         call = await peer.invite("2000")
         incoming = await phone.next("incoming")
         assert "voipbin" in incoming["from"]
         await asyncio.wait_for(call.answered.wait(), 10)
-        assert 180 in call.statuses and call.final_status == 200
+        assert 180 in call.statuses
+        assert call.final_status == 200
         answered = await phone.next("answered")
         assert answered["engine"] == engine
         await peer.play(call, silence(GREETING_START) + tone(GREETING_LEN) + silence(2.5))
@@ -59,12 +61,14 @@ async def test_answer_hear_greeting_say_line_remote_hangup(
         assert 0.2 <= heard["start"] <= GREETING_START + 0.6, heard
         assert GREETING_LEN - 0.3 <= heard["duration"] <= GREETING_LEN + 0.3, heard
         said = await phone.next("said")
-        assert said["file"] == "line.wav" and said["duration"] == pytest.approx(0.8, abs=0.03)
+        assert said["file"] == "line.wav"
+        assert said["duration"] == pytest.approx(0.8, abs=0.03)
         assert said["start"] >= heard["end"], (said, heard)
         await asyncio.sleep(0.3)
         peer.hangup(call)
         hangup = await phone.next("hangup")
-        assert hangup["by"] == "remote" and hangup["heard_segments"] == 1
+        assert hangup["by"] == "remote"
+        assert hangup["heard_segments"] == 1
         code, err = await phone.finish()
         assert code == 0, err
     finally:
@@ -75,18 +79,25 @@ async def test_answer_hear_greeting_say_line_remote_hangup(
     start, end = windows[0]
     assert 0.5 <= end - start <= 1.1, windows
     rtp = phone.of("rtp")
-    assert rtp and rtp[-1]["rx_packets"] > 50 and rtp[-1]["tx_packets"] > 50, rtp
-    assert call.rx_stats.snapshot().packets > 100 and call.rx_stats.snapshot().lost == 0
+    assert rtp
+    assert rtp[-1]["rx_packets"] > 50, rtp
+    assert rtp[-1]["tx_packets"] > 50, rtp
+    assert call.rx_stats.snapshot().packets > 100
+    assert call.rx_stats.snapshot().lost == 0
     heard_wav, said_wav = (Path(p) for p in hangup["recordings"])
     with wave.open(str(heard_wav)) as w:
-        assert w.getframerate() == 8000 and w.getnframes() > 8000 * 2
+        assert w.getframerate() == 8000
+        assert w.getnframes() > 8000 * 2
         heard_windows = loud_windows(w.readframes(w.getnframes()))
     assert len(heard_windows) == 1
     with wave.open(str(said_wav)) as w:
         said_windows = loud_windows(w.readframes(w.getnframes()))
-    assert len(said_windows) == 1 and said_windows[0][0] >= heard_windows[0][1]
-    assert phone.kinds()[-1] == "unregistered" and peer.unregistered.is_set()
-    assert all(PASSWORD not in raw for raw in phone.raw) and PASSWORD not in err
+    assert len(said_windows) == 1
+    assert said_windows[0][0] >= heard_windows[0][1]
+    assert phone.kinds()[-1] == "unregistered"
+    assert peer.unregistered.is_set()
+    assert all(PASSWORD not in raw for raw in phone.raw)
+    assert PASSWORD not in err
 
 
 async def test_phone_hangs_up_and_peer_sees_bye(peer: SipPeer, tmp_path: Path) -> None:
@@ -98,8 +109,10 @@ async def test_phone_hangs_up_and_peer_sees_bye(peer: SipPeer, tmp_path: Path) -
         await asyncio.wait_for(call.ended.wait(), 10)
         assert call.ended_by == "phone"
         hangup = await phone.next("hangup")
-        assert hangup["by"] == "local" and 0.9 <= hangup["duration"] <= 3.0
-        assert "recordings" in hangup and hangup["recordings"] == []
+        assert hangup["by"] == "local"
+        assert 0.9 <= hangup["duration"] <= 3.0
+        assert "recordings" in hangup
+        assert hangup["recordings"] == []
         code, _ = await phone.finish()
         assert code == 0
     finally:
@@ -114,10 +127,12 @@ async def test_ctrl_c_mid_call_hangs_up_and_unregisters(peer: SipPeer, tmp_path:
         await phone.next("answered")
         code, err = await phone.finish(interrupt=True)
         assert code == 0, err
-        assert call.ended.is_set() and call.ended_by == "phone"
+        assert call.ended.is_set()
+        assert call.ended_by == "phone"
         assert phone.kinds()[-2:] == ["hangup", "unregistered"]
         assert phone.of("hangup")[0]["by"] == "local"
-        assert peer.unregistered.is_set() and "2000" not in peer.bindings
+        assert peer.unregistered.is_set()
+        assert "2000" not in peer.bindings
     finally:
         phone.kill()
 
@@ -128,9 +143,11 @@ async def test_reject_mode_declines_with_486(peer: SipPeer, tmp_path: Path) -> N
         await phone.next("registered")
         call = await peer.invite("2000")
         await asyncio.wait_for(call.ended.wait(), 10)
-        assert call.final_status == 486 and call.ended_by == "rejected"
+        assert call.final_status == 486
+        assert call.ended_by == "rejected"
         hangup = await phone.next("hangup")
-        assert hangup["answered"] is False and hangup["by"] == "local"
+        assert hangup["answered"] is False
+        assert hangup["by"] == "local"
         code, _ = await phone.finish()
         assert code == 0
         assert "answered" not in phone.kinds()
@@ -147,7 +164,9 @@ async def test_manual_mode_rings_until_told_to_answer(peer: SipPeer, tmp_path: P
         assert incoming["answer"] == "manual"
         await asyncio.sleep(1.5)
         # A phone nobody answers keeps ringing: provisional responses only.
-        assert call.final_status == 0 and 180 in call.statuses and not call.answered.is_set()
+        assert call.final_status == 0
+        assert 180 in call.statuses
+        assert not call.answered.is_set()
         await phone.send("answer")
         await asyncio.wait_for(call.answered.wait(), 10)
         await phone.next("answered")

@@ -41,7 +41,8 @@ async def extension_domain(api: httpx.AsyncClient, extension: str) -> str:
     found = [e for e in (await api.get("/extensions")).json()["result"] if e["extension"] == extension]
     assert found, extension
     domain = found[0]["domain_name"]
-    assert isinstance(domain, str) and domain
+    assert isinstance(domain, str)
+    assert domain
     return domain
 
 
@@ -128,7 +129,8 @@ async def test_quickstart_with_real_audio(
     )
     try:
         registered = await phone.next("registered")
-        assert registered["domain"] == domain and registered["transport"] == transport
+        assert registered["domain"] == domain
+        assert registered["transport"] == transport
         call_id = await dial(api)
         await phone.next("incoming")
         answered = await phone.next("answered")
@@ -136,9 +138,12 @@ async def test_quickstart_with_real_audio(
         await call_status(api, call_id, "progressing")
         heard = await phone.next("heard", timeout=15)
         # The greeting starts soon after answer and lasts about as long as its text takes to say.
-        assert heard["start"] < 2.0 and heard["duration"] > 0.8, heard
+        assert heard["start"] < 2.0, heard
+        assert heard["duration"] > 0.8, heard
         said = await phone.next("said", timeout=10)
-        assert said["text"] == LINE and said["start"] >= heard["end"] and said["duration"] > 1.0
+        assert said["text"] == LINE
+        assert said["start"] >= heard["end"]
+        assert said["duration"] > 1.0
         rows = await in_transcripts(api, call_id)
         assert rows, "the sandbox heard nothing from the phone"
         # The phone hangs up from the sandbox side (POST /calls/{id}/hangup): BYE to the phone.
@@ -182,15 +187,15 @@ async def test_wrong_password_is_a_clear_401(
     code, err = await phone.finish(timeout=20)
     assert code == 1
     error = phone.of("error")[0]
-    assert error["stage"] == "register" and error["status"] in (401, 403)
-    assert "wrong password" in error["message"] and EXT in error["message"]
+    assert error["stage"] == "register"
+    assert error["status"] in (401, 403)
+    assert "wrong password" in error["message"]
+    assert EXT in error["message"]
     assert "registration failed" in err
     assert wrong not in "".join(phone.raw) + err
 
 
-async def test_unknown_extension_is_named(
-    sip_sandbox: EmbeddedSandbox, api: httpx.AsyncClient, tmp_path: Path
-) -> None:
+async def test_unknown_extension_is_named(sip_sandbox: EmbeddedSandbox, api: httpx.AsyncClient, tmp_path: Path) -> None:
     domain = await extension_domain(api, EXT)
     phone = await start_sandbox_phone(sip_sandbox, domain, tmp_path, extension="9999", password="whatever-pw")
     code, _ = await phone.finish(timeout=20)

@@ -45,7 +45,9 @@ def _load() -> Any:
     try:
         import pjsua2
     except ImportError as exc:
-        raise EngineUnavailable("the pjsua2 engine needs pjsua2-python: pip install 'voipbin-tui[phone-pjsua2]'") from exc
+        raise EngineUnavailable(
+            "the pjsua2 engine needs pjsua2-python: pip install 'voipbin-tui[phone-pjsua2]'"
+        ) from exc
     return pjsua2
 
 
