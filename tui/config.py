@@ -128,6 +128,9 @@ class PhoneSettings(_Section):
     srtp: bool = Field(False, description="Require SRTP for the media (TLS calls on VoIPBIN use SRTP).")
     reg_interval: int = Field(300, ge=10, description="Seconds between re-registrations.")
     local_address: str = Field("", description="Local address to bind SIP and RTP to; empty: 127.0.0.1.")
+    tls_ca_file: str = Field(
+        "", description="CA bundle (PEM) that signed the registrar's TLS certificate; empty: the system's."
+    )
     engine: Literal["baresip", "pjsua2"] = Field("baresip", description="SIP engine.")
     answer: Literal["auto", "manual", "reject"] = Field(
         "auto", description="auto answers after answer_delay; manual waits for Enter; reject declines (486)."

@@ -42,6 +42,7 @@ _FLAGS = {
     "hangup_after": "phone.hangup_after",
     "reg_interval": "phone.reg_interval",
     "local_address": "phone.local_address",
+    "tls_ca_file": "phone.tls_ca_file",
     "stt_model": "phone.stt_model",
     "rtp_interval": "phone.rtp_interval",
 }
@@ -76,6 +77,7 @@ def build_phone_parser() -> argparse.ArgumentParser:
     p.add_argument("--reg-interval", type=int, metavar="S")
     p.add_argument("--rtp-interval", type=float, metavar="S")
     p.add_argument("--local-address", metavar="ADDR")
+    p.add_argument("--tls-ca-file", metavar="PEM", help="CA bundle for the registrar's TLS certificate")
     p.add_argument("--stt-model", metavar="DIR", help="faster-whisper model directory (phone-stt extra)")
     p.add_argument("--once", action="store_true", help="exit after the first call ends")
     return p
@@ -133,6 +135,7 @@ def run_phone(ns: argparse.Namespace) -> int:
         srtp=phone.srtp,
         reg_interval=phone.reg_interval,
         local_host=phone.local_address,
+        tls_ca_file=phone.tls_ca_file,
     )
     try:
         engine = make_engine(phone.engine, account)

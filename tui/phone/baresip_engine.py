@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import socket
+import ssl
 from typing import Any
 
 from tui.phone.engine import EngineEvent, EngineUnavailable, MediaStats, PhoneAccount, RegistrationFailed
@@ -23,6 +25,22 @@ def free_port(host: str, kind: int = socket.SOCK_DGRAM) -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def system_ca_file() -> str:
+    """The system's CA bundle, for engines that bring their own OpenSSL and do not know where it is."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    return ""
+
+
+def _tls_lines(account: PhoneAccount) -> str:
+    if account.transport != "tls":
+        return ""
+    ca_file = account.tls_ca_file or system_ca_file()
+    return (f"sip_cafile {ca_file}\n" if ca_file else "") + "sip_verify_server yes\n"
 
 
 class BaresipEngine:
@@ -49,7 +67,7 @@ class BaresipEngine:
         acct = self.account
         host = acct.local_host or "127.0.0.1"
         port = acct.local_port or free_port(host)
-        extra = f"sip_listen {host}:{port}\n"
+        extra = f"sip_listen {host}:{port}\n" + _tls_lines(acct)
         config = bs.Config(net_interface=host, audio_driver="aumem", extra_config_text=extra, max_concurrent_calls=1)
         self._runtime = bs.Runtime(native_log_level="warning")
         await self._runtime.start(config)

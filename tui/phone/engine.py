@@ -42,6 +42,7 @@ class PhoneAccount:
     reg_interval: int = 300
     local_host: str = ""  # interface address to bind; empty: the engine's default
     local_port: int = 0  # 0: pick a free one
+    tls_ca_file: str = ""  # CA bundle that signed the registrar's certificate; empty: the system's
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from tui.phone.baresip_engine import free_port
+from tui.phone.baresip_engine import free_port, system_ca_file
 from tui.phone.engine import (
     FRAME_BYTES,
     SAMPLE_RATE,
@@ -93,6 +93,9 @@ class Pjsua2Engine:
         kind = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
         tcp_kind = 1 if acct.transport == "udp" else 0
         tcfg.port = acct.local_port or free_port(host, tcp_kind or 1)
+        if acct.transport == "tls":
+            tcfg.tlsConfig.CaListFile = acct.tls_ca_file or system_ca_file()
+            tcfg.tlsConfig.verifyServer = True
         ep.transportCreate(kind[acct.transport], tcfg)
         ep.libStart()
         ep.audDevManager().setNullDev()

@@ -51,6 +51,11 @@ def registration_message(account: PhoneAccount, exc: RegistrationFailed) -> str:
         return f"unknown extension: the registrar does not know {where} (404 Not Found)"
     if exc.status is not None:
         return f"registration of {where} failed: {exc}"
+    if account.transport == "tls":
+        return (
+            f"registration of {where} failed: {exc} (is the registrar address right, and is its certificate "
+            "signed by a CA you trust? see --tls-ca-file)"
+        )
     return f"registration of {where} failed: {exc} (is the registrar address and transport right?)"
 
 
