@@ -5,6 +5,8 @@ records both directions, and hangs up either way. Each engine, over UDP and TCP.
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import wave
 from pathlib import Path
 
@@ -173,6 +175,39 @@ async def test_manual_mode_rings_until_told_to_answer(peer: SipPeer, tmp_path: P
         await phone.send("hangup")
         await asyncio.wait_for(call.ended.wait(), 10)
         assert call.ended_by == "phone"
+        code, _ = await phone.finish()
+        assert code == 0
+    finally:
+        phone.kill()
+
+
+async def test_srtp_call_from_an_independent_user_agent(peer: SipPeer, tmp_path: Path) -> None:
+    """PJSIP dials the registered phone directly with SRTP required; the phone (baresip, --srtp) answers,
+    and hears the caller's tone bursts at their length, so the media was decrypted."""
+    wav_path = tmp_path / "caller.wav"
+    with wave.open(str(wav_path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(silence(0.3) + tone(0.6) + silence(0.8))  # played in a loop
+    phone = await start_phone([*phone_args(peer, "udp"), "--srtp", "--once"], tmp_path)
+    try:
+        await phone.next("registered")
+        contact = peer.bindings["2000"].contact
+        caller = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.phone.pjcaller", contact, str(wav_path), "3",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(caller.communicate(), 30)
+        summary = json.loads(out.decode().strip().splitlines()[-1])
+        assert summary["confirmed"], err.decode()[-2000:]
+        assert summary["srtp"]
+        assert summary["rx_packets"] > 50
+        assert (await phone.next("answered"))["engine"] == "baresip"
+        await phone.next("hangup")
+        heard = phone.of("heard")
+        assert heard, phone.lines
+        assert all(0.4 <= h["duration"] <= 0.9 for h in heard), heard
         code, _ = await phone.finish()
         assert code == 0
     finally:

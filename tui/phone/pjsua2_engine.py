@@ -124,6 +124,10 @@ class Pjsua2Engine:
         acfg.sipConfig.authCreds.append(cred)
         if acct.registrar:
             acfg.sipConfig.proxies.append(f"sip:{acct.registrar}{suffix};lr")
+        # RTP on the same address as SIP (PJSIP would otherwise pick the default route's interface).
+        host = acct.local_host or "127.0.0.1"
+        acfg.mediaConfig.transportConfig.boundAddress = host
+        acfg.mediaConfig.transportConfig.publicAddress = host
         if acct.srtp:
             acfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_MANDATORY
             acfg.mediaConfig.srtpSecureSignaling = 0
