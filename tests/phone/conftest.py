@@ -61,7 +61,12 @@ class PhoneProcess:
         async def wait() -> dict[str, Any]:
             while len(self.of(kind)) < count:
                 if self._reader.done():
-                    raise AssertionError(f"phone exited before a {kind!r} line; lines: {self.kinds()}")
+                    err = b""
+                    if self.proc.stderr is not None:
+                        err = await asyncio.wait_for(self.proc.stderr.read(), 5)
+                    raise AssertionError(
+                        f"phone exited before a {kind!r} line; lines: {self.lines}; stderr: {err.decode()[-3000:]}"
+                    )
                 self._new.clear()
                 await self._new.wait()
             return self.of(kind)[count - 1]

@@ -16,15 +16,23 @@ from tui.phone.engine import EngineEvent, EngineUnavailable, MediaStats, PhoneAc
 log = logging.getLogger(__name__)
 
 _STATUS = re.compile(r"\b([1-6]\d\d)\b")
-_READ_MAX = 16_000  # one second of audio: the phone reads every 20 ms
+_READ_MAX = 8_000  # half a second of audio: the phone reads every 40 ms
 
 
-def free_port(host: str, kind: int = socket.SOCK_DGRAM) -> int:
-    """A port the OS says is free on ``host`` (for engines that cannot bind port 0 themselves)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+def free_port(host: str) -> int:
+    """A port free for both UDP and TCP on ``host``, for engines that cannot bind port 0 themselves
+    (SIP listens on both at one number). Another process can still take it before the engine does."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((host, 0))
+            port: int = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind((host, port))
+                except OSError:
+                    continue
+            return port
+    raise OSError(f"no port free for both UDP and TCP on {host}")
 
 
 def system_ca_file() -> str:

@@ -1,7 +1,7 @@
 """One answered call's audio: what we hear (recorded, segmented by energy), what we say (paced, recorded).
 
-Runs as a 20 ms tick on the event loop. The two WAV files are time-aligned: the transmit file gets a
-frame of silence whenever the phone has nothing to say.
+Runs as a 40 ms tick on the event loop (two 20 ms frames each way). The two WAV files are time-aligned:
+the transmit file gets a frame of silence whenever the phone has nothing to say.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from tui.phone.engine import FRAME_BYTES, SAMPLE_RATE, PhoneEngine
 from tui.phone.levels import Segment, SpeechSegmenter, frame_dbfs
 from tui.phone.wavfile import WavWriter
 
-TICK = 0.02
-_LEAD_FRAMES = 3  # written ahead of the engine's transmit clock so it never runs dry
+FRAME = 0.02  # seconds of audio per frame (what the engines packetise)
+TICK = 0.04  # how often the loop drains and feeds; two frames a tick halves the Python work per call
+_LEAD_FRAMES = 4  # written ahead of the engine's transmit clock so it never runs dry between ticks
 _HEARD_KEEP = SAMPLE_RATE * 2 * 30  # received PCM kept for speech-to-text: 30 s
 
 Emit = Callable[[dict[str, Any]], None]
@@ -139,7 +140,7 @@ class CallMedia:
 
     # -- transmit --------------------------------------------------------------------------------------
     def _feed_tx(self) -> None:
-        due = int(self.elapsed / TICK) + _LEAD_FRAMES
+        due = int(self.elapsed / FRAME) + _LEAD_FRAMES
         while self._frames_sent < due:
             frame = self._next_frame()
             if frame is None:
@@ -160,7 +161,7 @@ class CallMedia:
             self._current = self._queue.pop(0)
             self._offset = 0
             duration = len(self._current.pcm) / (2 * SAMPLE_RATE)
-            at = self._frames_sent * TICK
+            at = self._frames_sent * FRAME
             self.emit({"kind": "said", **self._current.label, "start": round(at, 3), "duration": round(duration, 3)})
         pcm = self._current.pcm
         frame = pcm[self._offset : self._offset + FRAME_BYTES]

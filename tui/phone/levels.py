@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import math
+import operator
 import sys
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ def frame_dbfs(pcm: bytes) -> float:
     samples = pcm_samples(pcm)
     if not samples:
         return SILENCE_DBFS
-    power = math.fsum(s * s for s in samples) / len(samples)
+    power = sum(map(operator.mul, samples, samples)) / len(samples)
     if power <= 0:
         return SILENCE_DBFS
     return max(SILENCE_DBFS, 10 * math.log10(power / (32768.0 * 32768.0)))

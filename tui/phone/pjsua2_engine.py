@@ -1,6 +1,6 @@
 """The second engine: ``pjsua2-python`` (PJSIP's C++ API through SWIG), null sound device.
 
-PJSIP runs with no worker threads of its own: the asyncio loop polls it every 10 ms, so every SIP
+PJSIP runs with no worker threads of its own: the asyncio loop polls it every 20 ms, so every SIP
 callback runs on the loop's thread. Audio is an ``AudioMediaPort`` on the conference bridge, whose
 frames come from the null device's clock thread; they meet the loop only through two locked buffers.
 """
@@ -91,8 +91,7 @@ class Pjsua2Engine:
         tcfg.boundAddress = host
         tcfg.publicAddress = host
         kind = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
-        tcp_kind = 1 if acct.transport == "udp" else 0
-        tcfg.port = acct.local_port or free_port(host, tcp_kind or 1)
+        tcfg.port = acct.local_port or free_port(host)
         if acct.transport == "tls":
             tcfg.tlsConfig.CaListFile = acct.tls_ca_file or system_ca_file()
             tcfg.tlsConfig.verifyServer = True
@@ -106,7 +105,7 @@ class Pjsua2Engine:
     async def _poll(self) -> None:
         while self._ep is not None:
             self._ep.libHandleEvents(0)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.02)
 
     async def register(self) -> None:
         loop = asyncio.get_running_loop()

@@ -104,7 +104,14 @@ class PhoneRunner:
     # -- whole life ------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> int:
         """Register, serve calls until ``stop`` (or one call with ``once``), then clean up. 0 or 1."""
-        await self.engine.start()
+        try:
+            await self.engine.start()
+        except Exception as exc:  # the native stack could not start: say so in one line, not a traceback
+            self.emit(
+                {"kind": "error", "stage": "start", "message": f"the {self.engine.name} engine did not start: {exc}"}
+            )
+            await self.engine.close()
+            return 1
         try:
             await self.engine.register()
         except RegistrationFailed as exc:
@@ -125,28 +132,34 @@ class PhoneRunner:
         return 0
 
     async def _serve(self, stop: asyncio.Event) -> None:
+        # The waits live across ticks: re-creating them 50 times a second would cost more than the audio.
         stopper = asyncio.ensure_future(stop.wait())
+        event_task = asyncio.ensure_future(self.engine.events.get())
+        command_task = asyncio.ensure_future(self.commands.get())
+        next_tick = time.monotonic()
         try:
             while not stop.is_set():
-                event_task = asyncio.ensure_future(self.engine.events.get())
-                command_task = asyncio.ensure_future(self.commands.get())
-                timeout = TICK if self.media is not None else None
+                timeout = max(0.0, next_tick - time.monotonic()) if self.media is not None else None
                 done, _ = await asyncio.wait(
                     {event_task, command_task, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in (event_task, command_task):
-                    if task not in done:
-                        task.cancel()
                 if event_task in done:
-                    await self._on_event(event_task.result())
+                    event = event_task.result()
+                    event_task = asyncio.ensure_future(self.engine.events.get())
+                    await self._on_event(event)
                     if self.options.once and self._calls and self.media is None and self.state == "registered":
                         return
                 if command_task in done:
-                    await self._on_command(command_task.result())
-                if self.media is not None:
+                    command = command_task.result()
+                    command_task = asyncio.ensure_future(self.commands.get())
+                    await self._on_command(command)
+                if self.media is not None and time.monotonic() >= next_tick:
                     await self._tick()
+                    # A fixed 20 ms grid; after a stall, catch up from now rather than burst.
+                    next_tick = max(next_tick + TICK, time.monotonic() - TICK)
         finally:
-            stopper.cancel()
+            for task in (stopper, event_task, command_task):
+                task.cancel()
 
     async def _shutdown(self) -> None:
         if self.media is not None or self.state in ("ringing",):
