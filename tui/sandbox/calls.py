@@ -273,7 +273,9 @@ class CallEngine:
     ) -> tuple[Groupcall, PendingLeg] | None:
         key = destination.get("target_name", "")
         extension = self.core.store.extension_by_key(key)
-        if extension is None or not extension.registered:
+        if extension is None:
+            return None
+        if not extension.registered and (self.core.sip is None or not self.core.sip.contact_for(extension.extension)):
             return None
         leg_id = new_id()
         groupcall = Groupcall(

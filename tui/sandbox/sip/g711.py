@@ -7,6 +7,7 @@ both directions are a lookup per sample.
 from __future__ import annotations
 
 import array
+import math
 import sys
 
 _ULAW_BIAS = 0x84
@@ -71,6 +72,10 @@ ALAW_ENCODE = _encode_table(_alaw_from_linear)
 ULAW_DECODE = array.array("h", (_ulaw_to_linear(code) for code in range(256)))
 ALAW_DECODE = array.array("h", (_alaw_to_linear(code) for code in range(256)))
 
+# Squared decoded value of every code, so a frame's energy needs no decoding.
+ULAW_SQUARES = [value * value for value in ULAW_DECODE]
+ALAW_SQUARES = [value * value for value in ALAW_DECODE]
+
 # payload type -> (name, encode table, decode table, the code of silence)
 CODECS: dict[int, tuple[str, bytes, array.array[int], int]] = {
     0: ("PCMU", ULAW_ENCODE, ULAW_DECODE, _ulaw_from_linear(0)),
@@ -95,6 +100,14 @@ def encode(samples: array.array[int], payload_type: int) -> bytes:
 def decode(payload: bytes, payload_type: int) -> array.array[int]:
     table = CODECS[payload_type][2]
     return array.array("h", (table[code] for code in payload))
+
+
+def rms(payload: bytes, payload_type: int) -> float:
+    """The RMS level of a G.711 frame in linear 16-bit units."""
+    if not payload:
+        return 0.0
+    squares = ULAW_SQUARES if payload_type == 0 else ALAW_SQUARES
+    return math.sqrt(sum(map(squares.__getitem__, payload)) / len(payload))
 
 
 def silence(payload_type: int, count: int) -> bytes:

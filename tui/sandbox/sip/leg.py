@@ -9,14 +9,13 @@ from T1 = 0.5 s, given up after 32 s); over TCP/TLS they are sent once.
 
 from __future__ import annotations
 
-import array
 import asyncio
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
 from tui.sandbox import errors
-from tui.sandbox.sip import listen, voice
+from tui.sandbox.sip.media import CallMedia
 from tui.sandbox.sip.message import (
     SipMessage,
     SipParseError,
@@ -27,7 +26,6 @@ from tui.sandbox.sip.message import (
     response_to,
     tag_of,
 )
-from tui.sandbox.sip.rtp import RtpSession
 from tui.sandbox.sip.sdp import SdpError, SessionDescription, parse_audio
 
 if TYPE_CHECKING:
@@ -41,7 +39,8 @@ log = logging.getLogger("tui.sandbox.sip")
 T1 = 0.5
 T2 = 4.0
 TRANSACTION_TIMEOUT = 32.0
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+ANSWER_DIRECTION = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive"}
 DECLINED = (486, 600, 603)
 NO_ANSWER = (408, 480)
 
@@ -66,15 +65,12 @@ class SipLeg:
         self.closed = False
         self._cancel_pending = False
         self.invite: SipMessage | None = None
-        self.rtp = RtpSession(service.host, self._on_audio)
+        self.media = CallMedia(service, runtime.call)
+        self.rtp = self.media.rtp
         self.sdp: SessionDescription | None = None
         self.codec = ""
-        self.audio_out = ""
-        self.segmenter = listen.SpeechSegmenter(self._speech_started, self._speech_ended)
-        self._segment_start = 0.0
-        self._last_interim = 0.0
+        self.remote_direction = "sendrecv"
         self._retransmits: dict[str, asyncio.Task[None]] = {}
-        self._answer_cache: dict[int, bytes] = {}
 
     # --- the engine's phone interface ----------------------------------------------------------
 
@@ -92,7 +88,7 @@ class SipLeg:
         if self.closed:
             return
         self.closed = True
-        self.segmenter.flush()
+        self.media.close()
         if self.state == "proceeding":
             self._send_cancel()
         elif self.state in ("new", "calling"):
@@ -100,67 +96,8 @@ class SipLeg:
         elif self.state == "confirmed":
             self._send_in_dialog("BYE")
             self.state = "terminated"
-        self._end_media()
+        self.media.close()
         self.service.forget_later(self)
-
-    # --- media ---------------------------------------------------------------------------------
-
-    async def play(self, text: str, seconds: float) -> float:
-        """Speak ``text`` towards the phone (after anything queued); returns the seconds until it ends."""
-        if self._media_gone():
-            return seconds
-        use_tts = self.core.settings.sip_tts
-        loop = asyncio.get_running_loop()
-        samples, kind = await loop.run_in_executor(None, lambda: voice.synthesize(text, seconds, use_tts=use_tts))
-        self.audio_out = kind
-        if self._media_gone():
-            return seconds
-        return self.rtp.play(samples)
-
-    def _media_gone(self) -> bool:
-        return self.closed or self.rtp.closed
-
-    def stop_playback(self) -> None:
-        self.rtp.stop_playback()
-
-    def _end_media(self) -> None:
-        self.service.clock.discard(self.rtp)
-        self.rtp.close()
-
-    def _on_audio(self, samples: array.array[int], at: float) -> None:
-        self.segmenter.feed(samples, at)
-        if self.segmenter.active and at - self._last_interim >= self.core.settings.interim_interval:
-            self._last_interim = at
-            for stream in self.core.speech.listeners(self.call.id, "in"):
-                stream.interim(listen.segment_label(at - self._segment_start))
-
-    def _speech_started(self, at: float) -> None:
-        self._segment_start = at
-        self._last_interim = at
-        for stream in self.core.speech.listeners(self.call.id, "in"):
-            stream.interim(listen.segment_label(0.0))
-
-    def _speech_ended(self, start: float, end: float, audio: array.array[int]) -> None:
-        label = listen.segment_label(end - start)
-        recogniser = self.service.speech_to_text
-        if recogniser is None:
-            self._final(label, end)
-            return
-
-        async def recognise() -> None:
-            loop = asyncio.get_running_loop()
-            try:
-                text = await loop.run_in_executor(None, recogniser, audio)
-            except Exception:
-                log.exception("speech-to-text failed; reporting the segment")
-                text = ""
-            self._final(text.strip() or label, end)
-
-        self.core.spawn(recognise())
-
-    def _final(self, text: str, end: float) -> None:
-        for stream in self.core.speech.listeners(self.call.id, "in"):
-            stream.schedule_final(text, end)
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -245,7 +182,7 @@ class SipLeg:
             self._fail(503)
             return
         if self.closed:
-            self._end_media()
+            self.media.close()
             return
         self.sdp = SessionDescription(self.service.advertised_host, self.rtp.port)
         invite = self._request("INVITE", self.remote_target, new_branch(), self.cseq)
@@ -306,7 +243,7 @@ class SipLeg:
             self._ack(response)
             if self.state in ("calling", "proceeding"):
                 self.state = "terminated"
-                self._end_media()
+                self.media.close()
                 if not self.closed:
                     self._fail(response.status)
 
@@ -347,7 +284,7 @@ class SipLeg:
         except errors.ApiError:
             self.close()
             return
-        self.service.clock.add(self.rtp)
+        self.media.start()
 
     def _apply_offer_or_answer(self, body: bytes) -> None:
         media = parse_audio(body)
@@ -356,9 +293,10 @@ class SipLeg:
         self.codec = "PCMU" if codec == 0 else "PCMA"
         self.rtp.remote = (media.host, media.port) if media.port else None
         self.rtp.sending = media.direction in ("sendrecv", "recvonly")
+        self.remote_direction = media.direction
 
     def _fail(self, status: int) -> None:
-        self._end_media()
+        self.media.close()
         try:
             if status in DECLINED:
                 self.core.calls.reject(self.call)
@@ -387,15 +325,15 @@ class SipLeg:
             if self.state == "confirmed" and not self.closed:
                 self.state = "terminated"
                 self.closed = True
-                self.segmenter.flush()
-                self._end_media()
+                self.media.close()
                 self.service.forget_later(self)
                 try:
                     self.core.calls.remote_hangup(self.call)
                 except errors.ApiError:
                     pass
             return response
-        if method == "INVITE":
+        if method in ("INVITE", "UPDATE"):
+            # Re-INVITE (baresip sends one after answering; hold) or UPDATE (session timer refresh).
             return self._reinvite(request, flow)
         if method in ("OPTIONS", "INFO"):
             response = response_to(request, 200, "OK")
@@ -421,9 +359,9 @@ class SipLeg:
         response.add("Contact", self._contact())
         response.add("Allow", ALLOW)
         response.add("Content-Type", "application/sdp")
-        direction = "sendrecv" if self.rtp.sending else "recvonly"
+        direction = ANSWER_DIRECTION.get(self.remote_direction, "sendrecv") if request.body else "sendrecv"
         response.body = self.sdp.body([self.rtp.payload_type] if request.body else None, direction)
-        if not flow.reliable:
+        if not flow.reliable and request.method == "INVITE":
             data = response.to_bytes()
             task = asyncio.get_running_loop().create_task(self._repeat_answer(flow, data))
             self._retransmits[f"answer-{number}"] = task
@@ -449,10 +387,5 @@ class SipLeg:
             "transport": self.flow.kind,
             "state": self.state,
             "codec": self.codec,
-            "audio_out": self.audio_out or ("tts" if voice.espeak_voice() else "tone"),
-            "rtp": self.rtp.stats.summary(),
-            "out_audio_frames": self.rtp.energy_out_frames,
-            "in_speech_frames": self.segmenter.speech_frames,
-            "in_speech_segments": self.segmenter.segments,
-            "in_peak_dbfs": listen.dbfs(self.segmenter.peak_rms),
+            **self.media.summary(),
         }

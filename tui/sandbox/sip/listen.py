@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable
 from typing import Protocol
 
+from tui.sandbox.sip import g711
+
 SPEECH_RMS = 330.0
 START_FRAMES = 2
 END_SILENCE = 0.5
@@ -51,7 +53,7 @@ class SpeechSegmenter:
         self._run = 0
         self._started_at: float | None = None
         self._last_speech = 0.0
-        self._audio = array.array("h")
+        self._frames: list[tuple[bytes, int]] = []
         self.speech_frames = 0
         self.frames = 0
         self.peak_rms = 0.0
@@ -61,8 +63,9 @@ class SpeechSegmenter:
     def active(self) -> bool:
         return self._started_at is not None
 
-    def feed(self, samples: array.array[int], at: float) -> None:
-        level = rms(samples)
+    def feed(self, payload: bytes, payload_type: int, at: float) -> None:
+        """One G.711 frame as it arrived; its energy decides, its audio is kept for speech-to-text."""
+        level = g711.rms(payload, payload_type)
         self.frames += 1
         self.peak_rms = max(self.peak_rms, level)
         speech = level >= SPEECH_RMS
@@ -70,17 +73,23 @@ class SpeechSegmenter:
             self.speech_frames += 1
         if self._started_at is None:
             self._run = self._run + 1 if speech else 0
-            self._audio.extend(samples)
-            del self._audio[: max(0, len(self._audio) - 8000 * START_FRAMES // 50)]
+            self._frames.append((payload, payload_type))
+            del self._frames[: max(0, len(self._frames) - START_FRAMES)]
             if self._run >= START_FRAMES:
                 self._started_at = at - (START_FRAMES - 1) * FRAME_SECONDS
                 self._last_speech = at
                 self._on_start(self._started_at)
             return
-        self._audio.extend(samples)
+        if len(self._frames) < MAX_SEGMENT / FRAME_SECONDS:
+            self._frames.append((payload, payload_type))
         if speech:
             self._last_speech = at
         if at - self._last_speech >= END_SILENCE or at - self._started_at >= MAX_SEGMENT:
+            self._finish()
+
+    def check(self, now: float) -> None:
+        """Ends a segment when the phone stopped sending packets altogether (no frames to feed)."""
+        if self._started_at is not None and now - self._last_speech >= END_SILENCE + FRAME_SECONDS:
             self._finish()
 
     def _finish(self) -> None:
@@ -88,13 +97,16 @@ class SpeechSegmenter:
         if start is None:
             return
         end = self._last_speech + FRAME_SECONDS
-        keep = max(0, round((end - start) * 8000))
-        audio = self._audio[:keep]
+        keep = max(0, round((end - start) / FRAME_SECONDS))
+        frames = self._frames[:keep]
         self._started_at = None
         self._run = 0
-        self._audio = array.array("h")
+        self._frames = []
         if end - start >= MIN_SEGMENT:
             self.segments += 1
+            audio = array.array("h")
+            for payload, payload_type in frames:
+                audio.extend(g711.decode(payload, payload_type))
             self._on_end(start, end, audio)
 
     def flush(self) -> None:

@@ -38,6 +38,7 @@ _CANONICAL = {
 }
 _STATUS_RE = re.compile(r"^SIP/2\.0 ([1-6][0-9]{2}) ?(.*)$")
 _REQUEST_RE = re.compile(r"^([A-Za-z]{1,32}) (\S{1,2048}) SIP/2\.0$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x80-\x9f]")
 _PARAM_SPLIT = re.compile(r";(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)")
 
 
@@ -219,6 +220,8 @@ def parse_message(data: bytes) -> SipMessage:
         raise SipParseError("headers are not UTF-8") from exc
     lines = text.replace("\r\n", "\n").split("\n")
     start = lines[0].strip()
+    if _CONTROL.search(start):
+        raise SipParseError("control character in the start line")
     message = SipMessage()
     status = _STATUS_RE.match(start)
     if status:
@@ -240,6 +243,8 @@ def parse_message(data: bytes) -> SipMessage:
         name, colon, value = line.partition(":")
         if not colon or not name.strip():
             raise SipParseError("bad header line")
+        if _CONTROL.search(line):
+            raise SipParseError("control character in a header")
         message.headers.append((name.strip(), value.strip()))
         if len(message.headers) > MAX_HEADERS:
             raise SipParseError("too many headers")

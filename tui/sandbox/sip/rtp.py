@@ -6,7 +6,6 @@ interarrival jitter estimate J += (|D| - J) / 16 in timestamp units, reported in
 
 from __future__ import annotations
 
-import array
 import asyncio
 import collections
 import secrets
@@ -87,9 +86,9 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 class RtpSession:
-    """One RTP stream pair. ``on_audio`` gets each decoded inbound frame (samples, arrival time)."""
+    """One RTP stream pair. ``on_audio`` gets each inbound G.711 frame (payload, payload type, arrival)."""
 
-    def __init__(self, host: str, on_audio: Callable[[array.array[int], float], None]) -> None:
+    def __init__(self, host: str, on_audio: Callable[[bytes, int, float], None]) -> None:
         self.host = host
         self.port = 0
         self.on_audio = on_audio
@@ -101,9 +100,10 @@ class RtpSession:
         self._ssrc = secrets.randbits(32)
         self._seq = secrets.randbits(16)
         self._timestamp = secrets.randbits(32)
-        self._frames: collections.deque[array.array[int]] = collections.deque()
+        self._frames: collections.deque[bytes] = collections.deque()
         self._marker = True
         self.energy_out_frames = 0
+        self.on_tick: Callable[[float], None] | None = None
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -122,14 +122,14 @@ class RtpSession:
 
     # --- outbound --------------------------------------------------------------------------------
 
-    def play(self, samples: array.array[int]) -> float:
-        """Queue audio after what is already queued; returns the seconds until it has all been sent."""
-        for start in range(0, len(samples), FRAME_SAMPLES):
-            frame = samples[start : start + FRAME_SAMPLES]
-            if len(frame) < FRAME_SAMPLES:
-                frame.extend([0] * (FRAME_SAMPLES - len(frame)))
+    def play(self, payload: bytes) -> float:
+        """Queue encoded audio after what is queued; returns the seconds until it has all been sent."""
+        for start in range(0, len(payload), FRAME_SAMPLES):
             if len(self._frames) >= MAX_QUEUED_FRAMES:
                 break
+            frame = payload[start : start + FRAME_SAMPLES]
+            if len(frame) < FRAME_SAMPLES:
+                frame += g711.silence(self.payload_type, FRAME_SAMPLES - len(frame))
             self._frames.append(frame)
         return len(self._frames) * FRAME_SECONDS
 
@@ -142,12 +142,18 @@ class RtpSession:
 
     def tick(self) -> None:
         """Send the next 20 ms (queued audio, else silence); called by the shared media clock."""
-        if self._transport is None or self._transport.is_closing() or self.remote is None:
+        if self._transport is None or self._transport.is_closing():
             return
-        frame = self._frames.popleft() if self._frames else None
+        if self.on_tick is not None:
+            self.on_tick(asyncio.get_running_loop().time())
+        if self.remote is None:
+            return
+        payload = self._frames.popleft() if self._frames else None
         if not self.sending:
-            frame = None
-        payload = g711.encode(frame, self.payload_type) if frame is not None else None
+            # On hold (the phone's SDP says sendonly/inactive): nothing is sent, time still passes.
+            self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+            self._marker = True
+            return
         if payload is None:
             payload = g711.silence(self.payload_type, FRAME_SAMPLES)
             marker = False
@@ -186,7 +192,7 @@ class RtpSession:
             return
         arrival = asyncio.get_running_loop().time()
         self.stats.on_packet(seq, timestamp, arrival)
-        self.on_audio(g711.decode(data[offset:end], payload_type), arrival)
+        self.on_audio(data[offset:end], payload_type, arrival)
 
 
 class MediaClock:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.sandbox.sip.leg import ALLOW, SipLeg
 from tui.sandbox.sip.listen import SpeechToText
+from tui.sandbox.sip.media import CallMedia
 from tui.sandbox.sip.message import SipMessage, new_tag, response_to
 from tui.sandbox.sip.registrar import Account, Registrar
 from tui.sandbox.sip.rtp import MediaClock
@@ -113,14 +114,14 @@ class SipService:
         self.core.spawn(leg.start())
         return leg
 
-    def media_for(self, call_id: str, direction: str) -> SipLeg | None:
+    def media_for(self, call_id: str, direction: str) -> CallMedia | None:
         """The leg whose phone hears audio spoken in ``direction`` of the call (only ``out`` reaches it)."""
         if direction != "out":
             return None
         leg = self.legs_by_call.get(call_id)
         if leg is None or leg.closed or leg.state != "confirmed":
             return None
-        return leg
+        return leg.media
 
     def forget_later(self, leg: SipLeg) -> None:
         """Keep answering the leg's late retransmissions for a while, then drop it."""

@@ -10,11 +10,15 @@ something was said, not what.
 from __future__ import annotations
 
 import array
+import asyncio
+import collections
 import ctypes
 import logging
 import math
 import threading
 from typing import Any
+
+from tui.sandbox.sip import g711
 
 log = logging.getLogger("tui.sandbox.sip")
 
@@ -23,21 +27,55 @@ _AMPLITUDE = 9000
 _WORD_GAP = 0.08
 
 
+def _tone_cycle() -> array.array[int]:
+    # 400 Hz at 8 kHz is exactly 20 samples a period, so bursts are slices of one precomputed second.
+    return array.array(
+        "h",
+        (
+            int(
+                _AMPLITUDE
+                * (math.sin(2 * math.pi * 400 * n / RATE) + 0.3 * math.sin(6 * math.pi * 400 * n / RATE))
+                / 1.3
+            )
+            for n in range(RATE)
+        ),
+    )
+
+
+_TONE = _tone_cycle()
+_RAMP = 80
+
+
+def _burst(count: int) -> array.array[int]:
+    out = array.array("h")
+    while len(out) < count:
+        out.extend(_TONE[: count - len(out)])
+    ramp = min(_RAMP, count // 4)
+    for n in range(ramp):
+        out[n] = out[n] * n // ramp
+        out[count - 1 - n] = out[count - 1 - n] * n // ramp
+    return out
+
+
 def tone_for_text(text: str, seconds: float) -> array.array[int]:
     words = text.split() or ["."]
     total_chars = sum(len(word) for word in words)
     speech_seconds = max(0.1, seconds - _WORD_GAP * (len(words) - 1))
+    gap = array.array("h", bytes(2 * int(_WORD_GAP * RATE)))
     out = array.array("h")
     for index, word in enumerate(words):
         if index:
-            out.extend([0] * int(_WORD_GAP * RATE))
-        count = max(40, int(speech_seconds * len(word) / total_chars * RATE))
-        ramp = min(80, count // 4)
-        for n in range(count):
-            envelope = min(1.0, n / ramp, (count - n) / ramp) if ramp else 1.0
-            phase = 2 * math.pi * 400 * n / RATE
-            value = math.sin(phase) + 0.3 * math.sin(3 * phase)
-            out.append(int(_AMPLITUDE * envelope * value / 1.3))
+            out.extend(gap)
+        out.extend(_burst(max(40, int(speech_seconds * len(word) / total_chars * RATE))))
+    return out
+
+
+def _resample_range(values: list[int], ratio: float, first: int, last: int) -> array.array[int]:
+    span = max(1, int(ratio))
+    out = array.array("h")
+    for index in range(first, last):
+        start = int(index * ratio)
+        out.append(sum(values[start : start + span]) // span)
     return out
 
 
@@ -46,14 +84,7 @@ def resample(samples: array.array[int], source_rate: int) -> array.array[int]:
     if source_rate == RATE:
         return samples
     ratio = source_rate / RATE
-    out = array.array("h")
-    count = int(len(samples) / ratio)
-    for index in range(count):
-        start = int(index * ratio)
-        end = max(start + 1, int((index + 1) * ratio))
-        window = samples[start:end]
-        out.append(int(sum(window) / len(window)))
-    return out
+    return _resample_range(samples.tolist(), ratio, 0, int(len(samples) / ratio))
 
 
 class EspeakVoice:
@@ -84,6 +115,11 @@ class EspeakVoice:
         self._lib.espeak_SetVoiceByName(b"en-us")
 
     def synthesize(self, text: str) -> array.array[int]:
+        """Speech at 8 kHz."""
+        return resample(self.speak(text), self.rate)
+
+    def speak(self, text: str) -> array.array[int]:
+        """Speech at the library's own rate (``self.rate``); the work is in C, outside the GIL."""
         data = text.encode("utf-8") + b"\0"
         with self._lock:
             self._chunks = []
@@ -101,29 +137,31 @@ class EspeakVoice:
             pcm = b"".join(self._chunks)
         samples = array.array("h")
         samples.frombytes(pcm)
-        return resample(samples, self.rate)
+        return samples
 
 
 _voice: EspeakVoice | None = None
 _voice_checked = False
+_voice_lock = threading.Lock()
 
 
 def espeak_voice() -> EspeakVoice | None:
     """The eSpeak NG voice when the optional extra is installed (loaded once), else None."""
     global _voice, _voice_checked
-    if _voice_checked:
+    with _voice_lock:
+        if _voice_checked:
+            return _voice
+        _voice_checked = True
+        try:
+            import espeakng_loader
+        except ImportError:
+            return None
+        try:
+            _voice = EspeakVoice(str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path()))
+        except (OSError, AttributeError) as exc:
+            log.warning("espeak-ng is installed but could not be loaded (%s); using tone bursts", exc)
+            _voice = None
         return _voice
-    _voice_checked = True
-    try:
-        import espeakng_loader  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    try:
-        _voice = EspeakVoice(espeakng_loader.get_library_path(), espeakng_loader.get_data_path())
-    except (OSError, AttributeError) as exc:
-        log.warning("espeak-ng is installed but could not be loaded (%s); using tone bursts", exc)
-        _voice = None
-    return _voice
 
 
 def synthesize(text: str, seconds: float, *, use_tts: bool = True) -> tuple[array.array[int], str]:
@@ -132,3 +170,41 @@ def synthesize(text: str, seconds: float, *, use_tts: bool = True) -> tuple[arra
     if voice is not None:
         return voice.synthesize(text), "tts"
     return tone_for_text(text, seconds), "tone"
+
+
+_rendered: collections.OrderedDict[tuple[str, float, bool, int], tuple[bytes, str]] = collections.OrderedDict()
+_RENDER_CACHE = 32
+_SLICE = 1600  # output samples (0.2 s) between yields to the event loop
+
+
+async def render(text: str, seconds: float, *, use_tts: bool, payload_type: int) -> tuple[bytes, str]:
+    """G.711 audio for ``text`` and how it was made, built without stalling the event loop.
+
+    Only the C synthesis runs in a worker thread. Resampling and encoding are pure Python; run in
+    threads they would fight the event loop for the GIL (every packet send would wait for it), so they
+    run here in 0.2 s slices. The same text (say, a greeting on many calls) is rendered once.
+    """
+    key = (text, round(seconds, 2), use_tts, payload_type)
+    cached = _rendered.get(key)
+    if cached is not None:
+        _rendered.move_to_end(key)
+        return cached
+    loop = asyncio.get_running_loop()
+    voice = await loop.run_in_executor(None, espeak_voice) if use_tts else None
+    if voice is not None:
+        raw, rate, kind = await loop.run_in_executor(None, voice.speak, text), voice.rate, "tts"
+    else:
+        raw, rate, kind = tone_for_text(text, seconds), RATE, "tone"
+    ratio = rate / RATE
+    values = raw.tolist()
+    total = int(len(values) / ratio)
+    payload = bytearray()
+    for first in range(0, total, _SLICE):
+        chunk = _resample_range(values, ratio, first, min(total, first + _SLICE))
+        payload += g711.encode(chunk, payload_type)
+        await asyncio.sleep(0)
+    result = (bytes(payload), kind)
+    _rendered[key] = result
+    while len(_rendered) > _RENDER_CACHE:
+        _rendered.popitem(last=False)
+    return result

@@ -26,7 +26,12 @@ class Choice:
 
 
 class ConfirmScreen(ModalScreen[str | None]):
-    """Returns the chosen value, or None for cancel (escape)."""
+    """Returns the chosen value, or None for cancel (escape).
+
+    Choices are given most drastic first. They are shown the other way round, the safe one (value
+    ``cancel``, else the last) first and focused: Enter on the default, or Tab then Enter, must never
+    hang up a live call.
+    """
 
     CSS_PATH = STYLES / "confirm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -39,17 +44,22 @@ class ConfirmScreen(ModalScreen[str | None]):
         self.title_text = title
         self.message = message
         self.choices = list(choices)
+        safe = next((c for c in self.choices if c.value == "cancel"), self.choices[-1])
+        self.shown = [safe, *reversed([c for c in self.choices if c is not safe])]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Label(self.title_text, id="confirm-title")
             yield Label(self.message, id="confirm-message")
             with Horizontal(id="confirm-buttons"):
-                for choice in self.choices:
+                for choice in self.shown:
                     variant = (
                         choice.variant if choice.variant in ("primary", "error", "warning", "success") else "default"
                     )
                     yield Button(f"{choice.label} [{choice.key}]", id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.query_one(f"#choice-{self.shown[0].value}", Button).focus()
 
     def on_key(self, event: events.Key) -> None:
         for choice in self.choices:
