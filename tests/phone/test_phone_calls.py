@@ -30,9 +30,7 @@ def loud_windows(pcm: bytes) -> list[tuple[float, float]]:
     return [(s.start, s.end) for s in segments]
 
 
-@pytest.mark.parametrize(
-    ("engine", "transport"), [("baresip", "udp"), ("baresip", "tcp"), ("pjsua2", "udp"), ("pjsua2", "tcp")]
-)
+@pytest.mark.parametrize(("engine", "transport"), [("baresip", "udp"), ("baresip", "tcp"), ("pjsua2", "udp")])
 async def test_answer_hear_greeting_say_line_remote_hangup(
     peer: SipPeer, tmp_path: Path, engine: str, transport: str
 ) -> None:
@@ -57,7 +55,7 @@ async def test_answer_hear_greeting_say_line_remote_hangup(
         assert call.final_status == 200
         answered = await phone.next("answered")
         assert answered["engine"] == engine
-        await peer.play(call, silence(GREETING_START) + tone(GREETING_LEN) + silence(2.5))
+        await peer.play(call, silence(GREETING_START) + tone(GREETING_LEN) + silence(2.0))
         heard = await phone.next("heard")
         # The greeting's energy is where it was played (give or take jitter buffers and packet timing).
         assert 0.2 <= heard["start"] <= GREETING_START + 0.6, heard

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import re
 import socket
 import ssl
@@ -19,19 +20,24 @@ _STATUS = re.compile(r"\b([1-6]\d\d)\b")
 _READ_MAX = 8_000  # half a second of audio: the phone reads every 40 ms
 
 
+# Below the usual ephemeral range (32768-60999), so the OS does not hand the port to some other socket
+# between our check and the engine's bind.
+_PORT_RANGE = (20000, 32000)
+
+
 def free_port(host: str) -> int:
     """A port free for both UDP and TCP on ``host``, for engines that cannot bind port 0 themselves
-    (SIP listens on both at one number). Another process can still take it before the engine does."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind((host, 0))
-            port: int = tcp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
+    (SIP listens on both at one number)."""
+    for _ in range(200):
+        port = random.randint(*_PORT_RANGE)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                tcp.bind((host, port))
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
                     udp.bind((host, port))
-                except OSError:
-                    continue
-            return port
+        except OSError:
+            continue
+        return port
     raise OSError(f"no port free for both UDP and TCP on {host}")
 
 
