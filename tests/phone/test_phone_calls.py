@@ -82,7 +82,7 @@ async def test_answer_hear_greeting_say_line_remote_hangup(
     assert rtp
     assert rtp[-1]["rx_packets"] > 50, rtp
     assert rtp[-1]["tx_packets"] > 50, rtp
-    assert call.rx_stats.snapshot().packets > 100
+    assert call.rx_stats.snapshot().packets > 60  # about 3 s of the call, 50 a second
     assert call.rx_stats.snapshot().lost == 0
     heard_wav, said_wav = (Path(p) for p in hangup["recordings"])
     with wave.open(str(heard_wav)) as w:
