@@ -67,7 +67,7 @@ class Plan:
     calls_speed: float = 1.0
     sip_calls: int = 50
     sip_seconds: float = 20.0
-    phone_seconds: float = 3.0
+    phone_seconds: float = 1.5
 
 
 FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True, phone_seconds=20.0)
