@@ -178,7 +178,7 @@ async def test_answered_call_with_audio_both_ways_reinvite_and_phone_bye(
     sip_sandbox: EmbeddedSandbox, phone: RawPhone, rest: httpx.AsyncClient, events: EventLog
 ) -> None:
     assert (await phone.register()).status == 200
-    call_id = await place_call(rest)
+    call_id = await place_call(rest, greeting="Hello there.")
     invite = await phone.expect("INVITE")
     sdp = invite.body.decode()
     assert "m=audio " in sdp
