@@ -21,9 +21,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from tui.config import ConfigError, PhoneSettings, load_settings, user_state_dir
 from tui.logsetup import configure_file_logging
+from tui.options import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from tui.voipbin.redact import redact_text
 
 _FLAGS = {
@@ -124,7 +124,8 @@ def run_phone(ns: argparse.Namespace) -> int:
     secrets = [*settings.secrets(), password]
     log_path = Path(settings.log.file) if settings.log.file else user_state_dir() / "phone.log"
     configure_file_logging(log_path, settings.log.level, lambda: secrets)
-    from tui.phone.engine import EngineUnavailable, PhoneAccount, make_engine
+    from tui.phone.engine import EngineUnavailable, PhoneAccount
+    from tui.phone.engines import make_engine
 
     account = PhoneAccount(
         user=phone.extension,
