@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voipbin-tui",
         description="Live-test VoIPBIN real-time voice calls from the terminal. With no credentials "
         "configured it runs on a built-in VoIPBIN sandbox.",
-        epilog="Commands: watch (JSON lines of every call event), sandbox (run the sandbox server), "
+        epilog="Commands: watch (JSON lines of every call event), phone (a headless answering softphone), "
+        "sandbox (run the sandbox server), "
         "config path|check|example. `voipbin-tui COMMAND --help` for details.",
     )
     parser.add_argument("--version", action="version", version=f"voipbin-tui {__version__}")
@@ -81,10 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.watchcmd import run_watch
 
             return run_watch(build_watch_parser().parse_args(args[1:]))
+        if command == "phone":
+            from tui.phonecmd import build_phone_parser, run_phone
+
+            return run_phone(build_phone_parser().parse_args(args[1:]))
         if command == "config":
             return _config(build_config_parser().parse_args(args[1:]))
         if command is not None:
-            build_parser().error(f"unknown command {command!r} (commands: watch, sandbox, config)")
+            build_parser().error(f"unknown command {command!r} (commands: watch, phone, sandbox, config)")
         ns = build_parser().parse_args(args)
     except KeyboardInterrupt:
         return EXIT_OK
