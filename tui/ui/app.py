@@ -29,6 +29,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tui.ui import safe
 from tui.ui.clock import UiClock
 from tui.ui.commands import COMMANDS_BY_NAME, ConsoleCommands, PaletteEntry, palette_entries, parse_line
 from tui.ui.format import host_of, one_line, short_id
@@ -134,9 +135,9 @@ class VoipbinApp(App[None]):
 
     def _fatal(self, message: str) -> None:
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        message = self._redact(message)
-        text = one_line(message, 2000) if "\n" not in message else message
-        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{where}"))
+        # Printed on the terminal after the screen is restored: escaped, and a few lines at most.
+        text = safe.clean(one_line(self._redact(message), 2000))
+        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{safe.clean(where)}"))
 
     def _after_start(self) -> None:
         runtime = self.runtime
@@ -720,8 +721,11 @@ class VoipbinApp(App[None]):
     ) -> None:
         if notice is not None:
             self.last_notice = notice
-        # Error texts can quote URLs or bodies; nothing on screen may carry a credential.
-        text, hint = self._redact(text), self._redact(hint)
+        # Error texts can quote URLs or bodies; nothing on screen may carry a credential. They are also
+        # someone else's words: one bounded line each, controls escaped, never parsed as markup.
+        text = safe.clean(one_line(self._redact(text), 2000))
+        hint = safe.clean(one_line(self._redact(hint), 400))
+        request_id, reason = safe.clean(request_id, 120), safe.clean(reason, 200)
         self.notices.append((level, text))
         del self.notices[:-50]
         (log.warning if level in ("warning", "error") else log.info)(
@@ -729,9 +733,10 @@ class VoipbinApp(App[None]):
         )
         if level in ("error", "warning"):
             self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason)
-        message = text + (f"\nhint: {hint}" if hint else "") + (f"\nrequest {request_id}" if request_id else "")
+        message = one_line(text, 300) + (f"\nhint: {one_line(hint, 300)}" if hint else "")
+        message += f"\nrequest {request_id}" if request_id else ""
         severity: SeverityLevel = "error" if level == "error" else "warning" if level == "warning" else "information"
-        self.notify(one_line(message, 300) if "\n" not in message else message, severity=severity)
+        self.notify(message, severity=severity, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -757,8 +762,8 @@ class VoipbinApp(App[None]):
         if self._exception is None:
             self._exception = error
             self._exception_event.set()
-        detail = self._redact(f"{type(error).__name__}: {error}")
-        self._exit_renderables.append(Text(f"voipbin-tui: internal error: {detail}{where}"))
+        detail = safe.clean(one_line(self._redact(f"{type(error).__name__}: {error}"), 2000))
+        self._exit_renderables.append(Text(f"voipbin-tui: internal error: {detail}{safe.clean(where)}"))
         self._close_messages_no_wait()
 
     # -- timers, helpers ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui.ui import safe
 from tui.ui.commands import available_commands
 from tui.ui.keymap import KEYS, key_label
 
@@ -40,7 +41,7 @@ def help_content(keys: Mapping[str, str], *, sandbox: bool, notes: Mapping[str, 
         parts += ["\n\n", ("Files", "bold $accent")]
         for name, value in notes.items():
             parts += ["\n", (f"  {name:<18}", "bold"), value]
-    return Content.assemble(*parts)
+    return safe.assemble(*parts)
 
 
 class HelpScreen(ModalScreen[None]):

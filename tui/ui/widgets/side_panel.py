@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Button, Label
 
+from tui.ui import safe
 from tui.ui.format import STATUS_COLOUR, short_id
 from tui.ui.widgets.guard import safe_render
 
@@ -42,7 +43,7 @@ class LegsPanel(Widget):
     def render(self) -> Content:
         session = self.session
         if session is None:
-            return Content.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
+            return safe.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
         parts: list[str | tuple[str, str]] = [("Legs", "bold")]
         gc = session.groupcall
         if gc is not None:
@@ -64,7 +65,7 @@ class LegsPanel(Widget):
         path = session.recorder.path
         if path is not None:
             parts += ["\n", ("record ", "$text-muted"), path.name]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)
 
 
 class PhonePanel(Vertical):
