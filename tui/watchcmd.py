@@ -19,6 +19,16 @@ from tui.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from tui.config import ConfigError, Settings, load_settings, user_state_dir
 from tui.logsetup import configure_file_logging
 from tui.voipbin.redact import redact_text
+from tui.voipbin.safetext import safe_json_text, safe_text
+
+# One problem is one line on stderr, however long the server's message was.
+STDERR_LIMIT = 2000
+
+
+def complain(text: str, *, lines: bool = False) -> None:
+    """A problem on stderr: one line (or the message's own lines), controls escaped (a server's words must
+    not drive the terminal), bounded."""
+    print(safe_text(text, newlines=lines, limit=STDERR_LIMIT), file=sys.stderr)
 
 
 def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
@@ -38,18 +48,17 @@ def run_watch(ns: argparse.Namespace) -> int:
     try:
         settings, _ = load_settings(ns.config, ns.profile, _overrides(ns))
     except ConfigError as exc:
-        print(f"voipbin-tui watch: {exc}", file=sys.stderr)
+        complain(f"voipbin-tui watch: {exc}", lines=True)
         return EXIT_USAGE
     if ns.username and not settings.resolved_password():
         var = ns.password_env or settings.password_env
         where = f"${var} is empty or unset" if var else "give --password-env VAR"
-        print(f"voipbin-tui watch: no password for {ns.username}: {where}", file=sys.stderr)
+        complain(f"voipbin-tui watch: no password for {ns.username}: {where}")
         return EXIT_USAGE
     if not settings.has_credentials():
-        print(
+        complain(
             "voipbin-tui watch: no credentials: give --accesskey, --token or --username with --password-env "
-            "(or set VOIPBIN_ACCESSKEY)",
-            file=sys.stderr,
+            "(or set VOIPBIN_ACCESSKEY)"
         )
         return EXIT_USAGE
     log_path = Path(settings.log.file) if settings.log.file else user_state_dir() / "watch.log"
@@ -74,7 +83,8 @@ async def _watch(settings: Settings, *, include_speech: bool) -> int:
             return
         text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str)
         try:
-            out.write(redact_text(text, secrets) + "\n")
+            # Same JSON, but DEL, C1 and bidi/format characters as \u escapes: stdout is often a terminal.
+            out.write(safe_json_text(redact_text(text, secrets)) + "\n")
             out.flush()
         except (BrokenPipeError, ValueError):
             # The reader went away (`watch | head`): nothing left to do.
@@ -93,13 +103,13 @@ async def _watch(settings: Settings, *, include_speech: bool) -> int:
             await account.start(wait_connected=None)
         except VoipbinError as exc:
             hint = exc.hint()
-            print(f"voipbin-tui watch: {exc}" + (f" — {hint}" if hint else ""), file=sys.stderr)
+            complain(redact_text(f"voipbin-tui watch: {exc}" + (f" — {hint}" if hint else ""), secrets))
             return EXIT_ERROR
         closed = asyncio.Event()
 
         def on_connection(state: Any) -> None:
             if state.state == "closed" and getattr(state, "fatal", False):
-                print(f"voipbin-tui watch: event channel closed: {state.error}", file=sys.stderr)
+                complain(redact_text(f"voipbin-tui watch: event channel closed: {state.error}", secrets))
                 closed.set()
 
         account.listen(on_connection=on_connection)
