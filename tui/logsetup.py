@@ -8,7 +8,6 @@ import logging.handlers
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from tui.voipbin.redact import RedactingFilter
 from tui.voipbin.safetext import safe_line, safe_text
@@ -28,11 +27,10 @@ class SafeFormatter(logging.Formatter):
         record.message = safe_line(record.message, MESSAGE_LIMIT)
         return super().formatMessage(record)
 
-    def formatException(self, ei: Any) -> str:
-        return safe_text(super().formatException(ei), tabs=True, newlines=True, limit=MESSAGE_LIMIT)
-
-    def formatStack(self, stack_info: str) -> str:
-        return safe_text(super().formatStack(stack_info), tabs=True, newlines=True, limit=MESSAGE_LIMIT)
+    def format(self, record: logging.LogRecord) -> str:
+        # The traceback text may be cached on the record by another handler, unescaped: escape the
+        # whole result (the message part is already one line).
+        return safe_text(super().format(record), tabs=True, newlines=True, limit=4 * MESSAGE_LIMIT)
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
