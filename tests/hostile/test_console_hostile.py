@@ -250,3 +250,23 @@ async def test_confirm_buttons_show_their_keys(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert result == ["cancel"]
+
+
+async def test_a_five_megabyte_error_message_is_shown_bounded(tmp_path: Path) -> None:
+    message = OSC52_CLIPBOARD + "E" * 5_000_000 + CORPUS["close_tag"]
+    plan = HostilePlan(fail={("POST", "/calls"): (400, "TOO_BIG", message)})
+    async with hostile_service(plan) as hostile:
+        app = hostile.app(tmp_path, dial=True)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            form = await dial_form(pilot, app)
+            await wait_until(pilot, lambda: form.problem is not None, "the problem shown in the form", timeout=20)
+            await pilot.pause(0.1)
+            assert_clean(app, tmp_path)
+            level, text = app.notices[-1]
+            assert level == "error"
+            assert len(text) < 2100
+            assert "\\x1b]52;c;" in text
+            notice = app.call_screen.notice.plain
+            assert len(notice) < 1000
+            log = (tmp_path / "console.log").read_text(encoding="utf-8")
+            assert len(log) < 1_000_000, "the log keeps a bounded piece of the message"

@@ -54,6 +54,7 @@ log = logging.getLogger("tui.ui")
 
 STYLES = Path(__file__).resolve().parent / "styles"
 SHUTDOWN_TIMEOUT = 8.0
+NOTICE_HEAD = 8192
 Listener = Callable[["SessionUpdate"], None]
 
 
@@ -723,8 +724,9 @@ class VoipbinApp(App[None]):
             self.last_notice = notice
         # Error texts can quote URLs or bodies; nothing on screen may carry a credential. They are also
         # someone else's words: one bounded line each, controls escaped, never parsed as markup.
-        text = safe.clean(one_line(self._redact(text), 2000))
-        hint = safe.clean(one_line(self._redact(hint), 400))
+        # Only a head can be shown, so only a head is redacted (with room for a secret across the cut).
+        text = safe.clean(one_line(self._redact(text[:NOTICE_HEAD]), 2000))
+        hint = safe.clean(one_line(self._redact(hint[:NOTICE_HEAD]), 400))
         request_id, reason = safe.clean(request_id, 120), safe.clean(reason, 200)
         self.notices.append((level, text))
         del self.notices[:-50]
