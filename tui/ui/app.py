@@ -29,7 +29,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.ui import safe
+from tui.ui import exit_signals, safe
 from tui.ui.clock import UiClock
 from tui.ui.commands import COMMANDS_BY_NAME, ConsoleCommands, PaletteEntry, palette_entries, parse_line
 from tui.ui.format import host_of, one_line, short_id
@@ -40,7 +40,7 @@ from tui.ui.screens.confirm import Choice as ConfirmChoice
 from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.screens.dial import Choice, DialProblem, DialScreen, DialValues
 from tui.ui.screens.help import HelpScreen
-from tui.ui.theme import VOIPBIN_DARK, choose_theme
+from tui.ui.theme import VOIPBIN_DARK, choose_theme, wants_terminal_colors
 from tui.ui.widgets.event_log import EntryKind
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class VoipbinApp(App[None]):
     call_screen: CallScreen
 
     def __init__(self, runtime: Runtime, *, clock: UiClock | None = None, deterministic: bool = False) -> None:
-        super().__init__()
+        super().__init__(ansi_color=wants_terminal_colors(os.environ))
         self.runtime = runtime
         self.deterministic = deterministic
         self.clock = clock or (UiClock.frozen() if deterministic else UiClock())
@@ -85,6 +85,7 @@ class VoipbinApp(App[None]):
         self.gc_policy = GcPolicy()
         self._io_closed = False
         self._ticks = 0
+        self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
         theme, problem = choose_theme(runtime.options.theme, os.environ, set(self.available_themes))
         self.theme = theme
@@ -111,6 +112,9 @@ class VoipbinApp(App[None]):
         if self._theme_problem:
             self.show_notice("warning", self._theme_problem)
         self.set_interval(1.0, self._tick, name="tick")
+        self._uninstall_signals = exit_signals.install(
+            asyncio.get_running_loop(), lambda _name: self.shutdown(hangup=False)
+        )
         # After the first frame: the heavy part of start-up must not delay it.
         self.call_after_refresh(self._begin_start)
 
@@ -704,6 +708,7 @@ class VoipbinApp(App[None]):
         await self.runtime.close()
 
     async def on_unmount(self) -> None:
+        self._uninstall_signals()
         # Every way out (tests, errors, ctrl+c in a terminal that sends it) still stops the sandbox.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._close_everything(False), SHUTDOWN_TIMEOUT)

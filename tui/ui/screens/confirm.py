@@ -28,7 +28,12 @@ class Choice:
 
 
 class ConfirmScreen(ModalScreen[str | None]):
-    """Returns the chosen value, or None for cancel (escape)."""
+    """Returns the chosen value, or None for cancel (escape).
+
+    Choices are given most drastic first. They are shown the other way round, the safe one (value
+    ``cancel``, else the last) first and focused: Enter on the default, or Tab then Enter, must never
+    hang up a live call.
+    """
 
     CSS_PATH = STYLES / "confirm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -41,19 +46,24 @@ class ConfirmScreen(ModalScreen[str | None]):
         self.title_text = title
         self.message = message
         self.choices = list(choices)
+        safe = next((c for c in self.choices if c.value == "cancel"), self.choices[-1])
+        self.shown = [safe, *reversed([c for c in self.choices if c is not safe])]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Label(safe.plain(self.title_text), id="confirm-title")
             yield Label(safe.multiline(self.message), id="confirm-message")
             with Horizontal(id="confirm-buttons"):
-                for choice in self.choices:
+                for choice in self.shown:
                     variant = (
                         choice.variant if choice.variant in ("primary", "error", "warning", "success") else "default"
                     )
                     # A Content label: "[h]" is the key to press, not a markup tag.
                     label = safe.plain(f"{choice.label} [{choice.key}]")
                     yield Button(label, id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.query_one(f"#choice-{self.shown[0].value}", Button).focus()
 
     def on_key(self, event: events.Key) -> None:
         for choice in self.choices:
