@@ -21,6 +21,7 @@ the standard library, so every layer (voipbin, session, watch, logging, ui) can 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -55,13 +56,14 @@ _FORMAT_RANGES: Final[str] = (
 # C0 without tab and newline, DEL and C1; tab and newline get their own patterns below.
 _CONTROL_RANGES: Final[str] = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 
-_UNSAFE: Final[dict[tuple[bool, bool], re.Pattern[str]]] = {
-    (tabs, newlines): re.compile(
+
+@functools.cache
+def _unsafe(tabs: bool, newlines: bool) -> re.Pattern[str]:
+    # Compiled on first use: the character class costs ~3 ms each, which start-up need not pay.
+    return re.compile(
         "[" + _CONTROL_RANGES + ("" if tabs else "\t") + ("" if newlines else "\n") + _FORMAT_RANGES + "]"
     )
-    for tabs in (False, True)
-    for newlines in (False, True)
-}
+
 
 TRUNCATION_MARK: Final[str] = "… ({more} more chars)"
 
@@ -92,7 +94,7 @@ def is_safe(text: str, *, tabs: bool = False, newlines: bool = False) -> bool:
     if probe.isprintable():
         return True
     # Printable-false is also true of harmless characters (no-break space, private use, unassigned).
-    return _UNSAFE[tabs, newlines].search(text) is None
+    return _unsafe(tabs, newlines).search(text) is None
 
 
 def safe_text(text: str, *, tabs: bool = False, newlines: bool = False, limit: int | None = None) -> str:
@@ -101,7 +103,7 @@ def safe_text(text: str, *, tabs: bool = False, newlines: bool = False, limit: i
     ``limit`` caps the result at about that many characters (escapes count at their shown width) and
     ends a cut text with ``… (N more chars)``, N counting characters of the original that were left out.
     """
-    pattern = _UNSAFE[tabs, newlines]
+    pattern = _unsafe(tabs, newlines)
     if limit is None:
         return text if is_safe(text, tabs=tabs, newlines=newlines) else pattern.sub(_escape_match, text)
     limit = max(0, limit)
@@ -157,7 +159,7 @@ def safe_json_text(text: str) -> str:
     """
     if is_safe(text, tabs=True, newlines=True):
         return text
-    return _UNSAFE[True, True].sub(_json_escape_match, text)
+    return _unsafe(True, True).sub(_json_escape_match, text)
 
 
 def _json_escape_match(match: re.Match[str]) -> str:
