@@ -270,3 +270,24 @@ async def test_a_five_megabyte_error_message_is_shown_bounded(tmp_path: Path) ->
             assert len(notice) < 1000
             log = (tmp_path / "console.log").read_text(encoding="utf-8")
             assert len(log) < 1_000_000, "the log keeps a bounded piece of the message"
+
+
+async def test_a_hostile_start_up_failure_ends_with_one_escaped_bounded_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = f"{OSC0_TITLE}{CORPUS['click_quit']}\x1b[2J" + "M" * 3_000_000 + "\nsecond line"
+    plan = HostilePlan(fail={("GET", "/customer"): (400, "\x9b[/x]", message)})
+    async with hostile_service(plan) as hostile:
+        app = hostile.app(tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.return_code is not None, "the console to give up", timeout=20)
+    assert app.return_code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("voipbin-tui: cannot start")
+    assert len(err) < 5000
+    assert raw_markers([err]) == []
+    # Printed to the terminal's width, so wrapped: compared without whitespace.
+    assert squeeze("\\x1b]0;pwned title\\x07[@click=app.quit]x[/]\\x1b[2J") in squeeze(err)
+    more = re.search(r"…\((\d+)morechars\)\(detailsin", squeeze(err))
+    assert more is not None
+    assert 2_990_000 < int(more.group(1)) < 3_000_100

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.content import Content
 
 from tests.hostile.conftest import click_actions, console, screen_text, screens_segments
@@ -67,3 +68,27 @@ async def test_every_surface_with_the_whole_corpus(tmp_path: Path) -> None:
         assert "hint:check[session]export_dir" in squeezed, "bracketed words are kept"
         assert app.return_code is None
         assert app.is_running
+
+
+def test_one_line_folds_escapes_and_counts_what_it_left_out() -> None:
+    text = "a\n  b\x1b" + "c" * 10_000
+    shown = safe.one_line(text, 20)
+    head, _, tail = shown.partition("… (")
+    assert head.startswith("a b\\x1b")
+    assert len(head) <= 20
+    more = int(tail.removesuffix(" more chars)"))
+    assert len(text) - 25 <= more <= len(text)
+    assert safe.one_line("short\ttext") == "short text"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "text",
+    ["eyJ" * 300_000, "a@" + "M" * 1_000_000 + "@", "[@click=x] " + "M" * 1_000_000, "vb_" * 300_000],
+    ids=["jwt-heads", "userinfo", "params", "accesskeys"],
+)
+def test_redaction_of_hostile_text_is_linear(text: str) -> None:
+    # Quadratic backtracking made these take minutes; linear patterns finish in milliseconds.
+    from tui.voipbin.redact import redact_text
+
+    assert len(redact_text(text, ["a-secret-value"])) > 0

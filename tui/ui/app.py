@@ -141,7 +141,7 @@ class VoipbinApp(App[None]):
     def _fatal(self, message: str) -> None:
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
         # Printed on the terminal after the screen is restored: escaped, and a few lines at most.
-        text = safe.clean(one_line(self._redact(message), 2000))
+        text = safe.one_line(self._redact(message[:NOTICE_HEAD]) + message[NOTICE_HEAD:], 2000)
         self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{safe.clean(where)}"))
 
     def _after_start(self) -> None:
@@ -730,8 +730,8 @@ class VoipbinApp(App[None]):
         # Error texts can quote URLs or bodies; nothing on screen may carry a credential. They are also
         # someone else's words: one bounded line each, controls escaped, never parsed as markup.
         # Only a head can be shown, so only a head is redacted (with room for a secret across the cut).
-        text = safe.clean(one_line(self._redact(text[:NOTICE_HEAD]), 2000))
-        hint = safe.clean(one_line(self._redact(hint[:NOTICE_HEAD]), 400))
+        text = safe.one_line(self._redact(text[:NOTICE_HEAD]) + text[NOTICE_HEAD:], 2000)
+        hint = safe.one_line(self._redact(hint[:NOTICE_HEAD]) + hint[NOTICE_HEAD:], 400)
         request_id, reason = safe.clean(request_id, 120), safe.clean(reason, 200)
         self.notices.append((level, text))
         del self.notices[:-50]
@@ -769,7 +769,7 @@ class VoipbinApp(App[None]):
         if self._exception is None:
             self._exception = error
             self._exception_event.set()
-        detail = safe.clean(one_line(self._redact(f"{type(error).__name__}: {error}"), 2000))
+        detail = safe.one_line(self._redact(f"{type(error).__name__}: {error}"[:NOTICE_HEAD]), 2000)
         self._exit_renderables.append(Text(f"voipbin-tui: internal error: {detail}{safe.clean(where)}"))
         self._close_messages_no_wait()
 

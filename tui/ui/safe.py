@@ -4,6 +4,7 @@ Every widget that shows text someone else wrote builds it here:
 
 - ``plain(text)`` – a ``Content`` of one line; markup is never parsed, controls are visible escapes;
 - ``plain_text(text)`` – the same as a Rich ``Text`` (what ``Select`` options and line views draw);
+- ``one_line(text, limit)`` – a bounded single line (whitespace folded) for notices and last words;
 - ``assemble(*parts)`` – ``Content.assemble`` with every string part made safe (a part made only of
   newlines is our own line break and is kept);
 - ``markup(template, **values)`` – our own markup with ``$name`` placeholders: the values are put in
@@ -17,7 +18,7 @@ from typing import Final
 from rich.text import Text
 from textual.content import Content
 
-from tui.voipbin.safetext import safe_line, safe_text
+from tui.voipbin.safetext import TRUNCATION_MARK, safe_line, safe_prefix, safe_text
 
 Part = str | tuple[str, str] | Content
 
@@ -57,6 +58,18 @@ def multiline(text: object, style: str = "", *, limit: int | None = SHOWN_LIMIT)
     value = text if isinstance(text, str) else str(text)
     content = Content(safe_text(value, newlines=True, limit=limit))
     return content.stylize(style) if style else content
+
+
+def one_line(text: object, limit: int = SHOWN_LIMIT) -> str:
+    """Remote text as one line of at most about ``limit`` characters: runs of whitespace (line breaks
+    included) become one space, controls are escaped, a cut ends with ``… (N more chars)``."""
+    value = text if isinstance(text, str) else str(text)
+    # Folding only needs the part that can be shown; a 5 MB message is never split whole.
+    head = value[: limit * 4 + 16]
+    folded = " ".join(head.split())
+    shown, consumed = safe_prefix(folded, limit)
+    more = len(value) - len(head) + len(folded) - consumed
+    return shown + TRUNCATION_MARK.format(more=more) if more > 0 else shown
 
 
 def markup(template: str, **values: object) -> Content:

@@ -109,17 +109,23 @@ def safe_text(text: str, *, tabs: bool = False, newlines: bool = False, limit: i
     limit = max(0, limit)
     if len(text) <= limit and is_safe(text, tabs=tabs, newlines=newlines):
         return text
-    # Never escape more than could be shown: the head is at most ``limit`` characters of the original.
-    head = text[:limit]
-    shown = pattern.sub(_escape_match, head)
-    if len(shown) <= limit:
-        consumed = len(head)
-    else:
-        shown, consumed = _fit(head, pattern, limit)
+    shown, consumed = safe_prefix(text, limit, tabs=tabs, newlines=newlines)
     more = len(text) - consumed
     if more <= 0:
         return shown
     return shown + TRUNCATION_MARK.format(more=more)
+
+
+def safe_prefix(text: str, limit: int, *, tabs: bool = False, newlines: bool = False) -> tuple[str, int]:
+    """The escaped form of the longest prefix of ``text`` that fits in ``limit`` characters (never cutting
+    an escape), and how many characters of ``text`` it shows."""
+    pattern = _unsafe(tabs, newlines)
+    # Never escape more than could be shown: the head is at most ``limit`` characters of the original.
+    head = text[: max(0, limit)]
+    shown = pattern.sub(_escape_match, head)
+    if len(shown) <= limit:
+        return shown, len(head)
+    return _fit(head, pattern, limit)
 
 
 def _fit(head: str, pattern: re.Pattern[str], limit: int) -> tuple[str, int]:
