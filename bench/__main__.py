@@ -48,6 +48,7 @@ GOALS = [
     Goal("rss_growth_mb_100k_lines", "resident memory growth after 100 000 transcript lines", 40),
     Goal("say_overhead_p50_ms", "Enter → request at the server, minus a raw httpx POST, p50", 3),
     Goal("sandbox_concurrent_calls", "concurrent answered calls with speech, all deadlines met", 100, True),
+    Goal("sip_rtp_jitter_p99_ms", "RTP interarrival jitter from the sandbox, 50 concurrent SIP calls, p99", 5),
 ]
 
 
@@ -63,10 +64,12 @@ class Plan:
     calls_duration: float
     search: bool
     calls_speed: float = 1.0
+    sip_calls: int = 50
+    sip_seconds: float = 20.0
 
 
 FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True)
-QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False)
+QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, sip_seconds=8.0)
 # The console measurements inject their own traffic at wall-clock rates; the sandbox's speed only shortens
 # the ring/answer before each measurement starts.
 SETUP_SPEED = 10.0
@@ -118,6 +121,14 @@ async def _sandbox_figure(plan: Plan, details: dict[str, Any]) -> float:
     return float(plan.calls) if result["deadlines_met"] else 0.0
 
 
+async def _sip_figure(plan: Plan, details: dict[str, Any]) -> float:
+    from bench.sip_jitter import measure_sip_jitter
+
+    result = await measure_sip_jitter(plan.sip_calls, plan.sip_seconds)
+    details["sip"] = result
+    return float(result["jitter_p99_ms"])
+
+
 def run(plan: Plan) -> tuple[dict[str, float], dict[str, Any]]:
     details: dict[str, Any] = {}
     figures: dict[str, float] = {}
@@ -127,6 +138,7 @@ def run(plan: Plan) -> tuple[dict[str, float], dict[str, Any]]:
     figures["startup_ratio"] = st["ratio"]
     figures.update(asyncio.run(_console_figures(plan, details)))
     figures["sandbox_concurrent_calls"] = asyncio.run(_sandbox_figure(plan, details))
+    figures["sip_rtp_jitter_p99_ms"] = asyncio.run(_sip_figure(plan, details))
     details["seconds"] = time.monotonic() - started
     return {g.key: figures[g.key] for g in GOALS}, details
 

@@ -18,7 +18,7 @@ from tests.hostile.corpus import RAW_MARKERS
 from tests.hostile.proxy import HostilePlan, HostileProxy
 from tui.cli import ConsoleOptions
 from tui.config import quick_probe
-from tui.runtime import Runtime
+from tui.runtime import ConsoleRuntime
 from tui.sandbox import EmbeddedSandbox, SandboxSettings
 from tui.ui.app import VoipbinApp
 
@@ -60,7 +60,7 @@ def console(
     config = tmp_path / "config.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     options = ConsoleOptions(config=str(config), dial=dial, attach=attach, theme="voipbin-dark")
-    return VoipbinApp(Runtime(options, quick_probe(options.config)))
+    return VoipbinApp(ConsoleRuntime(options, quick_probe(options.config)))
 
 
 @dataclass

@@ -89,7 +89,7 @@ async def test_hostile_names_and_transcripts_from_the_sandbox_are_shown_literall
         await pilot.press("enter")
 
         await live_call(pilot, app)
-        app.action_toggle_log()
+        app.call_screen.show_log(True)
         await wait_until(
             pilot,
             lambda: app.session is not None and app.session.book.final_count["in"] >= len(CALLER_SCRIPT),
@@ -159,7 +159,7 @@ async def test_hostile_frames_close_reason_hangup_reason_and_exports(tmp_path: P
                 "the greeting (rewritten)",
                 timeout=20,
             )
-            app.action_toggle_log()
+            app.call_screen.show_log(True)
             await wait_until(pilot, lambda: hostile.proxy.closed_once, "the hostile close")
             await wait_until(pilot, lambda: app.call_screen.events.counts.get("unrecognised", 0) >= 2, "the raw frames")
             await pilot.pause(0.3)

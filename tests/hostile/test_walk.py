@@ -56,7 +56,7 @@ async def test_every_surface_with_the_whole_corpus(tmp_path: Path) -> None:
         screen.summary.lines = [ALL_HOSTILE, ALL_HOSTILE]
         screen.summary.add_class("-shown")
         await pilot.pause(0.2)
-        app.push_screen(HelpScreen(app.keys, sandbox=True, notes={"log file": ALL_HOSTILE}))
+        app.push_screen(HelpScreen(app.keys, app.actions.state(), notes={"log file": ALL_HOSTILE}))
         await pilot.pause(0.2)
         text = screen_text(app)
         assert [m for m in RAW_MARKERS if m in text] == []

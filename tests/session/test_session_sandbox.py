@@ -67,7 +67,7 @@ async def test_seed_scenario_end_to_end(
     assert s.speech.phase == "active"
 
     await s.stop_speaking()
-    assert s.speech.phase == "stopped"
+    assert str(s.speech.phase) == "stopped"  # str(): mypy would keep the phase narrowed to "active"
     (refused,) = s.say("This line cannot be spoken.")
     await wait_for(lambda: refused.state == "failed", what="say on stopped stream fails")
     assert refused.text == "This line cannot be spoken."
@@ -140,6 +140,7 @@ async def test_dialing_an_extension_by_name_explains_the_500(session: tuple[Call
     assert notice.hint is not None
     assert "'2000'" in notice.hint
     assert s.phase == "failed"
+    assert s.failure is notice, "the failure carries the very notice that was reported"
 
 
 @pytest.mark.sandbox(answer_mode="reject")

@@ -16,7 +16,7 @@ from textual.widgets import Button, Label
 
 from tui.ui import safe
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class ConfirmScreen(ModalScreen[str | None]):
     hang up a live call.
     """
 
-    CSS_PATH = STYLES / "confirm.tcss"
+    CSS_PATH = HERE / "confirm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm_cancel", tooltip="Close without doing anything"),
     ]
