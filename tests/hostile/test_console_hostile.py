@@ -258,8 +258,12 @@ async def test_a_five_megabyte_error_message_is_shown_bounded(tmp_path: Path) ->
     async with hostile_service(plan) as hostile:
         app = hostile.app(tmp_path, dial=True)
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
-            form = await dial_form(pilot, app)
-            await wait_until(pilot, lambda: form.problem is not None, "the problem shown in the form", timeout=20)
+            # Generous waits: moving 5 MB through the proxy is slow on a loaded machine.
+            await wait_until(pilot, lambda: app.notices, "the notice", timeout=30)
+            await wait_until(pilot, lambda: isinstance(app.screen, DialScreen), "the dial form", timeout=30)
+            form = app.screen
+            assert isinstance(form, DialScreen)
+            await wait_until(pilot, lambda: form.problem is not None, "the problem shown in the form", timeout=30)
             await pilot.pause(0.1)
             assert_clean(app, tmp_path)
             level, text = app.notices[-1]
