@@ -37,8 +37,8 @@ def test_plain_and_assemble_never_parse() -> None:
 async def test_every_surface_with_the_whole_corpus(tmp_path: Path) -> None:
     app = console(tmp_path)
     async with app.run_test(size=(150, 45), notifications=True) as pilot:
-        await wait_until(pilot, lambda: app.started, "start-up")
-        await wait_until(pilot, lambda: isinstance(app.screen, DialScreen), "the dial form")
+        await wait_until(pilot, lambda: app.started, "start-up", timeout=30)
+        await wait_until(pilot, lambda: isinstance(app.screen, DialScreen), "the dial form", timeout=30)
         form = app.screen
         assert isinstance(form, DialScreen)
         form.show_problem(DialProblem(ALL_HOSTILE, hint=ALL_HOSTILE, request_id=ALL_HOSTILE, reason=ALL_HOSTILE))
