@@ -19,12 +19,21 @@ from typing import Any
 from tui.config import ConfigError, Settings, load_settings, user_state_dir
 from tui.logsetup import configure_file_logging
 from tui.options import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from tui.voipbin.errors import cut_text
 from tui.voipbin.events import ConnectionState
 from tui.voipbin.redact import redact_text
+from tui.voipbin.safetext import safe_json_text, safe_text
 
 #: Longest line written to stderr (a 50 MB error message was once printed whole).
 STDERR_LINE_MAX = 2000
+STDERR_LIMIT = STDERR_LINE_MAX
+
+
+def complain(text: str, *, lines: bool = False) -> None:
+    """A problem on stderr: one line (or the message's own lines), controls escaped (a server's words must
+    not drive the terminal), bounded."""
+    print(safe_text(text, newlines=lines, limit=STDERR_LINE_MAX), file=sys.stderr, flush=True)
+
+
 #: Longest wait for a clean close after a signal.
 SHUTDOWN_S = 5.0
 
@@ -61,18 +70,17 @@ def _run(ns: argparse.Namespace) -> int:
     try:
         settings, _ = load_settings(ns.config, ns.profile, _overrides(ns))
     except ConfigError as exc:
-        print(f"voipbin-tui watch: {exc}", file=sys.stderr)
+        complain(f"voipbin-tui watch: {exc}", lines=True)
         return EXIT_USAGE
     if ns.username and not settings.resolved_password():
         var = ns.password_env or settings.password_env
         where = f"${var} is empty or unset" if var else "give --password-env VAR"
-        print(f"voipbin-tui watch: no password for {ns.username}: {where}", file=sys.stderr)
+        complain(f"voipbin-tui watch: no password for {ns.username}: {where}")
         return EXIT_USAGE
     if not settings.has_credentials():
-        print(
+        complain(
             "voipbin-tui watch: no credentials: give --accesskey, --token or --username with --password-env "
-            "(or set VOIPBIN_ACCESSKEY)",
-            file=sys.stderr,
+            "(or set VOIPBIN_ACCESSKEY)"
         )
         return EXIT_USAGE
     log_path = Path(settings.log.file) if settings.log.file else user_state_dir() / "watch.log"
@@ -81,8 +89,8 @@ def _run(ns: argparse.Namespace) -> int:
 
 
 def _say(text: str) -> None:
-    """One line on stderr, cut to a sane length (the full text is in the log)."""
-    print(f"voipbin-tui watch: {cut_text(text, STDERR_LINE_MAX)}", file=sys.stderr, flush=True)
+    """One line on stderr: controls escaped, cut to a sane length (the full text is in the log)."""
+    complain(f"voipbin-tui watch: {text}")
 
 
 async def _watch(settings: Settings, *, include_speech: bool) -> int:
@@ -104,7 +112,8 @@ async def _watch(settings: Settings, *, include_speech: bool) -> int:
             return
         text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str)
         try:
-            out.write(redact_text(text, secrets) + "\n")
+            # Same JSON, but DEL, C1 and bidi/format characters as \u escapes: stdout is often a terminal.
+            out.write(safe_json_text(redact_text(text, secrets)) + "\n")
             out.flush()
         except (BrokenPipeError, ValueError):
             # The reader went away (`watch | head`): nothing left to do.

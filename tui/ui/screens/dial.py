@@ -17,10 +17,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
+from tui.ui import safe
 from tui.ui.format import one_line, parse_sleep, sleep_text
 
 HERE = Path(__file__).resolve().parent
@@ -178,7 +178,7 @@ class DialScreen(ModalScreen[bool]):
             numbers, extensions = await self._load_choices()
         except Exception as exc:  # the form still works by typing
             self.query_one("#dial-problem", Label).update(
-                Content.styled(f"could not list numbers/extensions: {one_line(str(exc), 120)}", "$warning")
+                safe.plain(f"could not list numbers/extensions: {one_line(str(exc), 120)}", "$warning")
             )
             return
         self._set_options("#pick-source", numbers)
@@ -186,7 +186,8 @@ class DialScreen(ModalScreen[bool]):
 
     def _set_options(self, selector: str, choices: Sequence[Choice]) -> None:
         picker = self.query_one(selector, Select)
-        picker.set_options([(c.label, c.value) for c in choices])
+        # Names come from the server: plain Text, so "[/x]" is shown, not parsed (and typing still searches).
+        picker.set_options([(safe.plain_text(c.label, limit=200), c.value) for c in choices])
 
     @on(Select.Changed, "#pick-source")
     def _pick_source(self, event: Select.Changed) -> None:
@@ -275,7 +276,7 @@ class DialScreen(ModalScreen[bool]):
             parts += ["  ", ("request ", "$text-muted"), problem.request_id]
         if problem.hint:
             parts += ["\n", ("hint: ", "bold $text-muted"), one_line(problem.hint, 300)]
-        self.query_one("#dial-problem", Label).update(Content.assemble(*parts))
+        self.query_one("#dial-problem", Label).update(safe.assemble(*parts))
 
     def action_cancel(self) -> None:
         if not self.busy:

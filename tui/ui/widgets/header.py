@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
+from tui.ui import safe
 from tui.ui.format import CONNECTION_COLOUR, lifetime
 from tui.ui.widgets.guard import safe_render
 
@@ -84,12 +85,12 @@ class ConsoleHeader(Widget):
         if self.mode == "sandbox":
             banner = (" SANDBOX ", "bold reverse $warning")
         else:
-            banner = (f" {self.host or 'VoIPBIN'} ", "bold reverse $primary")
+            banner = (f" {safe.clean(self.host or 'VoIPBIN', 80)} ", "bold reverse $primary")
         colour = CONNECTION_COLOUR.get(self.channel_state, "$text-muted")
         parts: list[str | tuple[str, str]] = [banner]
         if self.customer:
-            parts += ["  ", (self.customer, "bold")]
+            parts += ["  ", (safe.clean(self.customer, 60), "bold")]
         parts += ["  ", ("events ", "$text-muted"), ("● ", colour), (self.channel_text, colour)]
         if self.credential:
             parts += ["  ", (self.credential, "$text-muted")]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)

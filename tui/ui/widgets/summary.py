@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widget import Widget
 
+from tui.ui import safe
 from tui.ui.format import latency
 from tui.ui.widgets.guard import safe_render
 
@@ -82,4 +83,4 @@ class SummaryPanel(Widget):
             parts += ["\n", ("  " + line, "$text-muted")]
         if self.exported:
             parts += ["\n", ("  exported ", "$text-muted"), ", ".join(self.exported)]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)
