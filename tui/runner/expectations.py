@@ -133,7 +133,7 @@ def transcript_verdict(exp: Expect, log: CallLog, *, since: float, now: float, w
         return MET
     near = closest(exp, lines)
     got = f" ({len(matching)} of {need})" if need > 1 else ""
-    if log.ended_at is not None and now >= log.ended_at + SETTLE_AFTER_HANGUP_S:
+    if log.settled(now, SETTLE_AFTER_HANGUP_S):
         return failed(matcher_kind(exp), f"the call ended without an {what}{got}; {near}")
     return pending(f"no {what}{got}; {near}")
 

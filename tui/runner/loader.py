@@ -151,7 +151,7 @@ def _toml_position(text: str, loc: tuple[int | str, ...]) -> tuple[int, int]:
 
 def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     # pydantic adds the names of validators and union members ("function-after[...]", "str"); the file has none.
-    return tuple(p for p in loc if isinstance(p, int) or not any(c in p for c in "[]()") and p not in ("str",))
+    return tuple(p for p in loc if isinstance(p, int) or (not any(c in p for c in "[]()") and p != "str"))
 
 
 def _loc_text(loc: tuple[int | str, ...]) -> str:

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.session.updates import CallUpdated, GapRecovered, Notice, SayUpdated, SessionUpdate, TranscriptUpdated
+from tui.session.updates import (
+    CallUpdated,
+    GapRecovered,
+    Notice,
+    SayUpdated,
+    SessionUpdate,
+    TranscribeUpdated,
+    TranscriptUpdated,
+)
 from tui.voipbin.events import ConnectionState
 from tui.voipbin.rest import RequestRecord
 
@@ -70,6 +78,8 @@ class CallLog:
     notices: list[Notice] = field(default_factory=list)
     gaps: list[GapRecovered] = field(default_factory=list)
     ended_at: float | None = None
+    transcribes: dict[str, str] = field(default_factory=dict)
+    version: int = 0
     _ids: set[str] = field(default_factory=set)
     _changed: asyncio.Event | None = None
 
@@ -91,7 +101,10 @@ class CallLog:
                 if call.status == "hangup" and self.ended_at is None:
                     self.ended_at = now
         elif isinstance(update, SayUpdated):
-            self.note_say(update.item.id, update.item.text, update.item.state, update.item.latency_ms, update.item.error)
+            item = update.item
+            self.note_say(item.id, item.text, item.state, item.latency_ms, item.error)
+        elif isinstance(update, TranscribeUpdated):
+            self.transcribes[update.transcribe.id] = update.transcribe.status
         elif isinstance(update, Notice):
             self.notices.append(update)
         elif isinstance(update, GapRecovered):
@@ -127,11 +140,14 @@ class CallLog:
     # -- waiting --------------------------------------------------------------------------------------------
 
     def pulse(self) -> None:
+        self.version += 1
         if self._changed is not None:
             self._changed.set()
 
-    async def changed(self, timeout: float) -> bool:
-        """Wait for the next change (True) or the timeout (False)."""
+    async def changed(self, since_version: int, timeout: float) -> bool:
+        """Wait for a change after ``since_version`` (True) or the timeout (False)."""
+        if self.version != since_version:
+            return True
         if timeout <= 0:
             return False
         event = self._changed = asyncio.Event()
@@ -142,6 +158,14 @@ class CallLog:
         return True
 
     # -- reading --------------------------------------------------------------------------------------------
+
+    def settled(self, now: float, grace: float) -> bool:
+        """The call is over and no more transcripts can come: its transcribes are done, or ``grace`` passed."""
+        if self.ended_at is None:
+            return False
+        if self.transcribes and all(s == "done" for s in self.transcribes.values()):
+            return True
+        return now >= self.ended_at + grace
 
     @property
     def call_status(self) -> SeenState | None:

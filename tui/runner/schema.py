@@ -63,7 +63,7 @@ def _action_objects(value: Any) -> Any:
         if isinstance(item, dict) and "type" not in item and len(item) == 1:
             ((name, option),) = item.items()
             if name == "sleep":
-                option = {"duration": int(round(_seconds(option) * 1000))}
+                option = {"duration": round(_seconds(option) * 1000)}
             elif option is None:
                 option = {}
             if not isinstance(option, dict):
@@ -168,9 +168,7 @@ class Expect(_Strict):
 
     @model_validator(mode="after")
     def _one_subject(self) -> Expect:
-        subjects = [
-            n for n in ("call", "transcript", "say", "connection", "request") if getattr(self, n) is not None
-        ]
+        subjects = [n for n in ("call", "transcript", "say", "connection", "request") if getattr(self, n) is not None]
         if len(subjects) != 1:
             raise ValueError(
                 "an expectation names exactly one of call, transcript, say, connection, request"

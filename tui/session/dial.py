@@ -60,6 +60,8 @@ class DialRequest:
     sleep_ms: int = 600_000
     transcribe: bool = True
     transcribe_direction: str = "both"
+    # A scenario file's own action list, sent as given instead of the transcribe/talk/sleep trio above.
+    custom_actions: tuple[dict[str, Any], ...] | None = None
 
     @property
     def kind(self) -> DestinationType:
@@ -81,6 +83,8 @@ class DialRequest:
         return out
 
     def actions(self) -> list[dict[str, Any]]:
+        if self.custom_actions is not None:
+            return [dict(a) for a in self.custom_actions]
         actions: list[dict[str, Any]] = []
         if self.transcribe:
             actions.append(transcribe_start_action(self.language, direction=self.transcribe_direction))
