@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voipbin-tui",
         description="Live-test VoIPBIN real-time voice calls from the terminal. With no credentials "
         "configured it runs on a built-in VoIPBIN sandbox.",
-        epilog="Commands: watch (JSON lines of every call event), sandbox (run the sandbox server), "
+        epilog="Commands: watch (JSON lines of every call event), test (run scenario files), sandbox (run the sandbox server), "
         "config path|check|example. `voipbin-tui COMMAND --help` for details.",
     )
     parser.add_argument("--version", action="version", version=f"voipbin-tui {__version__}")
@@ -108,8 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_watch(build_watch_parser().parse_args(args[1:]))
         if command == "config":
             return _config(build_config_parser().parse_args(args[1:]))
+        if command == "test":
+            from tui.runner.cli import main as test_main
+
+            return test_main(args[1:])
         if command is not None:
-            build_parser().error(f"unknown command {command!r} (commands: watch, sandbox, config)")
+            build_parser().error(f"unknown command {command!r} (commands: watch, test, sandbox, config)")
         ns = build_parser().parse_args(args)
     except KeyboardInterrupt:
         return EXIT_OK

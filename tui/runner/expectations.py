@@ -141,6 +141,10 @@ def transcript_verdict(exp: Expect, log: CallLog, *, since: float, now: float, w
 # -- call, say, connection, request -------------------------------------------------------------------------
 
 
+def status_rank(status: str) -> int:
+    return _STATUS_RANK.get(status, -1)
+
+
 def call_verdict(exp: Expect, log: CallLog) -> Verdict:
     target = exp.call or ""
     current = log.call_status

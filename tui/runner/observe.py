@@ -97,9 +97,7 @@ class CallLog:
         elif isinstance(update, CallUpdated):
             call = update.call
             if call is not None and (not self.states or self.states[-1].status != call.status):
-                self.states.append(SeenState(call.status, call.hangup_by or "", call.hangup_reason or "", now))
-                if call.status == "hangup" and self.ended_at is None:
-                    self.ended_at = now
+                self.note_state(call.status, call.hangup_by or "", call.hangup_reason or "", pulse=False)
         elif isinstance(update, SayUpdated):
             item = update.item
             self.note_say(item.id, item.text, item.state, item.latency_ms, item.error)
@@ -110,6 +108,14 @@ class CallLog:
         elif isinstance(update, GapRecovered):
             self.gaps.append(update)
         self.pulse()
+
+    def note_state(self, status: str, by: str, reason: str, *, pulse: bool = True) -> None:
+        now = self.clock()
+        self.states.append(SeenState(status, by, reason, now))
+        if status == "hangup" and self.ended_at is None:
+            self.ended_at = now
+        if pulse:
+            self.pulse()
 
     def note_say(self, say_id: str, text: str, state: str, latency_ms: float | None, error: str | None = None) -> None:
         seen = self.says.get(say_id)

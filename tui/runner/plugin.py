@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 OUTCOME_PROP = "voipbin_scenario"
 SCHEMA_ERROR_MARK = "voipbin-tui scenario:"
-SINK_NAME = "voipbin-scenario-sink"
+# The front's JSON-lines sink registers under its class's plugin name; found by type, not by name.
+SINK_CLASS = "JsonlSink"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,7 +113,7 @@ class ScenarioItem(pytest.Item):
 
         config = self.config
         artifacts = _artifact_dir(config, self.name)
-        sink = config.pluginmanager.get_plugin(SINK_NAME)
+        sink = _SINK[0]
         emit = sink.emit if sink is not None and not hasattr(config, "workerinput") else None
         replay = config.getoption("--scenario-replay")
         if replay:
@@ -260,7 +261,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _RESULTS.clear()
     _COUNTS["schema_errors"] = 0
     config = session.config
-    sink = config.pluginmanager.get_plugin(SINK_NAME)
+    sink = next((p for p in config.pluginmanager.get_plugins() if type(p).__name__ == SINK_CLASS), None)
     parallel = bool(getattr(config.option, "numprocesses", None))
     if sink is not None:
         sink.from_reports = parallel
