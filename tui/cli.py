@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voipbin-tui",
         description="Live-test VoIPBIN real-time voice calls from the terminal. With no credentials "
         "configured it runs on a built-in VoIPBIN sandbox.",
-        epilog="Commands: watch (JSON lines of every call event), test (run scenario files), sandbox (run the sandbox server), "
+        epilog="Commands: watch (JSON lines of every call event), test (run scenario files), "
+        "sandbox (run the sandbox server), "
         "config path|check|example. `voipbin-tui COMMAND --help` for details.",
     )
     parser.add_argument("--version", action="version", version=f"voipbin-tui {__version__}")

@@ -85,7 +85,8 @@ def scenario_files(paths: Sequence[str]) -> list[Path]:
 def _precheck(files: list[Path]) -> tuple[list[Any], list[str]]:
     from tui.runner.loader import ScenarioError, load_scenario
 
-    scenarios, problems = [], []
+    scenarios: list[Any] = []
+    problems: list[str] = []
     for path in files:
         try:
             scenarios.append(load_scenario(path))

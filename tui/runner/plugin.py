@@ -113,8 +113,8 @@ class ScenarioItem(pytest.Item):
 
         config = self.config
         artifacts = _artifact_dir(config, self.name)
-        sink = _SINK[0]
-        emit = sink.emit if sink is not None and not hasattr(config, "workerinput") else None
+        reporter = config.pluginmanager.get_plugin(REPORTER_NAME)
+        emit = reporter.emit_live() if reporter is not None else None
         replay = config.getoption("--scenario-replay")
         if replay:
             from tui.runner.replay import run_replay
@@ -208,29 +208,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # -- reports (controller side) ------------------------------------------------------------------------------
 
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed and SCHEMA_ERROR_MARK in str(report.longrepr):
-        _COUNTS["schema_errors"] += 1
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if not config.pluginmanager.has_plugin(REPORTER_NAME):
+        config.pluginmanager.register(Reporter(config), REPORTER_NAME)
 
 
-_COUNTS = {"schema_errors": 0}
+REPORTER_NAME = "voipbin-scenario-reporter"
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    props = dict(report.user_properties)
-    raw = props.get(OUTCOME_PROP)
-    if report.when == "call" and isinstance(raw, str):
-        data = json.loads(raw)
-        data["status"] = "passed" if report.passed else "failed"
-        _RESULTS.append(data)
-        sink = _SINK[0]
-        if sink is not None and sink.from_reports:
-            for row in data["trace"]:
-                sink.emit({"kind": "step", "scenario": data["name"], **row})
-            sink.emit(_finished_event(data))
-    elif report.when == "call" and report.failed and "scenario" in report.keywords:
-        _RESULTS.append(
-            {
+class Reporter:
+    """One per pytest session: gathers the scenario outcomes and writes the reports at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: list[dict[str, Any]] = []
+        self.schema_errors = 0
+        self.worker = hasattr(config, "workerinput")
+        self.sink = next((p for p in config.pluginmanager.get_plugins() if type(p).__name__ == SINK_CLASS), None)
+        if self.sink is not None:
+            self.sink.from_reports = bool(getattr(config.option, "numprocesses", None))
+        self.heartbeat: Heartbeat | None = None
+        period = float(config.getoption("--scenario-heartbeat") or 0)
+        if not self.worker and period > 0 and not sys.stderr.isatty():
+            self.heartbeat = Heartbeat(period)
+
+    def emit_live(self) -> Any:
+        if self.sink is None or self.worker or self.sink.from_reports:
+            return None
+        return self.sink.emit
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        total = sum(1 for i in session.items if isinstance(i, ScenarioItem))
+        if self.heartbeat is not None and total:
+            self.heartbeat.start(total)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and SCHEMA_ERROR_MARK in str(report.longrepr):
+            self.schema_errors += 1
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        raw = dict(report.user_properties).get(OUTCOME_PROP)
+        if isinstance(raw, str):
+            data = json.loads(raw)
+            data["status"] = "passed" if report.passed else "failed"
+        elif "scenario" in report.keywords and report.failed:
+            data = {
                 "name": report.nodeid.rsplit("::", 1)[-1],
                 "item": report.nodeid,
                 "status": "failed",
@@ -238,15 +264,52 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
                 "trace": [],
                 "transcript": [],
             }
-        )
-    hb = _HB[0]
-    if hb is not None and report.when == "call":
-        hb.done(report.passed)
+        else:
+            return
+        self.results.append(data)
+        if self.sink is not None and self.sink.from_reports:
+            for row in data["trace"]:
+                self.sink.emit({"kind": "step", "scenario": data["name"], **row})
+            self.sink.emit(_finished_event(data))
+        if self.heartbeat is not None:
+            self.heartbeat.done(report.passed)
 
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.worker:
+            return
+        if self.schema_errors:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        from tui.runner.reports import json_report, junit_xml
 
-_RESULTS: list[dict[str, Any]] = []
-_SINK: list[Any] = [None]
-_HB: list[Heartbeat | None] = [None]
+        json_path = self.config.getoption("--scenario-json")
+        if json_path:
+            Path(json_path).write_text(json.dumps(json_report(self.results), indent=2, ensure_ascii=True) + "\n")
+        junit_path = self.config.getoption("--scenario-junit")
+        if junit_path:
+            Path(junit_path).write_bytes(junit_xml(self.results))
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        if not self.results:
+            return
+        from tui.runner.reports import failure_lines, pass_rates
+
+        failures = failure_lines(self.results)
+        if failures:
+            terminalreporter.section("scenario failures")
+            for line in failures:
+                terminalreporter.write_line(line)
+        rates = pass_rates(self.results)
+        if any(r["runs"] > 1 for r in rates.values()):
+            terminalreporter.section("scenario pass rates")
+            for name, r in sorted(rates.items()):
+                terminalreporter.write_line(f"{name}: {r['passed']}/{r['runs']} passed ({r['rate'] * 100:.0f}%)")
+        smells = sorted({f"{d['name']}: {s}" for d in self.results for s in d.get("smells", [])})
+        if smells:
+            terminalreporter.section("scenario smells")
+            for line in smells:
+                terminalreporter.write_line(line)
 
 
 def _finished_event(data: dict[str, Any]) -> dict[str, Any]:
@@ -254,76 +317,6 @@ def _finished_event(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("failure"):
         event["failure"] = data["failure"]
     return event
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _RESULTS.clear()
-    _COUNTS["schema_errors"] = 0
-    config = session.config
-    sink = next((p for p in config.pluginmanager.get_plugins() if type(p).__name__ == SINK_CLASS), None)
-    parallel = bool(getattr(config.option, "numprocesses", None))
-    if sink is not None:
-        sink.from_reports = parallel
-    _SINK[0] = sink
-    _HB[0] = None
-    if not hasattr(config, "workerinput") and not sys.stderr.isatty():
-        period = float(config.getoption("--scenario-heartbeat") or 0)
-        if period > 0:
-            _HB[0] = Heartbeat(period)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    hb = _HB[0]
-    if hb is not None:
-        total = sum(1 for i in session.items if isinstance(i, ScenarioItem))
-        if total:
-            hb.start(total)
-        else:
-            _HB[0] = None
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    hb = _HB[0]
-    if hb is not None:
-        hb.stop()
-    config = session.config
-    if hasattr(config, "workerinput"):
-        return
-    if _COUNTS["schema_errors"]:
-        session.exitstatus = pytest.ExitCode.USAGE_ERROR
-    json_path = config.getoption("--scenario-json")
-    if json_path:
-        from tui.runner.reports import json_report
-
-        Path(json_path).write_text(json.dumps(json_report(_RESULTS), indent=2, ensure_ascii=True) + "\n")
-    junit_path = config.getoption("--scenario-junit")
-    if junit_path:
-        from tui.runner.reports import junit_xml
-
-        Path(junit_path).write_bytes(junit_xml(_RESULTS))
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if not _RESULTS:
-        return
-    from tui.runner.reports import failure_lines, pass_rates
-
-    failures = failure_lines(_RESULTS)
-    if failures:
-        terminalreporter.section("scenario failures")
-        for line in failures:
-            terminalreporter.write_line(line)
-    rates = pass_rates(_RESULTS)
-    if any(r["runs"] > 1 for r in rates.values()):
-        terminalreporter.section("scenario pass rates")
-        for name, r in sorted(rates.items()):
-            terminalreporter.write_line(f"{name}: {r['passed']}/{r['runs']} passed ({r['rate'] * 100:.0f}%)")
-    smells = sorted({f"{d['name']}: {s}" for d in _RESULTS for s in d.get("smells", [])})
-    if smells:
-        terminalreporter.section("scenario smells")
-        for line in smells:
-            terminalreporter.write_line(line)
 
 
 class Heartbeat:
@@ -371,3 +364,16 @@ class Heartbeat:
             os.close(self._fd)
         except OSError:
             pass
+
+
+@pytest.fixture
+def voipbin_call(tmp_path: Path) -> Any:
+    """``async with voipbin_call({...scenario fields...}) as call:`` — a call driven step by step on its own
+    sandbox (artifacts in the test's tmp_path)."""
+    from tui.runner.drive import scenario_call
+
+    def open_call(scenario: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("artifacts", tmp_path)
+        return scenario_call(scenario, **kwargs)
+
+    return open_call

@@ -109,10 +109,11 @@ def _apply(entry: dict[str, Any], account: Any, log: CallLog, vt: float) -> None
         data = entry.get("data")
         if not isinstance(data, dict) or entry.get("duplicate"):
             return
+        shape = entry.get("shape")
         event = classify_payload(
             data,
             declared=entry.get("event") if isinstance(entry.get("event"), str) else None,
-            shape=entry.get("shape") if entry.get("shape") in ("bare", "wrapped", "documented") else "bare",
+            shape=shape if shape in ("bare", "wrapped", "documented") else "bare",
             received_at=entry.get("received_at") if isinstance(entry.get("received_at"), float) else None,
             received_mono=vt,
         )
@@ -122,7 +123,8 @@ def _apply(entry: dict[str, Any], account: Any, log: CallLog, vt: float) -> None
         if state in ("connecting", "connected", "reconnecting", "reconnected", "closed"):
             log.on_connection(ConnectionState(state=state, error=entry.get("error")))
     elif kind == "gap":
-        recovered = entry.get("recovered") if isinstance(entry.get("recovered"), dict) else {}
+        raw = entry.get("recovered")
+        recovered: dict[str, int] = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
         log.gaps.append(
             GapRecovered(
                 float(entry.get("started") or 0), float(entry.get("ended") or 0), recovered, entry.get("error")

@@ -95,7 +95,7 @@ def junit_xml(results: list[dict[str, Any]]) -> bytes:
         ET.SubElement(case, "system-out").text = _xml_text("\n".join(out))
     root = ET.Element("testsuites")
     root.append(suite)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def failure_lines(results: list[dict[str, Any]]) -> list[str]:
