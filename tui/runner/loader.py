@@ -101,8 +101,13 @@ def parse_text(text: str, path: str, *, toml: bool) -> tuple[Any, Any]:
             return tomllib.loads(text), None
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-            line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "TOML syntax error"
+            if m:
+                line, col = int(m.group(1)), int(m.group(2))
+            elif "end of document" in str(exc):
+                line, col = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
+            else:
+                line, col = 1, 1
+            message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc)) or "TOML syntax error"
             raise ScenarioError([Problem(path, line, col, message)]) from None
     try:
         data = yaml.safe_load(text)

@@ -80,6 +80,22 @@ class Action(_Strict):
     option: dict[str, Any] = Field(default_factory=dict)
 
 
+_ACTIONS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"type": {"type": "string", "minLength": 1}, "option": {"type": "object"}},
+                "required": ["type"],
+                "additionalProperties": False,
+            },
+            {"type": "object", "minProperties": 1, "maxProperties": 1, "not": {"required": ["type"]}},
+        ]
+    },
+}
+
+
 class CallSpec(_Strict):
     source: str = Field(default="+15551234567", description="source number (E.164) or SIP address")
     destination: Destination | str = Field(
@@ -87,7 +103,7 @@ class CallSpec(_Strict):
         description="{type, target}, or a string (E.164 is tel, sip:… is SIP, else an extension)",
     )
     language: str = "en-US"
-    actions: Annotated[list[Action], BeforeValidator(_action_objects)] = Field(
+    actions: Annotated[list[Action], BeforeValidator(_action_objects), WithJsonSchema(_ACTIONS_SCHEMA)] = Field(
         default_factory=list,
         description="the call's flow: `- talk: {text: …}` or VoIPBIN's {type, option} objects; sleep takes a duration",
     )
@@ -104,7 +120,18 @@ def _text_arg(value: Any) -> Any:
     return {"text": value} if isinstance(value, str) else value
 
 
-Text = Annotated[TextArg, BeforeValidator(_text_arg)]
+_TEXT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "properties": {"text": {"type": "string", "minLength": 1}},
+            "required": ["text"],
+            "additionalProperties": False,
+        },
+    ]
+}
+Text = Annotated[TextArg, BeforeValidator(_text_arg), WithJsonSchema(_TEXT_SCHEMA)]
 
 
 class NoArg(_Strict):
@@ -115,7 +142,11 @@ def _no_arg(value: Any) -> Any:
     return {} if value is None else value
 
 
-Empty = Annotated[NoArg, BeforeValidator(_no_arg)]
+Empty = Annotated[
+    NoArg,
+    BeforeValidator(_no_arg),
+    WithJsonSchema({"anyOf": [{"type": "null"}, {"type": "object", "maxProperties": 0}]}),
+]
 
 
 class FaultArg(_Strict):
