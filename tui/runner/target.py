@@ -74,8 +74,12 @@ class Target:
 
 
 def load_target_settings(options: TargetOptions) -> Settings:
-    from tui.config import ConfigError, load_settings
+    """The config file and environment for a real run (or when asked for); plain defaults for a sandbox run,
+    so a scenario on the sandbox behaves the same on every machine."""
+    from tui.config import ConfigError, Settings, load_settings
 
+    if not options.real and options.config is None and options.profile is None:
+        return Settings.model_construct()
     try:
         settings, _ = load_settings(options.config, options.profile)
     except ConfigError as exc:
