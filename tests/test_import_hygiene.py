@@ -35,6 +35,10 @@ def loaded_modules(module: str) -> list[str]:
         "tui.sandbox.server",
         "tui.config",
         "tui.watchcmd",
+        "tui.runner.live",
+        "tui.runner.replay",
+        "tui.runner.plugin",
+        "tui.runner.cli",
     ],
 )
 def test_no_textual_below_the_ui(module: str) -> None:
