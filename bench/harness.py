@@ -1,6 +1,6 @@
 """The real console, headless, dialled into the bench server, with probes on what it draws.
 
-The app is the one users run (``VoipbinApp`` with a ``Runtime`` reading a config file), pointed at the
+The app is the one users run (``VoipbinApp`` with a ``ConsoleRuntime`` reading a config file), pointed at the
 bench server as if it were VoIPBIN. Two probes wrap drawing methods of the live widgets:
 
 - the transcript view's ``render_line``: the first time a row of an injected transcript is drawn, its
@@ -75,9 +75,9 @@ def _restore(saved: dict[str, str | None]) -> None:
 @contextlib.asynccontextmanager
 async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[VoipbinApp, Probe]]:
     """The console running headless, its call answered and transcribing, probes installed."""
-    from tui.cli import ConsoleOptions
     from tui.configfile import quick_probe
-    from tui.runtime import Runtime
+    from tui.options import ConsoleOptions
+    from tui.runtime import ConsoleRuntime
     from tui.ui.app import VoipbinApp
 
     with tempfile.TemporaryDirectory(prefix="voipbin-bench-") as tmp:
@@ -91,7 +91,7 @@ async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> Asy
                 encoding="utf-8",
             )
             options = ConsoleOptions(config=str(config), dial=True)
-            runtime = Runtime(options, quick_probe(options.config))
+            runtime = ConsoleRuntime(options, quick_probe(options.config))
             app = VoipbinApp(runtime)
             probe = Probe()
             async with app.run_test(headless=True, size=size):

@@ -33,5 +33,9 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
     assert details["latency"]["drawn"] == 20
     assert details["burst"]["sent"] == 250
     assert details["memory"]["through"] == 300
+    # Whether the deadlines were met is a timing goal (bench/'s); that the calls ran to the end is not.
+    assert details["sandbox"]["calls_ok"] == 2, details["sandbox"]
+    assert details["sandbox"]["say_errors"] == 0
+    assert details["sandbox"]["frames_sent"] > 0
     assert figures["sandbox_concurrent_calls"] in (0.0, 2.0)
     assert "startup_ratio" in table(figures)

@@ -19,7 +19,8 @@ def loaded_modules(module: str) -> list[str]:
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True, timeout=60
     )
-    return json.loads(out.stdout)
+    loaded: list[str] = json.loads(out.stdout)
+    return loaded
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,9 @@ def test_config_does_not_load_servers_or_network_stacks() -> None:
     assert heavy == []
 
 
-@pytest.mark.parametrize("module", ["tui.cli", "tui.configfile", "tui.console", "tui.runtime"])
+@pytest.mark.parametrize(
+    "module", ["tui.cli", "tui.options", "tui.configfile", "tui.console", "tui.runtime", "tui.wiring", "tui.actions"]
+)
 def test_start_up_path_is_light(module: str) -> None:
     """What runs before the first paint imports no pydantic, HTTP, WebSocket or server stack."""
     mods = loaded_modules(module)

@@ -9,35 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+from tui.options import EXIT_ERROR, EXIT_OK, EXIT_USAGE, ConsoleOptions
 
-
-@dataclass(frozen=True, slots=True)
-class ConsoleOptions:
-    """What the console was asked to do on the command line."""
-
-    config: str | None = None
-    profile: str | None = None
-    sandbox: bool = False
-    dial: bool = False
-    attach: str | None = None
-    theme: str | None = None
-    api_url: str | None = None
-
-    def overrides(self) -> dict[str, object]:
-        """Flags as settings overrides (flags beat environment and file)."""
-        out: dict[str, object] = {}
-        if self.api_url:
-            out["api_url"] = self.api_url
-        if self.theme:
-            out["ui.theme"] = self.theme
-        if self.sandbox:
-            out["use_sandbox"] = "always"
-        return out
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "ConsoleOptions", "build_parser", "main"]
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

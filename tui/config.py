@@ -281,11 +281,16 @@ def check_config(config_path: str | os.PathLike[str] | None = None) -> tuple[Con
     elif profiles:
         problems.append("profiles: must be a table of tables")
     for name in names:
+        prefix = f"[profiles.{name}] " if name else ""
         try:
-            load_settings(config_path, profile=name)
+            settings, _ = load_settings(config_path, profile=name)
         except ConfigError as exc:
-            prefix = f"[profiles.{name}] " if name else ""
             problems.extend(prefix + p for p in (exc.problems or [str(exc)]))
+            continue
+        # The console would warn about these and fall back to the defaults; a check says so first.
+        from tui.actions.keys import check_keymap
+
+        problems.extend(prefix + p for p in check_keymap(settings.keymap)[1])
     return location, _unique(problems)
 
 
@@ -305,12 +310,18 @@ _EXAMPLE_HEADER = """\
 # With no credentials set, the console runs on the embedded VoIPBIN sandbox.
 """
 
-_EXAMPLE_KEYMAP = """\
-# Remap keys: binding id = "key[,key…]" (Textual key names). Ids and defaults are listed by F1 in the app
-# and in the README; for example:
-# hangup = "f8"
-# flush = "f2,ctrl+g"
-"""
+
+def _example_keymap() -> str:
+    """Every remappable action with its default keys, from the action registry."""
+    from tui.actions.registry import ACTIONS
+
+    lines = [
+        '# Remap keys: action id = "key[,key…]" (Textual key names). An unknown id, a key terminals cannot',
+        "# send apart (ctrl+h/i/j/m/[) and two actions on one key are errors. The actions and their defaults:",
+    ]
+    lines += [f'# {a.keymap_id} = "{a.keys}"' for a in ACTIONS if a.keys]
+    return "\n".join(lines) + "\n"
+
 
 _EXAMPLE_PROFILES = """\
 # Named profiles overlay any top-level key or table; pick one with --profile NAME, VOIPBIN_PROFILE or
@@ -381,7 +392,7 @@ def example_toml() -> str:
             lines.append(f"# {doc[0].replace('``', '`')}")
         lines.append("")
         _example_fields(model, table + ".", lines)
-    lines += ["[keymap]", _EXAMPLE_KEYMAP, "", _EXAMPLE_PROFILES]
+    lines += ["[keymap]", _example_keymap(), "", _EXAMPLE_PROFILES]
     return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
 
 

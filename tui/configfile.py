@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from tui.options import decide_mode
+
 APP_NAME = "voipbin-tui"
 ENV_PREFIX = "VOIPBIN_"
 CONFIG_ENV = "VOIPBIN_TUI_CONFIG"
@@ -155,13 +157,6 @@ def quick_probe(
         data = merge_profile(raw, chosen)
     except ConfigError:
         return QuickProbe(sandbox=force_sandbox, location=location, profile=profile)
-    if force_sandbox:
-        return QuickProbe(True, location, chosen)
-    mode = os.environ.get(ENV_PREFIX + "USE_SANDBOX") or data.get("use_sandbox") or "auto"
-    if mode == "always":
-        return QuickProbe(True, location, chosen)
-    if mode == "never":
-        return QuickProbe(False, location, chosen)
 
     def present(key: str) -> bool:
         return bool(os.environ.get(ENV_PREFIX + key.upper()) or data.get(key))
@@ -171,4 +166,6 @@ def quick_probe(
         and os.environ.get(str(env_name))
     )
     has = any(present(k) for k in _CREDENTIAL_KEYS) or (present("username") and password)
-    return QuickProbe(sandbox=not has, location=location, profile=chosen)
+    use_sandbox = str(os.environ.get(ENV_PREFIX + "USE_SANDBOX") or data.get("use_sandbox") or "auto")
+    mode = decide_mode(use_sandbox, has, force_sandbox=force_sandbox)
+    return QuickProbe(sandbox=mode == "sandbox", location=location, profile=chosen)

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from tui.cli import EXIT_ERROR, ConsoleOptions
+from tui.options import EXIT_ERROR, ConsoleOptions
 
 # Textual repaints at most TEXTUAL_FPS times a second (default 60): at 60 a transcript line waits up to
 # 16.7 ms for its frame, which alone eats the latency budget (bench/: event_added_latency). Repaints
@@ -27,9 +27,9 @@ def run_console(options: ConsoleOptions) -> int:
     from tui.configfile import quick_probe
 
     probe = quick_probe(options.config, options.profile, force_sandbox=options.sandbox)
-    from tui.runtime import Runtime
+    from tui.runtime import ConsoleRuntime
 
-    runtime = Runtime(options, probe)
+    runtime = ConsoleRuntime(options, probe)
     try:
         from tui.ui.app import VoipbinApp
 

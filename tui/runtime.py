@@ -1,102 +1,38 @@
-"""Everything the console needs besides drawing: settings, the sandbox, the account, new sessions.
+"""The console's run time: its settings, the target it opened, and the call sessions it makes.
 
-The Textual app is handed one ``Runtime`` and never reads config or opens sockets itself. The runtime
-is built in two steps so the first screen can appear at once: the constructor only keeps the cheap
-start-up probe; ``start()`` does the heavy work (pydantic settings, the embedded server, login,
-WebSocket) after the first paint.
+The Textual app is handed one ``ConsoleRuntime`` and never reads config or opens sockets itself. It is
+built in two steps so the first screen can appear at once: the constructor only keeps the cheap start-up
+probe; ``start()`` does the heavy work (pydantic settings, file logging, then ``tui.wiring.open_target``:
+the embedded server, login, WebSocket) after the first paint. The account factory is ``tui.wiring``'s and
+the sandbox's control client is ``tui.sandbox_control``'s; this module only holds them for the app.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from tui.cli import ConsoleOptions
 from tui.configfile import QuickProbe, user_state_dir
+from tui.options import ConsoleOptions, Mode
 
 if TYPE_CHECKING:
     from tui.config import Settings
     from tui.sandbox.server import EmbeddedSandbox
+    from tui.sandbox_control import SandboxControl
     from tui.session.account import Account
     from tui.session.call_session import CallSession
     from tui.session.dial import DialRequest
     from tui.session.speaking import SpeakingOptions
+    from tui.wiring import Target
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["sandbox", "service"]
 
-
-def account_for(
-    settings: Settings, *, api_url: str | None = None, accesskey: str | None = None, label: str = ""
-) -> Account:
-    """The account of the configured service, or of a sandbox when ``api_url`` and ``accesskey`` are given."""
-    from tui.session.account import Account
-    from tui.voipbin.rest import VoipbinClient
-
-    if api_url is not None:
-        client = VoipbinClient(api_url, accesskey=accesskey, timeout=settings.network.timeout)
-    else:
-        client = VoipbinClient(
-            settings.api_url,
-            accesskey=settings.accesskey.get_secret_value() if settings.accesskey else None,
-            token=settings.token.get_secret_value() if settings.token else None,
-            username=settings.username,
-            password=settings.resolved_password(),
-            timeout=settings.network.timeout,
-        )
-    return Account(
-        client,
-        ping_interval=settings.network.ws_ping_interval,
-        ping_timeout=settings.network.ws_ping_timeout,
-        label=label,
-    )
-
-
-class SandboxPhone:
-    """The simulated softphone's side of a sandbox call, driven through the sandbox control API."""
-
-    def __init__(self, control_url: str) -> None:
-        import httpx
-
-        self._http = httpx.AsyncClient(base_url=control_url.rstrip("/"), timeout=5.0)
-
-    async def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self._http.post(path, json=body or {})
-        if response.status_code >= 400:
-            detail = response.text[:200]
-            raise RuntimeError(f"sandbox phone: {path} failed ({response.status_code}): {detail}")
-        try:
-            data = response.json()
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    async def answer(self, call_id: str) -> None:
-        await self._post(f"/calls/{call_id}/answer")
-
-    async def reject(self, call_id: str) -> None:
-        await self._post(f"/calls/{call_id}/reject")
-
-    async def hangup(self, call_id: str) -> None:
-        await self._post(f"/calls/{call_id}/hangup")
-
-    async def speak(self, call_id: str, text: str) -> None:
-        await self._post(f"/calls/{call_id}/speak", {"text": text})
-
-    async def faults(self, **faults: Any) -> None:
-        await self._post("/faults", faults)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-
-class Runtime:
+class ConsoleRuntime:
     """Owned by the app; ``await start()`` once, ``await close()`` at exit."""
 
     def __init__(self, options: ConsoleOptions, probe: QuickProbe) -> None:
@@ -106,7 +42,8 @@ class Runtime:
         self.settings: Settings | None = None
         self.sandbox: EmbeddedSandbox | None = None
         self.account: Account | None = None
-        self.phone: SandboxPhone | None = None
+        self.control: SandboxControl | None = None
+        self.target: Target | None = None
         self.log_path: Path | None = None
         self.started = False
 
@@ -117,48 +54,30 @@ class Runtime:
         # Imported here, after the first paint: pydantic-settings is the slowest import we have.
         from tui.config import load_settings
         from tui.logsetup import configure_file_logging
+        from tui.wiring import target_mode
 
         settings, _ = load_settings(self.options.config, self.options.profile, self.options.overrides())
         self.settings = settings
-        if settings.use_sandbox == "always" or (settings.use_sandbox == "auto" and not settings.has_credentials()):
-            self.mode = "sandbox"
-        else:
-            self.mode = "service"
+        self.mode = target_mode(settings)
         path = Path(settings.log.file) if settings.log.file else self.state_dir / "voipbin-tui.log"
         self.log_path = configure_file_logging(path, settings.log.level, settings.secrets)
         return settings
 
     async def start(self) -> None:
-        """Settings, then the embedded sandbox (sandbox mode), then the account and its event channel."""
-        settings = self.settings if self.settings is not None else await asyncio.to_thread(self.load)
-        if self.mode == "service" and not settings.has_credentials():
-            raise RuntimeError(
-                "use_sandbox is 'never' but no credentials are set: set accesskey, token or username+password"
-            )
-        if self.mode == "sandbox":
-            from tui.sandbox.server import EmbeddedSandbox
+        """Settings, then the target (the embedded sandbox or the service) with its account connected."""
+        from tui.wiring import open_target
 
-            self.sandbox = EmbeddedSandbox(settings.sandbox, port=0)
-            await self.sandbox.start()
-            self.phone = SandboxPhone(self.sandbox.control_url)
-            self.account = account_for(
-                settings, api_url=self.sandbox.api_url, accesskey=self.sandbox.accesskey, label="sandbox"
-            )
-        else:
-            self.account = account_for(settings, label=settings.api_url)
-        await self.account.start(wait_connected=5.0)
+        settings = self.settings if self.settings is not None else await asyncio.to_thread(self.load)
+        await open_target(settings, mode=self.mode, wait_connected=5.0, opened=self._hold)
         self.started = True
 
+    def _hold(self, target: Target) -> None:
+        self.target = target
+        self.sandbox, self.control, self.account = target.sandbox, target.control, target.account
+
     async def close(self) -> None:
-        if self.account is not None:
-            with contextlib.suppress(Exception):
-                await self.account.close()
-        if self.phone is not None:
-            with contextlib.suppress(Exception):
-                await self.phone.aclose()
-        if self.sandbox is not None:
-            with contextlib.suppress(Exception):
-                await self.sandbox.stop()
+        if self.target is not None:
+            await self.target.close()
 
     # -- what the app asks for --------------------------------------------------------------------------
 

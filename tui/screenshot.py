@@ -41,9 +41,9 @@ def _texts(app: VoipbinApp, direction: str) -> list[str]:
 
 async def make_screenshot(size: tuple[int, int]) -> str:
     """The SVG of the console after a short sandbox call."""
-    from tui.cli import ConsoleOptions
     from tui.configfile import quick_probe
-    from tui.runtime import Runtime
+    from tui.options import ConsoleOptions
+    from tui.runtime import ConsoleRuntime
     from tui.ui.app import VoipbinApp
 
     with tempfile.TemporaryDirectory(prefix="voipbin-tui-shot-") as tmp:
@@ -55,7 +55,7 @@ async def make_screenshot(size: tuple[int, int]) -> str:
             encoding="utf-8",
         )
         options = ConsoleOptions(config=str(config), sandbox=True, dial=True, theme="voipbin-dark")
-        runtime = Runtime(options, quick_probe(options.config, force_sandbox=True))
+        runtime = ConsoleRuntime(options, quick_probe(options.config, force_sandbox=True))
         app = VoipbinApp(runtime)
         async with app.run_test(size=size) as pilot:
             app.call_screen.say_box.cursor_blink = False
@@ -67,7 +67,7 @@ async def make_screenshot(size: tuple[int, int]) -> str:
             assert session is not None
             (item,) = session.say(SAID)
             await _until(pilot, lambda: item.state == "heard" and item.coverage > 0.9, "the said line")
-            app.phone_speak(CALLER)
+            app.action_act("phone.say", CALLER)
             await _until(pilot, lambda: CALLER in _texts(app, "in"), "the caller line")
             await _until(
                 pilot,

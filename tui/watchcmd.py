@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from tui.config import ConfigError, Settings, load_settings, user_state_dir
 from tui.logsetup import configure_file_logging
+from tui.options import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from tui.voipbin.redact import redact_text
 
 
@@ -61,9 +61,9 @@ def run_watch(ns: argparse.Namespace) -> int:
 
 
 async def _watch(settings: Settings, *, include_speech: bool) -> int:
-    from tui.runtime import account_for
     from tui.session.watch import AccountWatcher
     from tui.voipbin.errors import VoipbinError
+    from tui.wiring import account_for
 
     secrets = settings.secrets()
     out = sys.stdout

@@ -55,7 +55,11 @@ async def run_call_with_drops(
             # Both sockets must be up, or a drop would miss the one still reconnecting from the last.
             await wait_for(lambda: up(account) and up(watch_account), timeout=20, what="both sockets up")
             (await control.post("/faults", json={"drop_websockets": True})).raise_for_status()
-            await wait_for(lambda n=n: len(rec.of(GapRecovered)) > n, timeout=20, what=f"gap {n + 1} recovered")
+
+            def recovered(n: int = n) -> bool:
+                return len(rec.of(GapRecovered)) > n
+
+            await wait_for(recovered, timeout=20, what=f"gap {n + 1} recovered")
         await wait_for(
             lambda: sum(1 for ln in s.book if ln.kind == "transcript" and ln.direction == "in") >= len(CALLER_LINES),
             timeout=30,
@@ -136,7 +140,7 @@ async def test_every_frame_shape_and_reordering(shape: str, reorder: bool) -> No
 
 
 async def test_watch_backfills_a_call_created_while_its_socket_was_down(sandbox: EmbeddedSandbox) -> None:
-    slow = {"ping_interval": 1.0, "ping_timeout": 2.0, "backoff_initial": 2.0, "jitter": 0.0}
+    slow: dict[str, Any] = {"ping_interval": 1.0, "ping_timeout": 2.0, "backoff_initial": 2.0, "jitter": 0.0}
     watch_account = Account(VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey), **slow)
     await watch_account.start()
     lines: list[dict[str, Any]] = []

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from tui.session.says import SayLedger, normalise, percentile
+from tui.session.says import SayItem, SayLedger, normalise, percentile
 
 
-def sent(ledger: SayLedger, text: str, at: float):
+def sent(ledger: SayLedger, text: str, at: float) -> SayItem:
     (item,) = ledger.add([text])
     item.state = "sent"
     item.sent_mono = at

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tui.session.transcript import TranscriptBook
+from tui.session.transcript import TranscriptBook, TranscriptChange
 
 T0 = datetime(2026, 2, 21, 10, 5, tzinfo=UTC)
 
@@ -11,7 +11,9 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def add(book: TranscriptBook, tid: str, seconds: float, direction: str = "in", text: str = "x"):
+def add(
+    book: TranscriptBook, tid: str, seconds: float, direction: str = "in", text: str = "x"
+) -> list[TranscriptChange]:
     return book.add_transcript(transcript_id=tid, transcribe_id="tr1", direction=direction, text=text, at=at(seconds))
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tui.cli import ConsoleOptions
 from tui.config import quick_probe
-from tui.runtime import Runtime
+from tui.options import ConsoleOptions
+from tui.runtime import ConsoleRuntime
 from tui.ui.app import VoipbinApp
 from tui.ui.screens.dial import DialScreen
 
@@ -75,7 +75,7 @@ class AppFactory:
             tables["speaking"] = speaking
         config = write_config(self.tmp_path / "config.toml", tables)
         options = ConsoleOptions(config=str(config), dial=dial, attach=attach, theme=theme)
-        runtime = Runtime(options, quick_probe(options.config))
+        runtime = ConsoleRuntime(options, quick_probe(options.config))
         return VoipbinApp(runtime)
 
 

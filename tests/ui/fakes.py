@@ -8,14 +8,16 @@ sandbox; these fakes exist so that pictures of the screens can be compared byte 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 from typing import Any
 
-from tui.cli import ConsoleOptions
 from tui.config import quick_probe
-from tui.runtime import Runtime
+from tui.options import ConsoleOptions
+from tui.runtime import ConsoleRuntime
+from tui.session.call_session import CallSession
 from tui.session.dial import SEED_GREETING, DialRequest
 from tui.session.says import SayItem, SayLedger
 from tui.session.speaking import SpeakingOptions
@@ -24,6 +26,7 @@ from tui.session.updates import (
     CallEnded,
     CallSummary,
     CallUpdated,
+    Notice,
     PhaseChanged,
     SayUpdated,
     SessionUpdate,
@@ -31,6 +34,7 @@ from tui.session.updates import (
     TranscribeUpdated,
     TranscriptUpdated,
 )
+from tui.session.view import CallView
 from tui.ui.app import VoipbinApp
 from tui.ui.clock import UiClock
 from tui.voipbin.events import ConnectionState
@@ -146,6 +150,19 @@ class FakeAccount:
                 listener(event)
 
 
+@dataclass
+class FakeSpeech:
+    options: SpeakingOptions
+    phase: str = "none"
+    detail: str = ""
+    speaking: Speaking | None = None
+
+
+@dataclass
+class FakeRecorder:
+    path: Path | None
+
+
 class FakeSession:
     """Plays a fixed call: answered, greeting, caller line, one heard SAY line, live interim text."""
 
@@ -161,8 +178,9 @@ class FakeSession:
         self.transcribes: dict[str, Transcribe] = {}
         self.summary: CallSummary | None = None
         self.answered_mono: float | None = None
-        self.speech = SimpleNamespace(phase="none", detail="", speaking=None, options=speaking)
-        self.recorder = SimpleNamespace(path=Path(str(RECORD)))
+        self.speech = FakeSpeech(options=speaking)
+        self.recorder = FakeRecorder(Path(str(RECORD)))
+        self.failure: Notice | None = None
         self._listeners: list[Callable[[SessionUpdate], None]] = []
 
     # -- what the app reads -------------------------------------------------------------------------------
@@ -312,7 +330,15 @@ class FakeSession:
         return []
 
 
-class FakeRuntime(Runtime):
+def _fake_is_a_call_view(session: FakeSession) -> CallView:
+    return session  # mypy proves the fake reads like the real session ...
+
+
+def _session_is_a_call_view(session: CallSession) -> CallView:
+    return session  # ... and that the real session is what the widgets read.
+
+
+class FakeRuntime(ConsoleRuntime):
     def __init__(self, options: ConsoleOptions) -> None:
         super().__init__(options, quick_probe(options.config))
         self.fake_account = FakeAccount()

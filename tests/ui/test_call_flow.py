@@ -209,11 +209,11 @@ async def test_attach_to_an_existing_call(make_app: AppFactory) -> None:
         body = request.body()
         result = await account.client.create_call(body["source"], body["destinations"], body["actions"])
         call_id = result.call_ids[0]
+        sandbox = app.runtime.sandbox
+        assert sandbox is not None
         async with httpx.AsyncClient() as http:
             for _ in range(100):
-                r = await http.get(
-                    f"{app.runtime.api_url}/calls/{call_id}", params={"accesskey": app.runtime.sandbox.accesskey}
-                )  # type: ignore[union-attr]
+                r = await http.get(f"{app.runtime.api_url}/calls/{call_id}", params={"accesskey": sandbox.accesskey})
                 if r.status_code == 200 and r.json()["status"] == "progressing":
                     break
                 await pilot.pause(0.05)

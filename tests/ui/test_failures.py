@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.ui.conftest import AppFactory, wait_until, write_config
-from tui.cli import ConsoleOptions
 from tui.config import quick_probe
-from tui.runtime import Runtime
+from tui.options import ConsoleOptions
+from tui.runtime import ConsoleRuntime
 from tui.ui.app import VoipbinApp
 
 
@@ -18,7 +18,7 @@ async def test_a_bad_config_ends_with_one_line_and_code_1(tmp_path: Path, capsys
         tmp_path / "config.toml", {"ui": {"colour_scheme": "pink"}, "log": {"file": str(tmp_path / "console.log")}}
     )
     options = ConsoleOptions(config=str(config))
-    app = VoipbinApp(Runtime(options, quick_probe(options.config)))
+    app = VoipbinApp(ConsoleRuntime(options, quick_probe(options.config)))
     async with app.run_test(size=(80, 24)) as pilot:
         assert "SANDBOX" in app.call_screen.header.plain, "the first frame is up before settings are read"
         await wait_until(pilot, lambda: app.return_code is not None, "the console to give up")

@@ -8,9 +8,12 @@ import sys
 
 import pytest
 
-from tui.ui.commands import COMMANDS_BY_NAME, SLASH_COMMANDS, palette_entries, parse_line
+from tui.actions.keys import check_keymap, effective_keys, key_label
+from tui.actions.registry import ACTIONS, BY_ID, BY_SLASH, ActionState
+from tui.actions.slash import parse_line
+from tui.ui.commands import palette_entries
 from tui.ui.format import duration, latency, lifetime, parse_sleep, sleep_text
-from tui.ui.keymap import KEYS, SPECS_BY_ID, bindings, check_keymap, effective_keys, key_label
+from tui.ui.keymap import bindings
 from tui.ui.theme import ANSI_THEME, DEFAULT_THEME, choose_theme
 
 
@@ -33,10 +36,8 @@ def test_parse_line(typed: str, kind: str, text: str, name: str, arg: str) -> No
 
 
 def test_every_slash_command_has_an_action_or_an_argument() -> None:
-    for command in SLASH_COMMANDS:
-        assert command.action or command.arg, command.name
-        if command.binding:
-            assert command.binding in SPECS_BY_ID
+    for name, decl in BY_SLASH.items():
+        assert decl.run is not None or decl.console or not decl.arg, name
     assert {
         "flush",
         "stop",
@@ -53,27 +54,29 @@ def test_every_slash_command_has_an_action_or_an_argument() -> None:
         "reject",
         "phonehangup",
         "attach",
-    } <= set(COMMANDS_BY_NAME)
+        "fault",
+    } <= set(BY_SLASH)
 
 
 def test_bindings_have_ids_tooltips_and_safe_keys() -> None:
     made = bindings()
-    assert len({b.id for b in made}) == len(made) == len(KEYS)
+    keyed = [a for a in ACTIONS if a.keys and not a.widget]
+    assert len({b.id for b in made}) == len(made) == len(keyed)
     for binding in made:
         assert binding.id
         assert binding.tooltip
         assert binding.description
         for key in binding.key.split(","):
             assert key not in ("ctrl+h", "ctrl+i", "ctrl+j", "ctrl+m", "ctrl+enter", "ctrl+left_square_bracket")
-    assert SPECS_BY_ID["quit"].keys == "ctrl+q"
-    assert SPECS_BY_ID["help"].keys == "f1"
+    assert BY_ID["quit"].keys == "ctrl+q"
+    assert BY_ID["help"].keys == "f1"
 
 
 def test_check_keymap() -> None:
     applied, problems = check_keymap({"hangup": " F8 , ctrl+x", "flush": "ctrl+m", "bogus": "f2", "stop_speaking": ""})
-    assert applied == {"hangup": "f8,ctrl+x", "flush": "ctrl+m"}
+    assert applied == {"hangup": "f8,ctrl+x"}
     assert any("bogus" in p for p in problems)
-    assert any("ctrl+m" in p for p in problems), "risky keys are allowed but warned about"
+    assert any("ctrl+m" in p for p in problems), "a key terminals send as another is an error, not applied"
     assert any("stop_speaking" in p for p in problems)
     keys = effective_keys(applied)
     assert keys["hangup"] == "f8,ctrl+x"
@@ -82,10 +85,10 @@ def test_check_keymap() -> None:
 
 
 def test_palette_entries_follow_the_mode() -> None:
-    sandbox = {e.title for e in palette_entries(True, effective_keys({}))}
-    service = {e.title for e in palette_entries(False, effective_keys({}))}
-    assert {"Answer", "Reject", "Phone hangs up", "Caller line"} <= sandbox
-    assert not {"Answer", "Reject", "Phone hangs up", "Caller line"} & service
+    sandbox = {e.title for e in palette_entries(ActionState(has_phone=True, has_sandbox=True), effective_keys({}))}
+    service = {e.title for e in palette_entries(ActionState(), effective_keys({}))}
+    assert {"Answer", "Reject", "Phone hangs up", "Caller line", "Sandbox fault"} <= sandbox
+    assert not {"Answer", "Reject", "Phone hangs up", "Caller line", "Sandbox fault"} & service
     assert {"Hang up", "Flush", "New call", "Export", "Quit"} <= service
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.ui.conftest import live_call, type_line, wait_until
-from tui.cli import ConsoleOptions
 from tui.configfile import quick_probe
-from tui.runtime import Runtime
+from tui.options import ConsoleOptions
+from tui.runtime import ConsoleRuntime
 from tui.sandbox import EmbeddedSandbox, SandboxSettings
 from tui.ui.app import VoipbinApp
 
@@ -36,7 +36,7 @@ async def test_service_mode_with_a_password_leaks_it_nowhere(tmp_path: Path, mon
             encoding="utf-8",
         )
         options = ConsoleOptions(config=str(config), dial=True)
-        runtime = Runtime(options, quick_probe(options.config))
+        runtime = ConsoleRuntime(options, quick_probe(options.config))
         app = VoipbinApp(runtime)
         async with app.run_test(size=(140, 40)) as pilot:
             await live_call(pilot, app)

@@ -69,17 +69,10 @@ def main(argv: Sequence[str]) -> int:
 # -- running ------------------------------------------------------------------------------------------------
 
 
-def scenario_files(paths: Sequence[str]) -> list[Path]:
-    from tui.runner.loader import SUFFIXES, is_scenario_name
+def _files(paths: Sequence[str]) -> list[Path]:
+    from tui.runner.loader import scenario_files
 
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_scenario_name(p)))
-        elif path.suffix in SUFFIXES:
-            found.append(path)
-    return found
+    return scenario_files(paths)
 
 
 def _precheck(files: list[Path]) -> tuple[list[Any], list[str]]:
@@ -107,7 +100,8 @@ def run(ns: argparse.Namespace, extra: list[str]) -> int:
     if ns.replay and not Path(ns.replay).is_file():
         print(f"voipbin-tui test: no such record: {ns.replay}", file=sys.stderr)
         return EXIT_USAGE
-    scenarios, problems = _precheck(scenario_files(paths))
+    from_paths = _files(paths)
+    scenarios, problems = _precheck(from_paths)
     if problems:
         for line in problems:
             print(line, file=sys.stderr)

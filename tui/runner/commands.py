@@ -46,8 +46,7 @@ def check(args: list[str]) -> int:
     p = argparse.ArgumentParser(prog="voipbin-tui test check", description="Validate scenario files.")
     p.add_argument("files", nargs="+", metavar="FILE")
     ns = p.parse_args(args)
-    from tui.runner.cli import scenario_files
-    from tui.runner.loader import ScenarioError, load_scenario
+    from tui.runner.loader import ScenarioError, load_scenario, scenario_files
 
     files = scenario_files(ns.files)
     missing = [f for f in ns.files if not Path(f).exists()]
@@ -75,8 +74,7 @@ def list_scenarios(args: list[str]) -> int:
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--json", action="store_true", help="one JSON object per scenario")
     ns = p.parse_args(args)
-    from tui.runner.cli import scenario_files
-    from tui.runner.loader import ScenarioError, load_scenario
+    from tui.runner.loader import ScenarioError, load_scenario, scenario_files
 
     status = EXIT_OK
     for path in scenario_files(ns.paths or ["."]):

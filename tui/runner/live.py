@@ -19,7 +19,7 @@ from tui.runner.observe import CallLog
 from tui.runner.schema import Scenario, Step
 from tui.runner.target import Target, TargetError, TargetOptions, open_target
 from tui.runner.text import printable
-from tui.runner.verbs import OPERATIONS, SANDBOX_ONLY, StepError, VerbContext
+from tui.runner.verbs import SANDBOX_ONLY, StepError, run_verb
 from tui.voipbin.errors import VoipbinError
 from tui.voipbin.redact import redact_text
 
@@ -98,15 +98,15 @@ class LiveCall:
         if verb in SANDBOX_ONLY and not target.is_sandbox:
             return f"{verb} acts on the sandbox's simulated phone; not available on the real service"
         try:
-            if verb == "say":
-                for item in self.session.say(step.arg.text):
-                    self.log.note_say(item.id, item.text, item.state, None)
-            else:
-                await OPERATIONS[verb](VerbContext(self.session, target.phone), step.arg)
+            result = await run_verb(verb, step.arg, self.session, target.phone)
         except VoipbinError as exc:
             raise ScenarioFailure("request_failed", printable(f"{verb}: {exc}"), index, verb) from None
-        except (StepError, RuntimeError) as exc:
-            raise ScenarioFailure("error", printable(f"{verb}: {exc}"), index, verb) from None
+        except StepError as exc:
+            raise ScenarioFailure(exc.kind, printable(str(exc)), index, verb) from None
+        if verb == "say" and isinstance(result, list):
+            # Noted now, not when the session reports them: `expect: {say: last}` right after must see it.
+            for item in result:
+                self.log.note_say(item.id, item.text, item.state, None)
         return None
 
     async def step(self, step: Step) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,14 @@ def load_scenario(path: Path) -> Scenario:
 def load_scenario_text(text: str, *, toml: bool = False, path: str = "<text>") -> Scenario:
     data, node = parse_text(text, path, toml=toml)
     return validate(data, path, text=text, node=node, toml=toml)
+
+
+def scenario_files(paths: Sequence[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_scenario_name(p)))
+        elif path.suffix in SUFFIXES:
+            found.append(path)
+    return found

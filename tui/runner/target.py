@@ -1,13 +1,12 @@
 """Where a scenario runs: its own embedded sandbox (the scenario's seed and speed), or the real service.
 
-The wiring is the console's (``tui.runtime.account_for``: settings → client → Account), so the runner
-never has a second client. A real run needs the target named (credentials or a profile) and an explicit
-allowance; without both it refuses before anything is sent.
+The chain is the console's one factory (``tui.wiring.open_target``: settings → sandbox or service →
+client → Account), so the runner never has a second client. A real run needs the target named
+(credentials or a profile) and an explicit allowance; without both it refuses before anything is sent.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,10 +14,11 @@ from tui.runner.schema import Scenario
 
 if TYPE_CHECKING:
     from tui.config import Settings
-    from tui.runtime import SandboxPhone
     from tui.sandbox.server import EmbeddedSandbox
+    from tui.sandbox_control import SandboxControl
     from tui.session.account import Account
     from tui.session.speaking import SpeakingOptions
+    from tui.wiring import Target as WiredTarget
 
 
 class TargetError(Exception):
@@ -35,19 +35,30 @@ class TargetOptions:
 
 @dataclass(slots=True)
 class Target:
-    account: Account
+    wired: WiredTarget
     settings: Settings
-    sandbox: EmbeddedSandbox | None = None
-    phone: SandboxPhone | None = None
     secrets: list[str] = field(default_factory=list)
 
     @property
+    def account(self) -> Account:
+        return self.wired.account
+
+    @property
+    def sandbox(self) -> EmbeddedSandbox | None:
+        return self.wired.sandbox
+
+    @property
+    def phone(self) -> SandboxControl | None:
+        """The sandbox's control API: the simulated phone and the faults."""
+        return self.wired.control
+
+    @property
     def is_sandbox(self) -> bool:
-        return self.sandbox is not None
+        return self.wired.sandbox is not None
 
     @property
     def label(self) -> str:
-        return "sandbox" if self.sandbox is not None else self.settings.api_url
+        return "sandbox" if self.is_sandbox else self.settings.api_url
 
     def speaking_options(self) -> SpeakingOptions:
         from tui.session.speaking import SpeakingOptions
@@ -63,14 +74,7 @@ class Target:
         )
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.account.close()
-        if self.phone is not None:
-            with contextlib.suppress(Exception):
-                await self.phone.aclose()
-        if self.sandbox is not None:
-            with contextlib.suppress(Exception):
-                await self.sandbox.stop()
+        await self.wired.close()
 
 
 def load_target_settings(options: TargetOptions) -> Settings:
@@ -96,28 +100,24 @@ def check_real_allowed(options: TargetOptions, settings: Settings) -> None:
 
 
 async def open_target(scenario: Scenario, options: TargetOptions) -> Target:
-    from tui.runtime import SandboxPhone, account_for
+    from tui.voipbin.redact import redact_text
+    from tui.wiring import open_target as wire
 
     settings = load_target_settings(options)
+    secrets = list(settings.secrets()) if options.real else []
     if options.real:
         check_real_allowed(options, settings)
-        account = account_for(settings, label=settings.api_url)
-        target = Target(account, settings, secrets=[*settings.secrets(), *account.client.secrets()])
     else:
-        from tui.sandbox.server import EmbeddedSandbox
+        # The scenario's own sandbox: its seed and speed, an OS-chosen loopback port.
+        sandbox = scenario.sandbox.model_copy(update={"host": "127.0.0.1", "port": 0})
+        settings = settings.model_copy(update={"sandbox": sandbox})
 
-        sandbox_settings = scenario.sandbox.model_copy(update={"host": "127.0.0.1", "port": 0})
-        sandbox = EmbeddedSandbox(sandbox_settings, port=0)
-        await sandbox.start()
-        account = account_for(settings, api_url=sandbox.api_url, accesskey=sandbox.accesskey, label="sandbox")
-        target = Target(
-            account, settings, sandbox=sandbox, phone=SandboxPhone(sandbox.control_url), secrets=[sandbox.accesskey]
-        )
+    def opened(target: WiredTarget) -> None:
+        secrets.extend(target.secrets())
+
     try:
-        await account.start(wait_connected=10.0)
+        wired = await wire(settings, mode="service" if options.real else "sandbox", wait_connected=10.0, opened=opened)
     except Exception as exc:
-        await target.close()
-        from tui.voipbin.redact import redact_text
-
-        raise TargetError(redact_text(f"cannot start on {target.label}: {exc}", target.secrets)) from None
-    return target
+        where = settings.api_url if options.real else "the sandbox"
+        raise TargetError(redact_text(f"cannot start on {where}: {exc}", secrets)) from None
+    return Target(wired, settings, secrets=[*secrets, *wired.secrets()])

@@ -1,113 +1,65 @@
-"""Step verbs → the operations they run. The only place that knows this mapping.
+"""Step verbs → the action registry's operations. The only place that knows how a step becomes an action.
 
-The verbs are the console's action ids (design §11); when the shared action registry lands, this table
-becomes a lookup in it. ``wait`` and ``expect`` are the runner's own and live in the engine.
+The verbs are the registry's action ids (design §11), so a scenario step runs exactly what the console's
+key or slash command runs; ``wait`` and ``expect`` are the runner's own and live in the engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from tui.session.call_session import CallSession
+from tui.actions.context import ActionContext, ActionError, Need
+from tui.actions.registry import action
 
+if TYPE_CHECKING:
+    from tui.actions.registry import ActionArg
+    from tui.runner.failures import FailureKind
+    from tui.sandbox_control import SandboxControl
+    from tui.session.call_session import CallSession
 
-class Phone(Protocol):
-    """The far end of a sandbox call (the sandbox control API)."""
-
-    async def answer(self, call_id: str) -> None: ...
-    async def reject(self, call_id: str) -> None: ...
-    async def hangup(self, call_id: str) -> None: ...
-    async def speak(self, call_id: str, text: str) -> None: ...
-    async def faults(self, **faults: Any) -> None: ...
+STEP_VERBS = (
+    "say",
+    "flush",
+    "stop_speaking",
+    "open_speaking",
+    "resend",
+    "hangup",
+    "phone.answer",
+    "phone.reject",
+    "phone.hangup",
+    "phone.say",
+    "sandbox.fault",
+)
+# Verbs that act on the sandbox's simulated far end: skipped, with a reason, on the real service.
+SANDBOX_ONLY = frozenset(v for v in STEP_VERBS if action(v).needs & {Need.SANDBOX_PHONE, Need.SANDBOX})
+# A step that cannot run because the call is not where the scenario thinks it is.
+_STATE_NEEDS = (Need.CALL, Need.LIVE_CALL, Need.SPEAKING)
 
 
 class StepError(Exception):
-    """A verb that could not run (no call yet, no phone); the engine reports it as a failure."""
+    def __init__(self, kind: FailureKind, message: str) -> None:
+        super().__init__(message)
+        self.kind: FailureKind = kind
 
 
-@dataclass(slots=True)
-class VerbContext:
-    session: CallSession
-    phone: Phone | None
-
-    def call_id(self) -> str:
-        call = self.session.call
-        if call is not None:
-            return call.id
-        ids = sorted(self.session.call_ids)
-        if not ids:
-            raise StepError("there is no call yet")
-        return ids[0]
-
-    def need_phone(self) -> Phone:
-        if self.phone is None:
-            raise StepError("this verb needs the sandbox's phone")
-        return self.phone
+def step_arg(verb: str, arg: Any) -> ActionArg:
+    """The schema's argument as the registry's operations take it."""
+    if verb in ("say", "phone.say"):
+        return str(arg.text)
+    if verb == "sandbox.fault":
+        body: dict[str, object] = arg.body()
+        return body
+    return None
 
 
-Operation = Callable[[VerbContext, Any], Awaitable[None]]
-
-
-async def _say(ctx: VerbContext, arg: Any) -> None:
-    ctx.session.say(arg.text)
-
-
-async def _flush(ctx: VerbContext, arg: Any) -> None:
-    await ctx.session.flush()
-
-
-async def _stop(ctx: VerbContext, arg: Any) -> None:
-    await ctx.session.stop_speaking()
-
-
-async def _open(ctx: VerbContext, arg: Any) -> None:
-    await ctx.session.open_speaking()
-
-
-async def _resend(ctx: VerbContext, arg: Any) -> None:
-    ctx.session.resend()
-
-
-async def _hangup(ctx: VerbContext, arg: Any) -> None:
-    await ctx.session.hangup()
-
-
-async def _phone_answer(ctx: VerbContext, arg: Any) -> None:
-    await ctx.need_phone().answer(ctx.call_id())
-
-
-async def _phone_reject(ctx: VerbContext, arg: Any) -> None:
-    await ctx.need_phone().reject(ctx.call_id())
-
-
-async def _phone_hangup(ctx: VerbContext, arg: Any) -> None:
-    await ctx.need_phone().hangup(ctx.call_id())
-
-
-async def _phone_say(ctx: VerbContext, arg: Any) -> None:
-    await ctx.need_phone().speak(ctx.call_id(), arg.text)
-
-
-async def _fault(ctx: VerbContext, arg: Any) -> None:
-    await ctx.need_phone().faults(**arg.body())
-
-
-OPERATIONS: dict[str, Operation] = {
-    "say": _say,
-    "flush": _flush,
-    "stop_speaking": _stop,
-    "open_speaking": _open,
-    "resend": _resend,
-    "hangup": _hangup,
-    "phone.answer": _phone_answer,
-    "phone.reject": _phone_reject,
-    "phone.hangup": _phone_hangup,
-    "phone.say": _phone_say,
-    "sandbox.fault": _fault,
-}
-
-# Verbs that act on the sandbox's simulated far end: skipped, with a reason, on the real service.
-SANDBOX_ONLY = frozenset({"phone.answer", "phone.reject", "phone.hangup", "phone.say", "sandbox.fault"})
-RUNNER_VERBS = frozenset({"wait", "expect"})
+async def run_verb(verb: str, arg: Any, session: CallSession, control: SandboxControl | None) -> object:
+    run = action(verb).run
+    if run is None:  # pragma: no cover - every step verb has an operation
+        raise StepError("error", f"{verb} has no operation")
+    context = ActionContext(session=session, phone=control, sandbox=control)
+    try:
+        return await run(context, step_arg(verb, arg))
+    except ActionError as exc:
+        kind: FailureKind = "state_mismatch" if exc.missing in _STATE_NEEDS else "error"
+        hint = f" ({exc.hint})" if exc.hint else ""
+        raise StepError(kind, f"{verb}: {exc.message}{hint}") from None

@@ -103,6 +103,8 @@ class CallSession:
         self._ended = asyncio.Event()
         # While attaching, an existing speaking stream must be found before auto-open would create one.
         self._attaching = False
+        # Why dialling or attaching failed, as it was reported: the console shows this one in the form.
+        self.failure: Notice | None = None
         self.speech = SpeakingStream(self.client, speaking or SpeakingOptions(), self.ledger, self._emit, self._record)
         self._account_listener = account.listen(self._on_event, self._on_connection)
         account.add_request_listener(self._on_request)
@@ -175,8 +177,7 @@ class CallSession:
             raise RuntimeError("a session dials once; start a new session for a new call")
         problems = request.problems()
         if problems:
-            self._emit(Notice("error", "cannot dial: " + "; ".join(problems)))
-            self._set_phase("failed", "; ".join(problems))
+            self._fail(Notice("error", "cannot dial: " + "; ".join(problems)), "; ".join(problems))
             raise ValueError("; ".join(problems))
         self.dial_request = request
         self.language = request.language
@@ -187,8 +188,7 @@ class CallSession:
         try:
             result = await self.client.create_call(body["source"], body["destinations"], body["actions"])
         except VoipbinError as exc:
-            self._emit(await self._dial_failure_notice(request, exc))
-            self._set_phase("failed", str(exc))
+            self._fail(await self._dial_failure_notice(request, exc), str(exc))
             raise
         for gc in result.groupcalls[:1]:
             self._apply_groupcall(gc)
@@ -200,6 +200,11 @@ class CallSession:
         self._set_phase("live")
         self._catch_up(since)
         self._spawn(self._await_legs(), "await-legs")
+
+    def _fail(self, notice: Notice, detail: str) -> None:
+        self.failure = notice
+        self._emit(notice)
+        self._set_phase("failed", detail)
 
     async def attach(self, call_id: str) -> None:
         """Follow an existing call (or groupcall) by id: load its state, transcript and speaking stream."""
@@ -213,14 +218,12 @@ class CallSession:
             call = await self.client.get_call(call_id)
         except VoipbinError as exc:
             if exc.http_status != 404:
-                self._emit(_error_notice("cannot attach", exc))
-                self._set_phase("failed", str(exc))
+                self._fail(_error_notice("cannot attach", exc), str(exc))
                 raise
             try:
                 gc = await self.client.get_groupcall(call_id)
             except VoipbinError:
-                self._emit(_error_notice(f"no call or groupcall {call_id}", exc))
-                self._set_phase("failed", str(exc))
+                self._fail(_error_notice(f"no call or groupcall {call_id}", exc), str(exc))
                 raise exc from None
             self._apply_groupcall(gc)
             for cid in gc.call_ids:

@@ -18,14 +18,21 @@ SEED_GREETING = (
 )
 
 _TEL = re.compile(r"^\+[1-9]\d{6,14}$")
+# BCP 47 as VoIPBIN's transcribers take it: language, optional script, optional region ("en-US",
+# "cmn-Hans-CN", "es-419"). A three-letter region such as "en-USK" is a typo, not a language.
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|\d{3}))?$")
 
 
 def destination_type(destination: str, declared: str = "auto") -> DestinationType:
-    """``auto``: ``+E.164`` is tel, ``sip:…`` or ``user@host`` is sip, anything else is an extension."""
+    """``auto``: ``+…`` is tel, ``sip:…`` or ``user@host`` is sip, anything else is an extension.
+
+    Any leading ``+`` means a phone number, valid or not, so that ``+12`` is refused as a bad E.164
+    number instead of being dialled as an extension named "+12".
+    """
     if declared in ("extension", "tel", "sip"):
         return declared  # type: ignore[return-value]
     value = destination.strip()
-    if _TEL.match(value):
+    if value.startswith("+"):
         return "tel"
     if value.lower().startswith("sip:") or "@" in value:
         return "sip"
@@ -75,9 +82,14 @@ class DialRequest:
         if not self.source.strip():
             out.append("source is empty")
         if self.kind == "tel" and not _TEL.match(self.destination.strip()):
-            out.append("a tel destination must be E.164, e.g. +15551234567")
-        if self.kind == "tel" and not _TEL.match(self.source.strip()):
-            out.append("a tel destination needs a source number of yours in E.164 (see GET /numbers)")
+            out.append(
+                f"destination {self.destination.strip()!r} is not E.164: + and 7 to 15 digits, e.g. +15551234567"
+            )
+        source = self.source.strip()
+        if source and source_address(source)["type"] == "tel" and not _TEL.match(source):
+            out.append(f"source {source!r} is not E.164: + and 7 to 15 digits, one of yours (see GET /numbers)")
+        if not _LANGUAGE.match(self.language.strip()):
+            out.append(f"language {self.language.strip()!r} is not a BCP 47 tag such as en-US or ko-KR")
         if self.sleep_ms < 0:
             out.append("sleep must not be negative")
         return out

@@ -15,13 +15,11 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Callable
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
@@ -29,72 +27,81 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tui.actions.context import ActionContext
+from tui.actions.keys import check_keymap, effective_keys, how_to
+from tui.actions.registry import ActionArg
+from tui.ui import exit_signals
+from tui.ui.call_control import CallControl
 from tui.ui.clock import UiClock
-from tui.ui.commands import COMMANDS_BY_NAME, ConsoleCommands, PaletteEntry, palette_entries, parse_line
+from tui.ui.commands import ConsoleCommands, PaletteEntry
+from tui.ui.console_actions import ConsoleActions
 from tui.ui.format import host_of, one_line, short_id
 from tui.ui.gcpolicy import GcPolicy
-from tui.ui.keymap import bindings, check_keymap, effective_keys, key_label
+from tui.ui.keymap import bindings
 from tui.ui.screens.call import CallScreen
 from tui.ui.screens.confirm import Choice as ConfirmChoice
 from tui.ui.screens.confirm import ConfirmScreen
-from tui.ui.screens.dial import Choice, DialProblem, DialScreen, DialValues
-from tui.ui.screens.help import HelpScreen
-from tui.ui.theme import VOIPBIN_DARK, choose_theme
+from tui.ui.theme import VOIPBIN_DARK, choose_theme, wants_terminal_colors
+from tui.ui.view_changes import BindingsChanged, ShowNotice, ShowSummary, view_changes
 from tui.ui.widgets.event_log import EntryKind
 
 if TYPE_CHECKING:
-    from tui.runtime import Runtime
+    from tui.runtime import ConsoleRuntime
     from tui.session.call_session import CallSession
-    from tui.session.updates import Notice, SessionUpdate
+    from tui.session.updates import SessionUpdate
     from tui.voipbin.events import ConnectionState, Event
     from tui.voipbin.rest import RequestRecord
 
 log = logging.getLogger("tui.ui")
 
-STYLES = Path(__file__).resolve().parent / "styles"
 SHUTDOWN_TIMEOUT = 8.0
-Listener = Callable[["SessionUpdate"], None]
+# Textual's own alias lives in a private module; this is the same type.
+CSSPathType = str | PurePath | list[str | PurePath]
 
 
 class VoipbinApp(App[None]):
     TITLE = "voipbin-tui"
     # The default screen's own CSS_PATH is not read by Textual (only pushed screens' are), so it is here.
-    CSS_PATH: ClassVar[CSSPathType] = [STYLES / "app.tcss", STYLES / "call.tcss"]
+    CSS_PATH: ClassVar[CSSPathType] = [CallScreen.APP_CSS, CallScreen.CSS_FILE]
     BINDINGS: ClassVar[list[BindingType]] = list(bindings())
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {ConsoleCommands}
     NOTIFICATION_TIMEOUT = 6.0
 
     call_screen: CallScreen
 
-    def __init__(self, runtime: Runtime, *, clock: UiClock | None = None, deterministic: bool = False) -> None:
-        super().__init__()
+    def __init__(self, runtime: ConsoleRuntime, *, clock: UiClock | None = None, deterministic: bool = False) -> None:
+        super().__init__(ansi_color=wants_terminal_colors(os.environ))
         self.runtime = runtime
         self.deterministic = deterministic
         self.clock = clock or (UiClock.frozen() if deterministic else UiClock())
-        self.session: CallSession | None = None
+        self.calls = CallControl(self)
+        self.actions = ConsoleActions(self)
         self.keys = effective_keys({})
         self.started = False
-        self.last_notice: Notice | None = None
         self.notices: list[tuple[str, str]] = []
         self.exported: list[Path] = []
-        self._listener: Listener | None = None
         self._secrets: list[str] = []
         self._quitting = False
         self.gc_policy = GcPolicy()
         self._io_closed = False
         self._ticks = 0
+        self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
         theme, problem = choose_theme(runtime.options.theme, os.environ, set(self.available_themes))
         self.theme = theme
         self._theme_problem = problem
 
-    # -- screens ------------------------------------------------------------------------------------------
+    @property
+    def session(self) -> CallSession | None:
+        return self.calls.session
+
+    # -- screens and start-up -----------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
         self.call_screen = CallScreen(
             mode=self.runtime.mode,
             clock=self.clock,
-            on_line=self.handle_line,
+            on_line=self.actions.handle_line,
             redact=self._redact,
         )
         return self.call_screen
@@ -104,11 +111,15 @@ class VoipbinApp(App[None]):
         screen.status.set_idle_text(
             "starting the sandbox…" if self.runtime.mode == "sandbox" else "connecting to VoIPBIN…"
         )
+        screen.set_keys(self.keys)
         if self.deterministic:
             screen.say_box.cursor_blink = False
         if self._theme_problem:
             self.show_notice("warning", self._theme_problem)
         self.set_interval(1.0, self._tick, name="tick")
+        self._uninstall_signals = exit_signals.install(
+            asyncio.get_running_loop(), lambda _name: self.shutdown(hangup=False)
+        )
         # After the first frame: the heavy part of start-up must not delay it.
         self.call_after_refresh(self._begin_start)
 
@@ -153,11 +164,10 @@ class VoipbinApp(App[None]):
         if applied:
             self.set_keymap(applied)
         self.keys = effective_keys(applied)
+        screen.set_keys(self.keys)
         for problem in problems:
             self.show_notice("warning", problem)
-        screen.transcript.max_lines = ui.transcript_max_lines
-        screen.events.set_max_lines(ui.event_log_max_lines)
-        screen.show_log(ui.show_event_log)
+        screen.configure(ui.transcript_max_lines, ui.event_log_max_lines, ui.show_event_log)
         screen.set_sandbox(runtime.mode == "sandbox")
         screen.header.set_mode(runtime.mode, host_of(runtime.api_url))
         screen.header.set_customer(runtime.customer_label())
@@ -169,15 +179,15 @@ class VoipbinApp(App[None]):
         account.add_request_listener(self._on_request)
         if account.connection is not None:
             self._on_connection(account.connection)
-        screen.status.set_idle_text(f"no call · {self._key('new_call')} or /dial places one")
+        screen.status.set_idle_text(f"no call · {self.how_to('new_call')} places one")
         self.refresh_bindings()
         options = runtime.options
         if options.attach:
-            self.run_worker(self._attach_call(options.attach), name="attach", group="call", exit_on_error=False)
+            self.run_worker(self.calls.attach_call(options.attach), name="attach", group="call", exit_on_error=False)
         elif options.dial:
-            self.run_worker(self._dial_defaults(), name="dial", group="call", exit_on_error=False)
+            self.run_worker(self.calls.dial_defaults(), name="dial", group="call", exit_on_error=False)
         else:
-            self.open_dial_form()
+            self.calls.open_dial_form()
 
     # -- account feeds (raw frames, requests, connection) -------------------------------------------------
 
@@ -202,16 +212,11 @@ class VoipbinApp(App[None]):
         self.call_screen.events.write("request-error" if failed else "request", record.summary(), record.at)
 
     def _on_connection(self, state: ConnectionState) -> None:
-        screen = self.call_screen
-        screen.header.set_channel(state.state, state.attempt, state.error or "")
-        screen.events.write("connection", "event channel " + state.summary(), state.at)
-        if state.state == "reconnected" and state.gap_started is not None and state.gap_ended is not None:
-            seconds = state.gap_ended - state.gap_started
-            session = self.session
-            # Only a live or just-ended call backfills (and reports when it is done); otherwise nothing
-            # was missed that the screen shows.
-            backfills = session is not None and session.phase in ("live", "ended")
-            screen.header.set_gap(f"gap {seconds:.1f}s, backfilling" if backfills else f"gap {seconds:.1f}s")
+        session = self.session
+        # Only a live or just-ended call backfills (and reports when it is done); otherwise nothing
+        # was missed that the screen shows.
+        backfills = session is not None and session.phase in ("live", "ended")
+        self.call_screen.show_connection(state, backfills=backfills)
         if state.state == "closed" and state.fatal:
             self.show_notice(
                 "error",
@@ -219,367 +224,55 @@ class VoipbinApp(App[None]):
                 hint="check the credential; restart the console to reconnect",
             )
 
-    # -- sessions -----------------------------------------------------------------------------------------
+    # -- session updates ----------------------------------------------------------------------------------
 
-    def _install(self, session: CallSession) -> None:
-        old = self.session
-        if old is not None and old is not session:
-            self._retire(old)
-        self.session = session
-        self.last_notice = None
-        self.exported = []
-        screen = self.call_screen
-        screen.notice.clear()
-        screen.summary.clear()
-        screen.transcript.source = lambda: session.book.lines
-        screen.transcript.reset(session.book.lines)
-        screen.status.show_session(session)
-        screen.legs.show_session(session)
-
-        def listener(update: SessionUpdate) -> None:
-            if self.session is session:
-                self._on_session_update(session, update)
-
-        self._listener = listener
-        session.subscribe(listener)
-        self.refresh_bindings()
-
-    def _retire(self, session: CallSession) -> None:
-        if self._listener is not None:
-            session.unsubscribe(self._listener)
-        self.run_worker(session.close(), name="close-session", group="sessions", exit_on_error=False)
-
-    def _on_session_update(self, session: CallSession, update: SessionUpdate) -> None:
-        from tui.session import updates as u
-
-        screen = self.call_screen
+    def on_session_update(self, update: SessionUpdate) -> None:
+        """The current session changed: the screen redraws its part, the app says and rebinds its part."""
         try:
-            if isinstance(update, u.TranscriptUpdated):
-                screen.transcript.apply(update.changes)
-                return
-            if isinstance(update, u.SayUpdated):
-                screen.transcript.touch("s:" + update.item.id)
-                screen.status.refresh()
-                item = update.item
-                if item.state == "failed":
+            for change in view_changes(update):
+                if isinstance(change, ShowNotice):
                     self.show_notice(
-                        "error",
-                        f"say failed: {item.error or 'unknown error'}",
-                        hint=item.hint or "",
-                        request_id=item.request_id or "",
+                        change.level, change.text, hint=change.hint, request_id=change.request_id, reason=change.reason
                     )
-                return
-            if isinstance(update, u.Notice):
-                self.show_notice(
-                    update.level,
-                    update.text,
-                    hint=update.hint or "",
-                    request_id=update.request_id or "",
-                    reason=update.reason or "",
-                    notice=update,
-                )
-                return
-            if isinstance(update, u.CallEnded):
-                if not screen.summary.has_class("-shown"):
-                    # Once per call: the pause is harmless now that nothing is live.
-                    self.set_timer(1.0, self.gc_policy.full_collection)
-                screen.summary.show_summary(update.summary, {k: key_label(v) for k, v in self.keys.items()})
-                screen.status.refresh()
-                screen.legs.refresh(layout=True)
-                self.refresh_bindings()
-                return
-            if isinstance(update, u.GapRecovered):
-                got = update.recovered
-                screen.header.set_gap(f"gap {update.seconds:.1f}s recovered")
-                self.show_notice(
-                    "warning" if update.error else "info",
-                    f"event channel was down {update.seconds:.1f}s; recovered {got.get('transcripts', 0)} "
-                    f"transcript(s) and {got.get('status', 0)} status change(s)"
-                    + (f" (incomplete: {update.error})" if update.error else ""),
-                )
-                return
-            if isinstance(update, u.PhaseChanged):
-                self.refresh_bindings()
-            screen.status.refresh()
-            screen.legs.refresh(layout=True)
+                elif isinstance(change, BindingsChanged):
+                    self.refresh_bindings()
+                else:
+                    if isinstance(change, ShowSummary) and not self.call_screen.summary.has_class("-shown"):
+                        # Once per call: the pause is harmless now that nothing is live.
+                        self.set_timer(1.0, self.gc_policy.full_collection)
+                    self.call_screen.apply(change)
         except Exception:
             log.exception("showing %s failed", type(update).__name__)
             self.show_notice("error", f"could not show {type(update).__name__} (see the log)")
 
-    def _new_session(self, speaking_changes: dict[str, Any] | None = None) -> CallSession:
-        runtime = self.runtime
-        speaking = runtime.speaking_options(**speaking_changes) if speaking_changes else None
-        session = runtime.new_session(speaking=speaking)
-        self._install(session)
-        return session
-
-    async def place_call(self, values: DialValues) -> DialProblem | None:
-        """Dial with the form's values; the problem to show in the form if VoIPBIN (or we) refused."""
-        request = replace(self.runtime.default_dial(), **values.request_changes())
-        problems = request.problems()
-        if problems:
-            return DialProblem("; ".join(problems))
-        session = self._new_session(values.speaking_changes())
-        return await self._dial(session, request)
-
-    async def _dial(self, session: CallSession, request: Any) -> DialProblem | None:
-        try:
-            await session.dial(request)
-        except Exception as exc:
-            notice = self.last_notice
-            if notice is not None and notice.level == "error":
-                return DialProblem(notice.text, notice.hint or "", notice.request_id or "", notice.reason or "")
-            log.warning("dial failed: %s", exc)
-            hint = exc.hint() if hasattr(exc, "hint") else None
-            self.show_notice("error", f"dial failed: {exc}", hint=hint or "")
-            return DialProblem(f"dial failed: {exc}", hint or "", getattr(exc, "request_id", None) or "")
-        return None
-
-    async def _dial_defaults(self) -> None:
-        request = self.runtime.default_dial()
-        problems = request.problems()
-        if problems:
-            problem = DialProblem("cannot dial the configured defaults: " + "; ".join(problems))
-            self.open_dial_form(problem=problem)
-            return
-        session = self._new_session()
-        failure = await self._dial(session, request)
-        if failure is not None:
-            self.open_dial_form(problem=failure)
-
-    async def _attach_call(self, call_id: str) -> None:
-        session = self._new_session()
-        try:
-            await session.attach(call_id)
-        except Exception as exc:
-            if self.last_notice is None or self.last_notice.level != "error":
-                self.show_notice("error", f"cannot attach to {call_id}: {exc}")
-
-    def _dial_defaults_values(self) -> DialValues:
-        request = self.runtime.default_dial()
-        session = self.session
-        if session is not None and session.dial_request is not None:
-            request = session.dial_request
-        speaking = self.runtime.speaking_options()
-        if session is not None:
-            speaking = session.speech.options
-        return DialValues(
-            source=request.source,
-            destination=request.destination,
-            language=request.language,
-            greeting=request.greeting,
-            sleep_ms=request.sleep_ms,
-            provider=speaking.provider,
-            direction=speaking.direction or "out",
-        )
-
-    async def _load_choices(self) -> tuple[list[Choice], list[Choice]]:
-        account = self.runtime.account
-        if account is None:
-            return [], []
-        numbers = await account.numbers()
-        extensions = await account.extensions()
-        number_choices = [
-            Choice(f"{n.number}" + (f" ({n.name})" if n.name else ""), n.number) for n in numbers if n.number
-        ]
-        extension_choices = [
-            Choice(f"{e.name} ({e.extension})" if e.name and e.name != e.extension else e.extension, e.extension)
-            for e in extensions
-            if e.extension
-        ]
-        return number_choices, extension_choices
-
-    def open_dial_form(self, problem: DialProblem | None = None) -> None:
-        if not self.started:
-            self.show_notice("warning", "still starting; the dial form opens when the console is ready")
-            return
-        if isinstance(self.screen, DialScreen):
-            return
-        self.push_screen(
-            DialScreen(
-                self._dial_defaults_values(), submit=self.place_call, load_choices=self._load_choices, problem=problem
-            )
-        )
-
-    # -- the say box --------------------------------------------------------------------------------------
-
-    def handle_line(self, text: str) -> bool:
-        """Enter in the say box. Returns True when the text should stay in the box."""
-        parsed = parse_line(text)
-        if parsed.kind == "empty":
-            return False
-        if parsed.kind == "say":
-            return self.say(parsed.text)
-        command = COMMANDS_BY_NAME.get(parsed.name)
-        if command is None or (command.sandbox_only and self.runtime.mode != "sandbox"):
-            self.show_notice(
-                "warning",
-                f"unknown command /{parsed.name}",
-                hint="/help lists the commands; //text says a line starting with a slash",
-            )
-            return True
-        if command.arg:
-            if not parsed.arg:
-                self.show_notice("warning", f"usage: {command.usage}")
-                return True
-            if command.name == "caller":
-                self.phone_speak(parsed.arg)
-            elif command.name == "attach":
-                self.attach(parsed.arg)
-            return False
-        if command.action:
-            self._run_action_now(command.action)
-        return False
-
-    def _run_action_now(self, action: str) -> None:
-        method = getattr(self, f"action_{action}", None)
-        if method is None:
-            log.error("no action %s", action)
-            return
-        result = method()
-        if asyncio.iscoroutine(result):
-            self.run_worker(result, name=action, group="actions", exit_on_error=False)
-
-    def say(self, text: str) -> bool:
-        session = self.session
-        if session is None or session.phase in ("idle", "failed"):
-            self.show_notice(
-                "warning",
-                "no call to speak into",
-                hint=f"{self._key('new_call')} or /dial places a call; the text stays in the box",
-            )
-            return True
-        if session.phase == "ended":
-            self.show_notice(
-                "warning",
-                "the call has ended",
-                hint=f"{self._key('new_call')} or /dial for a new call; the text stays in the box",
-            )
-            return True
-        # The session writes the request before telling us about the new line, so nothing drawn for it
-        # can delay the POST (Enter → request is a measured goal).
-        session.say(text)
-        return False
-
     # -- actions ------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("request_quit", "quit", "help", "command_palette"):
+        # Only the registry's actions depend on the call; Textual's own (focus moves, the palette, a
+        # dialog's buttons) are always available on every screen.
+        if action != "act" or not parameters:
             return True
-        if not isinstance(self.screen, CallScreen):
-            return False
-        if action.startswith("phone_"):
-            return self.runtime.mode == "sandbox"
-        session = self.session
-        if action in ("flush", "stop_speaking", "open_speaking", "resend"):
-            return True if session is not None and session.phase == "live" else None
-        if action in ("hangup",):
-            return True if session is not None and session.is_live else None
-        if action == "export":
-            return True if session is not None and session.phase in ("live", "ended") else None
-        return True
+        return self.actions.check(str(parameters[0]), isinstance(self.screen, CallScreen))
 
-    def _need_session(self, live: bool = True) -> CallSession | None:
-        session = self.session
-        if session is None:
-            self.show_notice("warning", "no call", hint=f"{self._key('new_call')} or /dial places one")
-            return None
-        if live and not session.is_live:
-            self.show_notice("warning", "the call is not live", hint=f"{self._key('new_call')} or /dial for a new call")
-            return None
-        return session
+    def action_act(self, action_id: str, arg: ActionArg = None) -> None:
+        """The one Textual action behind every registry binding: ``act('flush')``."""
+        self.actions.run(action_id, arg)
 
-    def _call_op(self, name: str, op: Callable[[CallSession], Awaitable[None]]) -> None:
-        session = self._need_session()
-        if session is not None:
-            self.run_worker(op(session), name=name, group="call", exit_on_error=False)
-
-    def action_flush(self) -> None:
-        self._call_op("flush", lambda s: s.flush())
-
-    def action_stop_speaking(self) -> None:
-        self._call_op("stop", lambda s: s.stop_speaking())
-
-    def action_open_speaking(self) -> None:
-        self._call_op("speak", lambda s: s.open_speaking())
-
-    def action_hangup(self) -> None:
-        self._call_op("hangup", lambda s: s.hangup())
-
-    def action_resend(self) -> None:
-        session = self._need_session()
-        if session is not None:
-            session.resend()
-
-    def action_export(self) -> None:
-        session = self._need_session(live=False)
-        if session is None:
-            return
-        from tui.session.export import export
-
-        try:
-            paths = export(session, self.runtime.export_dir)
-        except Exception as exc:
-            log.exception("export failed")
-            self.show_notice("error", f"export failed: {exc}", hint="check [session] export_dir")
-            return
-        self.exported = paths
-        names = ", ".join(p.suffix.lstrip(".") for p in paths)
-        where = str(paths[0].parent) if paths else ""
-        self.show_notice("info", f"exported {names} to {where}")
-        self.call_screen.summary.show_exported([p.name for p in paths])
-
-    def action_toggle_log(self) -> None:
-        screen = self.call_screen
-        screen.show_log(not screen.log_shown)
-
-    def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
+    def action_context(self) -> ActionContext:
         runtime = self.runtime
-        notes: dict[str, str] = {}
-        if runtime.log_path is not None:
-            notes["log file"] = str(runtime.log_path)
-        if self.started:
-            notes["session records"] = str(runtime.record_dir)
-            notes["exports"] = str(runtime.export_dir)
-        self.push_screen(HelpScreen(self.keys, sandbox=runtime.mode == "sandbox", notes=notes))
+        return ActionContext(
+            session=self.session,
+            phone=runtime.control,
+            sandbox=runtime.control,
+            export_dir=runtime.export_dir if self.started else None,
+        )
 
-    def action_new_call(self) -> None:
-        session = self.session
-        if session is not None and session.is_live:
-            self.push_screen(
-                ConfirmScreen(
-                    "A call is live",
-                    "Start a new call? The current one can be hung up or left running.",
-                    [
-                        ConfirmChoice("hangup", "Hang up, new call", "h", "error"),
-                        ConfirmChoice("leave", "Leave it, new call", "l", "warning"),
-                        ConfirmChoice("cancel", "Cancel", "escape"),
-                    ],
-                ),
-                callback=self._new_call_choice,
-            )
-            return
-        self.open_dial_form()
+    def how_to(self, action_id: str) -> str:
+        """``F5 or /dial``, following the keymap in force."""
+        return how_to(action_id, self.keys)
 
-    def _new_call_choice(self, choice: str | None) -> None:
-        session = self.session
-        if choice == "hangup" and session is not None:
-            self.run_worker(session.hangup(), name="hangup", group="call", exit_on_error=False)
-            self.open_dial_form()
-        elif choice == "leave":
-            self.open_dial_form()
-
-    def attach(self, call_id: str) -> None:
-        if not self.started:
-            self.show_notice("warning", "still starting")
-            return
-        session = self.session
-        if session is not None and session.is_live:
-            self.show_notice("warning", "a call is live", hint=f"hang up first ({self._key('hangup')} or /hangup)")
-            return
-        self.run_worker(self._attach_call(call_id), name="attach", group="call", exit_on_error=False)
+    def palette_entries(self) -> list[PaletteEntry]:
+        return self.actions.palette_entries()
 
     def action_prefill(self, text: str) -> None:
         box = self.call_screen.say_box
@@ -588,59 +281,10 @@ class VoipbinApp(App[None]):
         box.focus()
 
     def action_scroll_transcript(self, direction: int) -> None:
-        view = self.call_screen.transcript
-        if direction < 0:
-            view.scroll_page_up(animate=False)
-        elif view.scroll_y >= view.max_scroll_y - view.scrollable_content_region.height:
-            view.follow()
-        else:
-            view.scroll_page_down(animate=False)
+        self.call_screen.scroll_transcript(direction)
 
     def action_follow_transcript(self) -> None:
         self.call_screen.transcript.follow()
-
-    # -- the sandbox phone --------------------------------------------------------------------------------
-
-    def _phone_call_id(self) -> str | None:
-        session = self.session
-        call = session.call if session is not None else None
-        if call is None:
-            self.show_notice("warning", "no call for the phone yet")
-            return None
-        return call.id
-
-    def _phone(self, what: str, op: Callable[[Any, str], Awaitable[None]]) -> None:
-        phone = self.runtime.phone
-        if phone is None:
-            self.show_notice("warning", "there is no simulated phone: this is not the sandbox")
-            return
-        call_id = self._phone_call_id()
-        if call_id is None:
-            return
-
-        async def run() -> None:
-            try:
-                await op(phone, call_id)
-            except Exception as exc:
-                self.show_notice(
-                    "warning",
-                    f"the phone could not {what}: {exc}",
-                    hint="answer and reject work while it rings; speaking and hanging up once answered",
-                )
-
-        self.run_worker(run(), name=f"phone-{what}", group="phone", exit_on_error=False)
-
-    def action_phone_answer(self) -> None:
-        self._phone("answer", lambda p, cid: p.answer(cid))
-
-    def action_phone_reject(self) -> None:
-        self._phone("reject", lambda p, cid: p.reject(cid))
-
-    def action_phone_hangup(self) -> None:
-        self._phone("hang up", lambda p, cid: p.hangup(cid))
-
-    def phone_speak(self, text: str) -> None:
-        self._phone("speak", lambda p, cid: p.speak(cid, text))
 
     # -- quitting -----------------------------------------------------------------------------------------
 
@@ -702,6 +346,7 @@ class VoipbinApp(App[None]):
         await self.runtime.close()
 
     async def on_unmount(self) -> None:
+        self._uninstall_signals()
         # Every way out (tests, errors, ctrl+c in a terminal that sends it) still stops the sandbox.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._close_everything(False), SHUTDOWN_TIMEOUT)
@@ -716,10 +361,7 @@ class VoipbinApp(App[None]):
         hint: str = "",
         request_id: str = "",
         reason: str = "",
-        notice: Notice | None = None,
     ) -> None:
-        if notice is not None:
-            self.last_notice = notice
         # Error texts can quote URLs or bodies; nothing on screen may carry a credential.
         text, hint = self._redact(text), self._redact(hint)
         self.notices.append((level, text))
@@ -734,6 +376,7 @@ class VoipbinApp(App[None]):
         self.notify(one_line(message, 300) if "\n" not in message else message, severity=severity)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one error sink: a worker that failed becomes a notice (and a logged traceback)."""
         worker = event.worker
         if event.state != WorkerState.ERROR:
             return
@@ -750,16 +393,15 @@ class VoipbinApp(App[None]):
         )
 
     def _handle_exception(self, error: Exception) -> None:
-        # Textual would print a traceback over the terminal and exit; we log it and leave one line.
+        # Textual's private hook for an exception that escaped a handler (see docs/DEVELOPING.md, "Moving
+        # the Textual pin"). Textual itself sets the exit code, keeps the error for Pilot and exits; it
+        # prints the error's ``__rich__`` when it has one instead of a traceback, so we give it one line.
         log.error("unhandled error in the console", exc_info=error)
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        self._return_code = 1
-        if self._exception is None:
-            self._exception = error
-            self._exception_event.set()
-        detail = self._redact(f"{type(error).__name__}: {error}")
-        self._exit_renderables.append(Text(f"voipbin-tui: internal error: {detail}{where}"))
-        self._close_messages_no_wait()
+        line = Text(f"voipbin-tui: internal error: {self._redact(f'{type(error).__name__}: {error}')}{where}")
+        with contextlib.suppress(AttributeError):  # an exception with __slots__ keeps Textual's traceback
+            error.__rich__ = lambda: line  # type: ignore[attr-defined]
+        super()._handle_exception(error)
 
     # -- timers, helpers ----------------------------------------------------------------------------------
 
@@ -776,12 +418,6 @@ class VoipbinApp(App[None]):
     def _refresh_credential(self) -> None:
         remaining = self.runtime.credential_remaining()
         self.call_screen.header.set_credential(remaining, "token" if remaining is not None else "accesskey")
-
-    def _key(self, binding_id: str) -> str:
-        return key_label(self.keys.get(binding_id, ""))
-
-    def palette_entries(self) -> list[PaletteEntry]:
-        return palette_entries(self.runtime.mode == "sandbox", self.keys)
 
     def describe(self) -> str:
         """One line about the current call, for logs and tests."""

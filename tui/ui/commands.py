@@ -1,79 +1,17 @@
-"""Slash commands of the say box, and the command palette entries (the same actions, by name)."""
+"""The command palette's entries: the registry's actions, by title, with their key and slash command."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.ui.keymap import SPECS_BY_ID, key_label
-
-
-@dataclass(frozen=True, slots=True)
-class SlashCommand:
-    name: str
-    help: str
-    action: str | None = None
-    arg: str = ""
-    sandbox_only: bool = False
-    binding: str | None = None
-
-    @property
-    def usage(self) -> str:
-        return f"/{self.name}" + (f" {self.arg}" if self.arg else "")
-
-
-SLASH_COMMANDS: tuple[SlashCommand, ...] = (
-    SlashCommand("flush", "cut what is being spoken and clear the queue", "flush", binding="flush"),
-    SlashCommand(
-        "stop", "stop the speaking stream (VoIPBIN cannot resume it)", "stop_speaking", binding="stop_speaking"
-    ),
-    SlashCommand("speak", "open a new speaking stream (reopen after /stop)", "open_speaking", binding="open_speaking"),
-    SlashCommand("resend", "say the last failed or flushed line again", "resend", binding="resend"),
-    SlashCommand("hangup", "hang up the call", "hangup", binding="hangup"),
-    SlashCommand("dial", "open the dial form for a new call", "new_call", binding="new_call"),
-    SlashCommand("attach", "follow an existing call or groupcall", arg="CALL_ID"),
-    SlashCommand("export", "save the transcript as Markdown, JSONL and SRT", "export", binding="export"),
-    SlashCommand("log", "show or hide the raw event log", "toggle_log", binding="toggle_log"),
-    SlashCommand("help", "keys and commands", "help", binding="help"),
-    SlashCommand("quit", "quit (asks first while a call is live)", "request_quit", binding="quit"),
-    SlashCommand("caller", "the sandbox phone says TEXT (an `in` line)", arg="TEXT", sandbox_only=True),
-    SlashCommand("answer", "the sandbox phone answers", "phone_answer", sandbox_only=True, binding="phone_answer"),
-    SlashCommand("reject", "the sandbox phone declines", "phone_reject", sandbox_only=True, binding="phone_reject"),
-    SlashCommand(
-        "phonehangup", "the sandbox phone hangs up", "phone_hangup", sandbox_only=True, binding="phone_hangup"
-    ),
-)
-
-COMMANDS_BY_NAME: dict[str, SlashCommand] = {c.name: c for c in SLASH_COMMANDS}
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedLine:
-    kind: Literal["empty", "say", "command"]
-    text: str = ""
-    name: str = ""
-    arg: str = ""
-
-
-def parse_line(raw: str) -> ParsedLine:
-    """What the user typed: text to say, a ``/command [arg]``, or nothing. ``//x`` says ``/x``."""
-    text = raw.strip()
-    if not text:
-        return ParsedLine("empty")
-    if text.startswith("//"):
-        return ParsedLine("say", text[1:])
-    if text.startswith("/"):
-        name, _, arg = text[1:].partition(" ")
-        return ParsedLine("command", text, name.lower(), arg.strip())
-    return ParsedLine("say", text)
-
-
-def available_commands(sandbox: bool) -> list[SlashCommand]:
-    return [c for c in SLASH_COMMANDS if sandbox or not c.sandbox_only]
+from tui.actions.keys import how_to
+from tui.actions.registry import ACTIONS, ActionState
+from tui.ui.keymap import textual_action
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,30 +21,24 @@ class PaletteEntry:
     action: str
 
 
-def palette_entries(sandbox: bool, keys: Mapping[str, str]) -> list[PaletteEntry]:
-    """Every console action for the command palette, with its key and slash command in the help."""
+def palette_entries(state: ActionState, keys: Mapping[str, str]) -> list[PaletteEntry]:
+    """Every action a person can invoke on this target, for the palette (ctrl+p)."""
     entries = []
-    for spec in SPECS_BY_ID.values():
-        if spec.sandbox_only and not sandbox:
+    for decl in ACTIONS:
+        if decl.widget or decl.id in ("scroll_up", "scroll_down", "say"):
             continue
-        if spec.id in ("scroll_up", "scroll_down"):
+        if decl.availability(state) == "hidden":
             continue
-        how = [key_label(keys.get(spec.id, spec.keys))]
-        if spec.slash:
-            how.append(spec.slash)
-        entries.append(PaletteEntry(spec.description, f"{spec.tooltip} ({' · '.join(how)})", spec.action))
-    if sandbox:
-        entries.append(
-            PaletteEntry(
-                "Caller line", "Type a line for the sandbox phone to say (/caller TEXT)", "prefill('/caller ')"
+        if decl.arg:
+            # An action that needs an argument is typed: the palette starts the command in the say box.
+            entries.append(
+                PaletteEntry(decl.title, f"{decl.description} ({decl.usage})", f"prefill({decl.slash[0] + ' '!r})")
             )
+            continue
+        how = how_to(decl.id, keys)
+        entries.append(
+            PaletteEntry(decl.title, f"{decl.description}" + (f" ({how})" if how else ""), textual_action(decl))
         )
-    entries.append(
-        PaletteEntry("Attach to a call", "Follow an existing call by id (/attach CALL_ID)", "prefill('/attach ')")
-    )
-    entries.append(
-        PaletteEntry("Follow the transcript", "Jump to the newest line and keep following", "follow_transcript")
-    )
     return entries
 
 

@@ -29,6 +29,17 @@ def has_truecolor(environ: Mapping[str, str]) -> bool:
     return environ.get("COLORTERM", "").lower() in ("truecolor", "24bit")
 
 
+def wants_terminal_colors(environ: Mapping[str, str]) -> bool | None:
+    """True under NO_COLOR: draw in the terminal's own default colours, whatever the theme.
+
+    Textual picks its NO_COLOR filter once, from the theme in force when the App is built (the default,
+    truecolor one): it then maps every colour to grey, and the ANSI theme's "default" colours to black, so
+    an SSH session drew black on black. Declaring the terminal's own colours up front makes Textual strip
+    colours instead. ``None`` leaves the choice to the theme.
+    """
+    return True if environ.get("NO_COLOR") is not None else None
+
+
 def choose_theme(requested: str | None, environ: Mapping[str, str], available: set[str]) -> tuple[str, str | None]:
     """The theme to use and, when the request could not be honoured, why.
 

@@ -22,10 +22,52 @@ Treat model instances as immutable values; use ``model_copy(update=…)``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Final, Generic, Literal, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 
+from tui.voipbin.enums import (
+    ActionType as ActionType,
+)
+from tui.voipbin.enums import (
+    AddressType as AddressType,
+)
+from tui.voipbin.enums import (
+    CallDirection as CallDirection,
+)
+from tui.voipbin.enums import (
+    CallStatus as CallStatus,
+)
+from tui.voipbin.enums import (
+    GroupcallStatus as GroupcallStatus,
+)
+from tui.voipbin.enums import (
+    SpeakingDirection as SpeakingDirection,
+)
+from tui.voipbin.enums import (
+    SpeakingStatus as SpeakingStatus,
+)
+from tui.voipbin.enums import (
+    TranscribeDirection as TranscribeDirection,
+)
+from tui.voipbin.enums import (
+    TranscribeStatus as TranscribeStatus,
+)
+from tui.voipbin.enums import (
+    TranscriptDirection as TranscriptDirection,
+)
+from tui.voipbin.flow_actions import (
+    hangup_action as hangup_action,
+)
+from tui.voipbin.flow_actions import (
+    sleep_action as sleep_action,
+)
+from tui.voipbin.flow_actions import (
+    talk_action as talk_action,
+)
+from tui.voipbin.flow_actions import (
+    transcribe_start_action as transcribe_start_action,
+)
 from tui.voipbin.timeparse import offset_seconds, parse_time
 
 __all__ = [
@@ -138,98 +180,6 @@ class VoipbinModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
-# --------------------------------------------------------------------------- enums (open)
-
-
-class CallStatus:
-    DIALING: Final = "dialing"
-    RINGING: Final = "ringing"
-    PROGRESSING: Final = "progressing"
-    TERMINATING: Final = "terminating"
-    CANCELING: Final = "canceling"
-    HANGUP: Final = "hangup"
-    KNOWN: Final = frozenset({"dialing", "ringing", "progressing", "terminating", "canceling", "hangup"})
-
-
-CallStatusLiteral = Literal["dialing", "ringing", "progressing", "terminating", "canceling", "hangup"]
-
-
-class CallDirection:
-    INCOMING: Final = "incoming"
-    OUTGOING: Final = "outgoing"
-    KNOWN: Final = frozenset({"incoming", "outgoing"})
-
-
-class GroupcallStatus:
-    PROGRESSING: Final = "progressing"
-    HANGINGUP: Final = "hangingup"
-    HANGUP: Final = "hangup"
-    KNOWN: Final = frozenset({"progressing", "hangingup", "hangup"})
-
-
-class AddressType:
-    NONE: Final = ""
-    AGENT: Final = "agent"
-    CONFERENCE: Final = "conference"
-    EXTENSION: Final = "extension"
-    SIP: Final = "sip"
-    TEL: Final = "tel"
-    KNOWN: Final = frozenset(
-        {
-            "",
-            "agent",
-            "ai",
-            "ai_team",
-            "conference",
-            "email",
-            "extension",
-            "line",
-            "sip",
-            "tel",
-            "webchat",
-            "web_session",
-            "whatsapp",
-        }
-    )
-
-
-class ActionType:
-    TRANSCRIBE_START: Final = "transcribe_start"
-    TALK: Final = "talk"
-    SLEEP: Final = "sleep"
-    HANGUP: Final = "hangup"
-
-
-class SpeakingStatus:
-    INITIATING: Final = "initiating"
-    ACTIVE: Final = "active"
-    STOPPED: Final = "stopped"
-    KNOWN: Final = frozenset({"initiating", "active", "stopped"})
-
-
-class SpeakingDirection:
-    NONE: Final = ""
-    IN: Final = "in"
-    OUT: Final = "out"
-    BOTH: Final = "both"
-    KNOWN: Final = frozenset({"", "in", "out", "both"})
-
-
-class TranscribeStatus:
-    PROGRESSING: Final = "progressing"
-    DONE: Final = "done"
-    KNOWN: Final = frozenset({"progressing", "done"})
-
-
-class TranscribeDirection:
-    BOTH: Final = "both"
-    IN: Final = "in"
-    OUT: Final = "out"
-    KNOWN: Final = frozenset({"both", "in", "out"})
-
-
-TranscriptDirection = TranscribeDirection
-
 CALL_STATUS_RANK: Final[dict[str, int]] = {
     "dialing": 0,
     "ringing": 1,
@@ -313,43 +263,6 @@ class Action(VoipbinModel):
     type: Str = ""
     option: dict[str, Any] | None = None
     tm_execute: Time = None
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def talk_action(
-    text: str,
-    *,
-    language: str | None = None,
-    provider: str | None = None,
-    voice_id: str | None = None,
-    async_: bool | None = None,
-) -> dict[str, Any]:
-    """A ``talk`` action for ``POST /calls`` (TTS played on the call, blocks the flow until played)."""
-    option = _drop_none(
-        {"text": text, "language": language, "provider": provider, "voice_id": voice_id, "async": async_}
-    )
-    return {"type": "talk", "option": option}
-
-
-def transcribe_start_action(
-    language: str = "en-US", *, direction: str | None = None, provider: str | None = None
-) -> dict[str, Any]:
-    """A ``transcribe_start`` action (runs in flow-manager; failures are ignored by the server)."""
-    option = _drop_none({"language": language, "direction": direction, "provider": provider})
-    return {"type": "transcribe_start", "option": option}
-
-
-def sleep_action(duration_ms: int) -> dict[str, Any]:
-    """A ``sleep`` action; ``duration_ms`` in milliseconds keeps the call alive."""
-    return {"type": "sleep", "option": {"duration": int(duration_ms)}}
-
-
-def hangup_action(reason: str | None = None) -> dict[str, Any]:
-    """A ``hangup`` action."""
-    return {"type": "hangup", "option": _drop_none({"reason": reason})}
 
 
 # --------------------------------------------------------------------------- resources

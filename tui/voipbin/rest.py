@@ -32,17 +32,16 @@ import http.cookiejar
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from tui import __version__
 from tui.voipbin.credentials import Credentials
+from tui.voipbin.endpoints import VoipbinEndpoints
 from tui.voipbin.errors import (
     AuthError,
     ResponseFormatError,
@@ -51,21 +50,11 @@ from tui.voipbin.errors import (
     error_from_response,
 )
 from tui.voipbin.models import (
-    Action,
-    Address,
-    Call,
-    CallCreateResult,
     Customer,
-    Extension,
-    Groupcall,
     LoginResponse,
-    Number,
-    Page,
-    Speaking,
-    Transcribe,
-    Transcript,
 )
 from tui.voipbin.redact import install_log_redaction, redact_text, redact_url
+from tui.voipbin.transport import RefuseAllCookies, RequestRecord, derive_urls, sent_tracer
 
 __all__ = ["DEFAULT_USER_AGENT", "RequestRecord", "VoipbinClient", "derive_urls"]
 
@@ -91,102 +80,7 @@ _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """What happened on one HTTP attempt. ``url`` is redacted; no body is kept."""
-
-    method: str
-    url: str
-    status: int | None
-    elapsed_ms: float
-    request_id: str | None
-    error: str | None
-    attempt: int
-    reason: str | None = None
-    will_retry: bool = False
-    at: float = field(default_factory=time.time)
-
-    def summary(self) -> str:
-        """One line for an event log, e.g. ``GET /v1.0/calls/… → 200 12 ms``."""
-        try:
-            path = urlsplit(self.url).path or self.url
-        except ValueError:
-            path = self.url
-        result = str(self.status) if self.status is not None else "no response"
-        if self.reason:
-            result += f" {self.reason}"
-        line = f"{self.method} {path} → {result} {self.elapsed_ms:.0f} ms"
-        if self.attempt > 1:
-            line += f" (try {self.attempt})"
-        if self.request_id:
-            line += f" [{self.request_id}]"
-        if self.error and self.status is None:
-            line += f": {self.error}"
-        if self.will_retry:
-            line += ", retrying"
-        return line
-
-
-class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
-    """Neither store nor send cookies (the login ``token`` cookie would override our header)."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-
-def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, Mapping[str, Any]], Awaitable[None]]:
-    """An httpcore trace hook calling ``on_sent`` once, when the request body has been written."""
-    fired = False
-
-    async def trace(event: str, info: Mapping[str, Any]) -> None:
-        nonlocal fired
-        if not fired and event.endswith("send_request_body.complete"):
-            fired = True
-            try:
-                on_sent()
-            except Exception:
-                logger.exception("on_sent callback failed")
-
-    return trace
-
-
-def derive_urls(api_url: str) -> tuple[str, str, str]:
-    """``(api_url, login_url, ws_url)`` from the REST base (which includes ``/v1.0``).
-
-    ``https://api.voipbin.net/v1.0`` → login ``https://api.voipbin.net/auth/login``,
-    WebSocket ``wss://api.voipbin.net/v1.0/ws``.
-    """
-    base = api_url.strip().rstrip("/")
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"the API URL must be http(s)://host[:port]/v1.0, got {redact_url(base)!r}")
-    base = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-    root_path = parts.path.rstrip("/")
-    if root_path.endswith("/v1.0"):
-        root_path = root_path[: -len("/v1.0")]
-    login_url = urlunsplit((parts.scheme, parts.netloc, root_path + "/auth/login", "", ""))
-    ws_scheme = "wss" if parts.scheme == "https" else "ws"
-    ws_url = urlunsplit((ws_scheme, parts.netloc, parts.path.rstrip("/") + "/ws", "", ""))
-    return base, login_url, ws_url
-
-
-def _seg(value: str) -> str:
-    """One path segment, quoted so an id can never change the path."""
-    return quote(str(value), safe="")
-
-
-def _body(value: Address | Action | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(value, Address):
-        return value.to_request()
-    if isinstance(value, Action):
-        return value.model_dump(exclude_none=True, exclude_defaults=True)
-    return dict(value)
-
-
-class VoipbinClient:
+class VoipbinClient(VoipbinEndpoints):
     """Async client for the VoIPBIN endpoints the console uses. Use ``async with`` or :meth:`aclose`."""
 
     def __init__(
@@ -227,7 +121,7 @@ class VoipbinClient:
             # many proxies): reusing one the server is closing loses a /say, which is never retried.
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
             headers={"User-Agent": user_agent, "Accept": "application/json"},
-            cookies=http.cookiejar.CookieJar(policy=_RefuseAllCookies()),
+            cookies=http.cookiejar.CookieJar(policy=RefuseAllCookies()),
             follow_redirects=False,
         )
 
@@ -470,7 +364,7 @@ class VoipbinClient:
         on_sent: Callable[[], None] | None = None,
     ) -> Any:
         """Send one logical request (with the retry/re-login policy); return the decoded JSON body."""
-        extensions = {"trace": _sent_tracer(on_sent)} if on_sent is not None else None
+        extensions = {"trace": sent_tracer(on_sent)} if on_sent is not None else None
         if self._closed:
             raise RuntimeError("VoipbinClient is closed")
         url = self._api_url + path
@@ -590,48 +484,6 @@ class VoipbinClient:
                 url=self._api_url + path,
             ) from None
 
-    async def _get(self, path: str, model: type[_M], params: Mapping[str, str | int] | None = None) -> _M:
-        data = await self._request("GET", path, params=params)
-        return self._parse(model, data, "GET", path)
-
-    async def _send(self, method: str, path: str, model: type[_M], body: Any = None) -> _M:
-        data = await self._request(method, path, json_body=body)
-        return self._parse(model, data, method, path)
-
-    @staticmethod
-    def _page_params(
-        page_size: int | None, page_token: str | None, extra: Mapping[str, str | None] | None = None
-    ) -> dict[str, str | int]:
-        params: dict[str, str | int] = {}
-        if page_size is not None:
-            params["page_size"] = int(page_size)
-        if page_token:
-            params["page_token"] = page_token
-        for key, value in (extra or {}).items():
-            if value is not None:
-                params[key] = value
-        return params
-
-    @staticmethod
-    async def _collect(
-        fetch: Callable[[int, str | None], Awaitable[Page[_T]]],
-        limit: int,
-    ) -> list[_T]:
-        """Follow ``next_page_token`` until an empty or short page, a repeated token, or ``limit`` items."""
-        out: list[_T] = []
-        token: str | None = None
-        seen: set[str] = set()
-        while len(out) < limit:
-            size = min(_PAGE_MAX, limit - len(out))
-            page = await fetch(size, token)
-            out.extend(page.result)
-            nxt = page.next_page_token
-            if not page.result or len(page.result) < size or not nxt or nxt in seen:
-                break
-            seen.add(nxt)
-            token = nxt
-        return out[:limit]
-
     # ------------------------------------------------------------------ customer
 
     async def get_customer(self) -> Customer:
@@ -651,154 +503,3 @@ class VoipbinClient:
             self._customer_id = cid
             return cid
         return (await self.get_customer()).id
-
-    # ------------------------------------------------------------------ numbers, extensions
-
-    async def list_numbers(self, page_size: int = 100, page_token: str | None = None) -> Page[Number]:
-        return await self._get("/numbers", Page[Number], self._page_params(page_size, page_token))
-
-    async def all_numbers(self, limit: int = 1000) -> list[Number]:
-        return await self._collect(lambda size, tok: self.list_numbers(size, tok), limit)
-
-    async def list_extensions(self, page_size: int = 100, page_token: str | None = None) -> Page[Extension]:
-        return await self._get("/extensions", Page[Extension], self._page_params(page_size, page_token))
-
-    async def all_extensions(self, limit: int = 1000) -> list[Extension]:
-        return await self._collect(lambda size, tok: self.list_extensions(size, tok), limit)
-
-    # ------------------------------------------------------------------ calls
-
-    async def create_call(
-        self,
-        source: Mapping[str, Any] | Address,
-        destinations: Sequence[Mapping[str, Any] | Address],
-        actions: Sequence[Mapping[str, Any] | Action] | None = None,
-        flow_id: str | None = None,
-        **extra: Any,
-    ) -> CallCreateResult:
-        """``POST /calls``. Never retried on 5xx or transport errors (the call may exist).
-
-        Extension destinations give ``groupcalls`` (leg ids in ``call_ids``), tel/sip give ``calls``.
-        """
-        body: dict[str, Any] = {"source": _body(source), "destinations": [_body(d) for d in destinations]}
-        if actions is not None:
-            body["actions"] = [_body(a) for a in actions]
-        if flow_id is not None:
-            body["flow_id"] = flow_id
-        body.update(extra)
-        return await self._send("POST", "/calls", CallCreateResult, body)
-
-    async def list_calls(self, page_size: int = 100, page_token: str | None = None) -> Page[Call]:
-        return await self._get("/calls", Page[Call], self._page_params(page_size, page_token))
-
-    async def get_call(self, call_id: str) -> Call:
-        return await self._get(f"/calls/{_seg(call_id)}", Call)
-
-    async def hangup_call(self, call_id: str) -> Call:
-        """``POST /calls/{id}/hangup``: returns the call as updated by the request (canceling/terminating)."""
-        return await self._send("POST", f"/calls/{_seg(call_id)}/hangup", Call)
-
-    async def delete_call(self, call_id: str) -> Call:
-        return await self._send("DELETE", f"/calls/{_seg(call_id)}", Call)
-
-    async def get_groupcall(self, groupcall_id: str) -> Groupcall:
-        return await self._get(f"/groupcalls/{_seg(groupcall_id)}", Groupcall)
-
-    # ------------------------------------------------------------------ speakings
-
-    async def create_speaking(
-        self,
-        reference_id: str,
-        *,
-        reference_type: str = "call",
-        language: str | None = None,
-        provider: str | None = None,
-        direction: str | None = None,
-        voice_id: str | None = None,
-    ) -> Speaking:
-        """``POST /speakings`` (201). Never retried on 5xx/transport errors."""
-        body: dict[str, Any] = {"reference_type": reference_type, "reference_id": reference_id}
-        for key, value in (("language", language), ("provider", provider), ("direction", direction)):
-            if value is not None:
-                body[key] = value
-        if voice_id is not None:
-            body["voice_id"] = voice_id
-        return await self._send("POST", "/speakings", Speaking, body)
-
-    async def list_speakings(self, page_size: int = 100, page_token: str | None = None) -> Page[Speaking]:
-        return await self._get("/speakings", Page[Speaking], self._page_params(page_size, page_token))
-
-    async def get_speaking(self, speaking_id: str) -> Speaking:
-        return await self._get(f"/speakings/{_seg(speaking_id)}", Speaking)
-
-    async def delete_speaking(self, speaking_id: str) -> Speaking:
-        return await self._send("DELETE", f"/speakings/{_seg(speaking_id)}", Speaking)
-
-    async def say(self, speaking_id: str, text: str, *, on_sent: Callable[[], None] | None = None) -> Speaking:
-        """``POST /speakings/{id}/say``: queue text (at most 5000 UTF-8 bytes).
-
-        Never retried on 5xx or transport errors: the text may already be queued. ``on_sent`` is called
-        once the request has been written to the connection (before the answer), so a caller can put
-        other work after the request instead of before it.
-        """
-        data = await self._request(
-            "POST", f"/speakings/{_seg(speaking_id)}/say", json_body={"text": text}, on_sent=on_sent
-        )
-        return self._parse(Speaking, data, "POST", "/speakings/{id}/say")
-
-    async def flush(self, speaking_id: str) -> Speaking:
-        """Drop queued text and stop current playback; the session stays active."""
-        return await self._send("POST", f"/speakings/{_seg(speaking_id)}/flush", Speaking)
-
-    async def stop_speaking(self, speaking_id: str) -> Speaking:
-        """End the speaking session for good (status ``stopped``; idempotent)."""
-        return await self._send("POST", f"/speakings/{_seg(speaking_id)}/stop", Speaking)
-
-    # ------------------------------------------------------------------ transcribes
-
-    async def create_transcribe(
-        self,
-        reference_id: str,
-        *,
-        reference_type: str = "call",
-        language: str = "en-US",
-        direction: str = "both",
-        provider: str | None = None,
-    ) -> Transcribe:
-        body: dict[str, Any] = {
-            "reference_type": reference_type,
-            "reference_id": reference_id,
-            "language": language,
-            "direction": direction,
-        }
-        if provider is not None:
-            body["provider"] = provider
-        return await self._send("POST", "/transcribes", Transcribe, body)
-
-    async def list_transcribes(
-        self,
-        *,
-        reference_type: str | None = None,
-        reference_id: str | None = None,
-        page_size: int = 100,
-        page_token: str | None = None,
-    ) -> Page[Transcribe]:
-        """``GET /transcribes``; ``reference_type`` and ``reference_id`` must be given together."""
-        params = self._page_params(
-            page_size, page_token, {"reference_type": reference_type, "reference_id": reference_id}
-        )
-        return await self._get("/transcribes", Page[Transcribe], params)
-
-    async def get_transcribe(self, transcribe_id: str) -> Transcribe:
-        return await self._get(f"/transcribes/{_seg(transcribe_id)}", Transcribe)
-
-    async def delete_transcribe(self, transcribe_id: str) -> Transcribe:
-        return await self._send("DELETE", f"/transcribes/{_seg(transcribe_id)}", Transcribe)
-
-    async def stop_transcribe(self, transcribe_id: str) -> Transcribe:
-        return await self._send("POST", f"/transcribes/{_seg(transcribe_id)}/stop", Transcribe)
-
-    async def list_transcripts(self, transcribe_id: str) -> list[Transcript]:
-        """The newest 100 transcripts of a transcribe (the server ignores paging; we do not loop)."""
-        page = await self._get("/transcripts", Page[Transcript], {"transcribe_id": transcribe_id})
-        return page.result

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import ComposeResult
@@ -11,7 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from tui.actions.keys import how_to, key_label
 from tui.ui.clock import UiClock
+from tui.ui.view_changes import GapNote, LineTouched, ShowSummary, StatusChanged, TranscriptChanged, ViewChange
 from tui.ui.widgets.event_log import EventLog
 from tui.ui.widgets.header import ConsoleHeader
 from tui.ui.widgets.say_input import SayInput
@@ -20,16 +23,30 @@ from tui.ui.widgets.status_panel import NoticeLine, StatusPanel
 from tui.ui.widgets.summary import SummaryPanel
 from tui.ui.widgets.transcript_view import TranscriptView
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+if TYPE_CHECKING:
+    from tui.session.view import CallView
+    from tui.voipbin.events import ConnectionState
+
+HERE = Path(__file__).resolve().parent
 
 # From this width on, the legs/phone column sits beside the transcript.
 WIDE_FROM = 110
 
-PLACEHOLDER = "No call yet · F5 or /dial opens the dial form · F1 help · ctrl+p every command"
+
+def placeholder(keys: Mapping[str, str]) -> str:
+    """The empty transcript's hint, naming the keys in force."""
+    dial, help_ = how_to("new_call", keys), key_label(keys.get("help", "f1"))
+    return f"No call yet · {dial} opens the dial form · {help_} help · ctrl+p every command"
+
+
+PLACEHOLDER = placeholder({})
 
 
 class CallScreen(Screen[None]):
-    CSS_PATH = STYLES / "call.tcss"
+    CSS_FILE = HERE / "call.tcss"
+    APP_CSS = HERE.parent / "app.tcss"
+    CSS_PATH = CSS_FILE
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012 (Textual's ClassVar)
     AUTO_FOCUS = "#say"
 
     def __init__(
@@ -54,6 +71,7 @@ class CallScreen(Screen[None]):
         self.summary = SummaryPanel(id="summary")
         self.say_box = SayInput(on_line, id="say")
         self.sandbox = mode == "sandbox"
+        self.keys: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -71,17 +89,15 @@ class CallScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_sandbox(self.sandbox)
-        self._fit(self.size.width)
+        self._fit_footer(self.size.width)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width)
+        # The -narrow/-wide classes come from HORIZONTAL_BREAKPOINTS; the footer's compact mode is a
+        # property of the widget, not a style, so it follows here.
+        self._fit_footer(event.size.width)
 
-    def _fit(self, width: int) -> None:
-        wide = width >= WIDE_FROM
-        self.set_class(wide, "-wide")
-        self.set_class(not wide, "-narrow")
-        footer = self.query_one(Footer)
-        footer.compact = not wide
+    def _fit_footer(self, width: int) -> None:
+        self.query_one(Footer).compact = width < WIDE_FROM
 
     def set_sandbox(self, sandbox: bool) -> None:
         self.sandbox = sandbox
@@ -95,3 +111,57 @@ class CallScreen(Screen[None]):
         self.set_class(show, "-log")
         if show:
             self.events.call_after_refresh(self.events.refresh)
+
+    # -- what the app routes here -------------------------------------------------------------------------
+
+    def configure(self, transcript_max_lines: int, event_log_max_lines: int, show_event_log: bool) -> None:
+        self.transcript.max_lines = transcript_max_lines
+        self.events.set_max_lines(event_log_max_lines)
+        self.show_log(show_event_log)
+
+    def set_keys(self, keys: Mapping[str, str]) -> None:
+        """Hints name the keys in force: a remapped keymap changes them."""
+        self.keys = dict(keys)
+        self.transcript.placeholder = placeholder(keys)
+        self.transcript.refresh()
+        if self.is_mounted:
+            self.phone.set_keys(keys)
+
+    def show_session(self, session: CallView) -> None:
+        self.notice.clear()
+        self.summary.clear()
+        self.transcript.source = lambda: session.book.lines
+        self.transcript.reset(session.book.lines)
+        self.status.show_session(session)
+        self.legs.show_session(session)
+
+    def show_connection(self, state: ConnectionState, *, backfills: bool) -> None:
+        self.header.set_channel(state.state, state.attempt, state.error or "")
+        self.events.write("connection", "event channel " + state.summary(), state.at)
+        if state.state == "reconnected" and state.gap_started is not None and state.gap_ended is not None:
+            seconds = state.gap_ended - state.gap_started
+            self.header.set_gap(f"gap {seconds:.1f}s, backfilling" if backfills else f"gap {seconds:.1f}s")
+
+    def apply(self, change: ViewChange) -> None:
+        """Route one view change to the widget that shows it."""
+        if isinstance(change, TranscriptChanged):
+            self.transcript.apply(change.changes)
+        elif isinstance(change, LineTouched):
+            self.transcript.touch(change.key)
+        elif isinstance(change, StatusChanged):
+            self.status.refresh()
+            if change.legs:
+                self.legs.refresh(layout=True)
+        elif isinstance(change, ShowSummary):
+            self.summary.show_summary(change.summary, {k: key_label(v) for k, v in self.keys.items()})
+        elif isinstance(change, GapNote):
+            self.header.set_gap(change.text)
+
+    def scroll_transcript(self, direction: int) -> None:
+        view = self.transcript
+        if direction < 0:
+            view.scroll_page_up(animate=False)
+        elif view.scroll_y >= view.max_scroll_y - view.scrollable_content_region.height:
+            view.follow()
+        else:
+            view.scroll_page_down(animate=False)

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,14 @@ class Choice:
 
 
 class ConfirmScreen(ModalScreen[str | None]):
-    """Returns the chosen value, or None for cancel (escape)."""
+    """Returns the chosen value, or None for cancel (escape).
 
-    CSS_PATH = STYLES / "confirm.tcss"
+    Choices are given most drastic first. They are shown the other way round, the safe one (value
+    ``cancel``, else the last) first and focused: Enter on the default, or Tab then Enter, must never
+    hang up a live call.
+    """
+
+    CSS_PATH = HERE / "confirm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm_cancel", tooltip="Close without doing anything"),
     ]
@@ -39,17 +44,22 @@ class ConfirmScreen(ModalScreen[str | None]):
         self.title_text = title
         self.message = message
         self.choices = list(choices)
+        safe = next((c for c in self.choices if c.value == "cancel"), self.choices[-1])
+        self.shown = [safe, *reversed([c for c in self.choices if c is not safe])]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Label(self.title_text, id="confirm-title")
             yield Label(self.message, id="confirm-message")
             with Horizontal(id="confirm-buttons"):
-                for choice in self.choices:
+                for choice in self.shown:
                     variant = (
                         choice.variant if choice.variant in ("primary", "error", "warning", "success") else "default"
                     )
                     yield Button(f"{choice.label} [{choice.key}]", id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.query_one(f"#choice-{self.shown[0].value}", Button).focus()
 
     def on_key(self, event: events.Key) -> None:
         for choice in self.choices:

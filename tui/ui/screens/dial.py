@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from tui.ui.format import one_line, parse_sleep, sleep_text
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+HERE = Path(__file__).resolve().parent
 
 PROVIDERS = ("elevenlabs", "gcp", "aws")
 DIRECTIONS = ("out", "in", "both")
@@ -77,7 +77,7 @@ LoadChoices = Callable[[], Awaitable[tuple[list[Choice], list[Choice]]]]
 class DialScreen(ModalScreen[bool]):
     """Dismissed with True once a call was placed, False when cancelled."""
 
-    CSS_PATH = STYLES / "dial.tcss"
+    CSS_PATH = HERE / "dial.tcss"
     AUTO_FOCUS = "#dial-destination"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dial_cancel", tooltip="Close the form without dialling"),

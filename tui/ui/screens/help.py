@@ -13,29 +13,32 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tui.ui.commands import available_commands
-from tui.ui.keymap import KEYS, key_label
+from tui.actions.keys import key_label
+from tui.actions.registry import ACTIONS, ActionState
+from tui.actions.slash import slash_actions
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+HERE = Path(__file__).resolve().parent
 
 
-def help_content(keys: Mapping[str, str], *, sandbox: bool, notes: Mapping[str, str] | None = None) -> Content:
+def help_content(keys: Mapping[str, str], state: ActionState, *, notes: Mapping[str, str] | None = None) -> Content:
     parts: list[str | tuple[str, str]] = [
         ("Keys", "bold $accent"),
         ('   (remap in [keymap]: id = "key")', "$text-muted"),
     ]
-    for spec in KEYS:
-        if spec.sandbox_only and not sandbox:
+    for decl in ACTIONS:
+        if not decl.keys or decl.availability(state) == "hidden":
             continue
-        label = key_label(keys.get(spec.id, spec.keys))
-        parts += ["\n", (f"  {label:<12}", "bold"), f"{spec.tooltip}", (f"  [{spec.id}]", "$text-muted")]
-    parts += ["\n", (f"  {'↑ / ↓':<12}", "bold"), "say box history", ("  [history_prev, history_next]", "$text-muted")]
+        label = key_label(keys.get(decl.keymap_id, decl.keys))
+        parts += ["\n", (f"  {label:<12}", "bold"), decl.description, (f"  [{decl.keymap_id}]", "$text-muted")]
     parts += ["\n", (f"  {'^p':<12}", "bold"), "command palette: every action by name"]
+    parts += ["\n", (f"  {'tab':<12}", "bold"), "move the focus (shift+tab: back), on every screen"]
     parts += ["\n\n", ("Say box", "bold $accent")]
     parts += ["\n", (f"  {'text':<18}", "bold"), "is spoken into the call (Speaking API /say)"]
     parts += ["\n", (f"  {'//text':<18}", "bold"), "says a line that starts with a slash"]
-    for command in available_commands(sandbox):
-        parts += ["\n", (f"  {command.usage:<18}", "bold"), command.help]
+    for decl in slash_actions(state):
+        for name in decl.slash:
+            usage = name + (f" {decl.arg}" if decl.arg else "")
+            parts += ["\n", (f"  {usage:<18}", "bold"), decl.description]
     if notes:
         parts += ["\n\n", ("Files", "bold $accent")]
         for name, value in notes.items():
@@ -44,22 +47,22 @@ def help_content(keys: Mapping[str, str], *, sandbox: bool, notes: Mapping[str, 
 
 
 class HelpScreen(ModalScreen[None]):
-    CSS_PATH = STYLES / "help.tcss"
+    CSS_PATH = HERE / "help.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,q", "close", "Close", id="help_close", tooltip="Close the help"),
     ]
 
-    def __init__(self, keys: Mapping[str, str], *, sandbox: bool, notes: Mapping[str, str] | None = None) -> None:
+    def __init__(self, keys: Mapping[str, str], state: ActionState, *, notes: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.keys = dict(keys)
-        self.sandbox = sandbox
+        self.state = state
         self.notes = dict(notes or {})
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Label("voipbin-tui help  ·  Esc closes", id="help-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(help_content(self.keys, sandbox=self.sandbox, notes=self.notes), id="help-text")
+                yield Static(help_content(self.keys, self.state, notes=self.notes), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

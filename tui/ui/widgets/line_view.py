@@ -41,7 +41,9 @@ class LineView(ScrollView):
         current = self.virtual_size
         if size == current:
             return
-        if size.width == current.width and current.height > 0:
+        # ``_scroll_update`` is ScrollView's private step after a size change (see docs/DEVELOPING.md,
+        # "Moving the Textual pin"); without it the public assignment below still works, only slower.
+        if size.width == current.width and current.height > 0 and hasattr(self, "_scroll_update"):
             self.set_reactive(LineView.virtual_size, size)
             self._scroll_update(size)
         else:

@@ -10,23 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Input
+
+from tui.ui.keymap import widget_binding
 
 PLACEHOLDER = "Type a line to say into the call · /help for commands"
 
 
 class SayInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "up",
-            "history(-1)",
-            "Previous line",
-            show=False,
-            id="history_prev",
-            tooltip="Previous line from the history",
-        ),
-        Binding("down", "history(1)", "Next line", show=False, id="history_next", tooltip="Next line from the history"),
+        widget_binding("history_prev", "history(-1)"),
+        widget_binding("history_next", "history(1)"),
     ]
 
     def __init__(

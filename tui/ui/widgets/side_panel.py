@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Button, Label
 
+from tui.actions.keys import how_to
+from tui.actions.registry import BY_ID
 from tui.ui.format import STATUS_COLOUR, short_id
 from tui.ui.widgets.guard import safe_render
 
 if TYPE_CHECKING:
-    from tui.session.call_session import CallSession
+    from tui.session.view import CallView
 
 
 class LegsPanel(Widget):
@@ -28,9 +33,9 @@ class LegsPanel(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.session: CallSession | None = None
+        self.session: CallView | None = None
 
-    def show_session(self, session: CallSession | None) -> None:
+    def show_session(self, session: CallView | None) -> None:
         self.session = session
         self.refresh(layout=True)
 
@@ -79,33 +84,29 @@ class PhonePanel(Vertical):
     }
     """
 
+    BUTTONS = (
+        ("phone-answer", "Answer", "phone.answer"),
+        ("phone-reject", "Reject", "phone.reject"),
+        ("phone-hangup", "Hang up", "phone.hangup"),
+    )
+
     def compose(self) -> ComposeResult:
         yield Label("Phone (sandbox)", classes="panel-title")
         with Horizontal():
-            yield Button(
-                "Answer",
-                id="phone-answer",
-                action="app.phone_answer",
-                compact=True,
-                tooltip="The sandbox phone answers (F9, /answer)",
-            )
-            yield Button(
-                "Reject",
-                id="phone-reject",
-                action="app.phone_reject",
-                compact=True,
-                tooltip="The sandbox phone declines (F10, /reject)",
-            )
-            yield Button(
-                "Hang up",
-                id="phone-hangup",
-                action="app.phone_hangup",
-                compact=True,
-                tooltip="The sandbox phone hangs up (F11, /phonehangup)",
-            )
-        yield Label("/caller TEXT: speak as the phone", classes="panel-hint")
+            for button_id, label, action_id in self.BUTTONS:
+                yield Button(label, id=button_id, action=f"app.act({action_id!r})", compact=True)
+        yield Label(f"{BY_ID['phone.say'].usage}: speak as the phone", classes="panel-hint")
+
+    def set_keys(self, keys: Mapping[str, str]) -> None:
+        """Tooltips name the keys in force."""
+        for button_id, _, action_id in self.BUTTONS:
+            with contextlib.suppress(NoMatches):
+                self.query_one(
+                    f"#{button_id}", Button
+                ).tooltip = f"{BY_ID[action_id].description} ({how_to(action_id, keys)})"
 
     def on_mount(self) -> None:
+        self.set_keys({})
         # Clicking a phone button must not take the keyboard away from the say box.
         for button in self.query(Button):
             button.can_focus = False

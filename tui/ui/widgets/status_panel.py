@@ -17,8 +17,8 @@ from tui.ui.format import SPEAKING_COLOUR, STATUS_COLOUR, duration, one_line, sh
 from tui.ui.widgets.guard import safe_render
 
 if TYPE_CHECKING:
-    from tui.session.call_session import CallSession
     from tui.session.updates import Notice
+    from tui.session.view import CallView
 
 Part = str | tuple[str, str]
 
@@ -33,10 +33,10 @@ class StatusPanel(Widget):
     def __init__(self, *, clock: UiClock | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock or UiClock()
-        self.session: CallSession | None = None
+        self.session: CallView | None = None
         self.idle_text = "starting…"
 
-    def show_session(self, session: CallSession | None) -> None:
+    def show_session(self, session: CallView | None) -> None:
         self.session = session
         self.refresh()
 
@@ -55,7 +55,7 @@ class StatusPanel(Widget):
             return Content.assemble(("○ ", "$text-muted"), self.idle_text)
         return Content("\n").join([self._call_line(session), self._stream_line(session)])
 
-    def _call_line(self, session: CallSession) -> Content:
+    def _call_line(self, session: CallView) -> Content:
         parts: list[Part] = []
         call = session.call
         phase = session.phase
@@ -99,7 +99,7 @@ class StatusPanel(Widget):
             parts += ["  ", "see the error above"]
         return Content.assemble(*parts)
 
-    def _stream_line(self, session: CallSession) -> Content:
+    def _stream_line(self, session: CallView) -> Content:
         parts: list[Part] = [("transcribe ", "$text-muted")]
         transcribes = list(session.transcribes.values())
         if transcribes:

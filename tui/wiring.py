@@ -1,0 +1,121 @@
+"""Settings → the embedded sandbox or the service → ``VoipbinClient`` → ``Account``, built in one place.
+
+The console, ``voipbin-tui watch`` and the scenario runner all get their account here, so a target is
+reached the same way whoever drives it. ``open_target`` is the whole chain; ``account_for`` is the factory
+it (and ``watch``, which always talks to the service) uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tui.options import Mode, decide_mode
+
+if TYPE_CHECKING:
+    from tui.config import Settings
+    from tui.sandbox.server import EmbeddedSandbox
+    from tui.sandbox_control import SandboxControl
+    from tui.session.account import Account
+
+
+def target_mode(settings: Settings, *, force_sandbox: bool = False) -> Mode:
+    """Sandbox or service for loaded settings (the same rule the start-up probe applies to the raw file)."""
+    return decide_mode(settings.use_sandbox, settings.has_credentials(), force_sandbox=force_sandbox)
+
+
+def account_for(
+    settings: Settings, *, api_url: str | None = None, accesskey: str | None = None, label: str = ""
+) -> Account:
+    """The account of the configured service, or of a sandbox when ``api_url`` and ``accesskey`` are given."""
+    from tui.session.account import Account
+    from tui.voipbin.rest import VoipbinClient
+
+    if api_url is not None:
+        client = VoipbinClient(api_url, accesskey=accesskey, timeout=settings.network.timeout)
+    else:
+        client = VoipbinClient(
+            settings.api_url,
+            accesskey=settings.accesskey.get_secret_value() if settings.accesskey else None,
+            token=settings.token.get_secret_value() if settings.token else None,
+            username=settings.username,
+            password=settings.resolved_password(),
+            timeout=settings.network.timeout,
+        )
+    return Account(
+        client,
+        ping_interval=settings.network.ws_ping_interval,
+        ping_timeout=settings.network.ws_ping_timeout,
+        label=label,
+    )
+
+
+@dataclass
+class Target:
+    """An open account and, on the sandbox, the server it runs on and its control client."""
+
+    mode: Mode
+    account: Account
+    api_url: str
+    sandbox: EmbeddedSandbox | None = None
+    control: SandboxControl | None = None
+    closed: bool = field(default=False, init=False)
+
+    def secrets(self) -> list[str]:
+        values = list(self.account.client.secrets())
+        if self.sandbox is not None:
+            values.append(self.sandbox.accesskey)
+        return [v for v in values if v]
+
+    async def close(self) -> None:
+        """Account first (its WebSocket), then the control client, then the server; never raises."""
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.account.close()
+        if self.control is not None:
+            with contextlib.suppress(Exception):
+                await self.control.aclose()
+        if self.sandbox is not None:
+            with contextlib.suppress(Exception):
+                await self.sandbox.stop()
+
+
+async def open_target(
+    settings: Settings,
+    *,
+    mode: Mode | None = None,
+    wait_connected: float | None = 5.0,
+    opened: Callable[[Target], None] | None = None,
+) -> Target:
+    """Start what ``settings`` point at and log in; on any failure, close what was opened and re-raise.
+
+    ``opened`` hears of the target before the login, so a caller can redact the sandbox's accesskey from
+    a login error.
+    """
+    mode = mode or target_mode(settings)
+    if mode == "service" and not settings.has_credentials():
+        raise RuntimeError(
+            "use_sandbox is 'never' but no credentials are set: set accesskey, token or username+password"
+        )
+    if mode == "sandbox":
+        from tui.sandbox.server import EmbeddedSandbox
+        from tui.sandbox_control import SandboxControl
+
+        sandbox = EmbeddedSandbox(settings.sandbox, port=0)
+        await sandbox.start()
+        account = account_for(settings, api_url=sandbox.api_url, accesskey=sandbox.accesskey, label="sandbox")
+        target = Target(mode, account, sandbox.api_url, sandbox, SandboxControl(sandbox.control_url))
+    else:
+        target = Target(mode, account_for(settings, label=settings.api_url), settings.api_url)
+    if opened is not None:
+        opened(target)
+    try:
+        await target.account.start(wait_connected=wait_connected)
+    except BaseException:
+        await target.close()
+        raise
+    return target
