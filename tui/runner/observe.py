@@ -80,6 +80,7 @@ class CallLog:
     ended_at: float | None = None
     transcribes: dict[str, str] = field(default_factory=dict)
     version: int = 0
+    last_change: float = 0.0
     _ids: set[str] = field(default_factory=set)
     _changed: asyncio.Event | None = None
 
@@ -147,6 +148,7 @@ class CallLog:
 
     def pulse(self) -> None:
         self.version += 1
+        self.last_change = self.clock()
         if self._changed is not None:
             self._changed.set()
 

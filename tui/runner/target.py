@@ -31,6 +31,8 @@ class TargetOptions:
     allow_real: bool = False
     config: str | None = None
     profile: str | None = None
+    # Settings made by the caller (benchmarks, embedding programs) instead of the config file.
+    settings: Settings | None = None
 
 
 @dataclass(slots=True)
@@ -82,6 +84,8 @@ def load_target_settings(options: TargetOptions) -> Settings:
     so a scenario on the sandbox behaves the same on every machine."""
     from tui.config import ConfigError, Settings, load_settings
 
+    if options.settings is not None:
+        return options.settings
     if not options.real and options.config is None and options.profile is None:
         return Settings.model_construct()
     try:
