@@ -26,7 +26,7 @@ CALLER = "Thank you, goodbye."
 ON_TIME_S = 0.100
 
 
-def bench_scenario(speed: float = 20.0) -> Scenario:
+def bench_scenario(speed: float = 20.0, sleep: str = "60s") -> Scenario:
     return Scenario.model_validate(
         {
             "name": "bench-seed",
@@ -35,7 +35,7 @@ def bench_scenario(speed: float = 20.0) -> Scenario:
                 "actions": [
                     {"transcribe_start": {"language": "en-US"}},
                     {"talk": {"text": GREETING}},
-                    {"sleep": "60s"},
+                    {"sleep": sleep},
                 ]
             },
             "steps": [
@@ -196,7 +196,8 @@ async def concurrent_calls(n_calls: int, speed: float = 5.0) -> dict[str, Any]:
 
     async with SandboxProcess(speed, 10.0) as proc:
         info = proc.info
-        scenario = bench_scenario(speed)
+        # A long sleep: a late runner must fail on lateness, not because the call's flow ran out.
+        scenario = bench_scenario(speed, sleep="10m")
         # The sandbox process is reached as a service would be (no scenario sandbox, no control of its own).
         settings = Settings.model_construct().model_copy(
             update={"api_url": info["api_url"], "accesskey": SecretStr(info["accesskey"])}
