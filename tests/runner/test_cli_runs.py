@@ -95,7 +95,10 @@ def test_examples_pass_through_the_command(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["failed"] == 0
     assert report["passed"] == len(list(EXAMPLES.glob("*.scenario.*"))) >= 4
-    assert re.search(rf"=+ {report['passed']} passed in [\d.]+s", result.stdout.strip().splitlines()[-1])
+    # The repository's own pytest settings apply (two workers); so do its warnings about ini keys of
+    # plugins this fast start leaves out.
+    closing = result.stdout.strip().splitlines()[-1]
+    assert re.search(rf"=+ {report['passed']} passed(, \d+ warnings)? in [\d.]+s", closing)
 
 
 def test_jobs_4_and_repeat_5_report_a_pass_rate(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.runner.conftest import EXAMPLES, run_cli, write
+from tests.runner.conftest import EXAMPLES, FAST_START, run_cli, write
 from tui.runner.failures import FAILURE_KINDS, ScenarioFailure
 
 
@@ -43,12 +44,26 @@ def test_plugin_collects_scenario_files_only_and_leaves_other_yaml_alone(tmp_pat
     write(tmp_path, "settings.yaml", "name: not-a-scenario\nsteps: 3\n")
     write(tmp_path, "data.toml", 'x = "y"\n')
     write(tmp_path, "test_plain.py", "def test_one() -> None:\n    assert True\n")
+    # The plugin as the pytest11 entry point loads it (the suite's own collection of examples/ proves the
+    # entry point); the other installed plugins are left out for a fast start.
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q", "."],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tui.runner.plugin",
+            "--collect-only",
+            "-q",
+            ".",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **FAST_START},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_plain.py::test_one" in result.stdout

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner.conftest import EXAMPLES, command
+from tests.runner.conftest import EXAMPLES, FAST_START, command
 from tui.sandbox import EmbeddedSandbox, SandboxSettings
 
 
@@ -34,7 +34,7 @@ async def run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str
         "test",
         *args,
         cwd=cwd,
-        env={**os.environ, **env},
+        env={**os.environ, **FAST_START, **env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import sys
@@ -124,8 +125,12 @@ def run(ns: argparse.Namespace, extra: list[str]) -> int:
 def _pytest_args(ns: argparse.Namespace, paths: list[str]) -> list[str]:
     args = [*paths, "-rN"]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        # Normally the pytest11 entry point loads the plugin; loading it twice would be an error.
+        # Normally the entry points load the plugins; loading one twice would be an error. Without them
+        # (a faster start: no other project's plugins), name the two this front needs.
         args += ["-p", "tui.runner.plugin"]
+        if ns.jobs > 1 or importlib.util.find_spec("xdist") is not None:
+            # A project's own `addopts = "-n 2"` needs it too.
+            args += ["-p", "xdist.plugin"]
     if ns.keyword:
         args += ["-k", ns.keyword]
     for tag in ns.tag:
