@@ -50,6 +50,7 @@ GOALS = [
     Goal("sandbox_concurrent_calls", "concurrent answered calls with speech, all deadlines met", 100, True),
     Goal("runner_overhead_ratio", "seed scenario through the runner over a raw httpx+websockets script", 1.15),
     Goal("runner_concurrent_calls", "concurrent scenario calls, every expectation resolved within 100 ms", 200, True),
+    Goal("sip_rtp_jitter_p99_ms", "RTP interarrival jitter from the sandbox, 50 concurrent SIP calls, p99", 5),
 ]
 
 
@@ -67,10 +68,12 @@ class Plan:
     calls_speed: float = 1.0
     runner_pairs: int = 7
     runner_calls: int = 200
+    sip_calls: int = 50
+    sip_seconds: float = 20.0
 
 
 FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True, runner_pairs=9)
-QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, runner_pairs=3)
+QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, runner_pairs=3, sip_seconds=8.0)
 # The console measurements inject their own traffic at wall-clock rates; the sandbox's speed only shortens
 # the ring/answer before each measurement starts.
 SETUP_SPEED = 10.0
@@ -138,6 +141,14 @@ async def _runner_figures(plan: Plan, details: dict[str, Any]) -> dict[str, floa
     return {"runner_overhead_ratio": overhead["ratio"], "runner_concurrent_calls": calls}
 
 
+async def _sip_figure(plan: Plan, details: dict[str, Any]) -> float:
+    from bench.sip_jitter import measure_sip_jitter
+
+    result = await measure_sip_jitter(plan.sip_calls, plan.sip_seconds)
+    details["sip"] = result
+    return float(result["jitter_p99_ms"])
+
+
 def run(plan: Plan) -> tuple[dict[str, float], dict[str, Any]]:
     details: dict[str, Any] = {}
     figures: dict[str, float] = {}
@@ -148,6 +159,7 @@ def run(plan: Plan) -> tuple[dict[str, float], dict[str, Any]]:
     figures.update(asyncio.run(_console_figures(plan, details)))
     figures["sandbox_concurrent_calls"] = asyncio.run(_sandbox_figure(plan, details))
     figures.update(asyncio.run(_runner_figures(plan, details)))
+    figures["sip_rtp_jitter_p99_ms"] = asyncio.run(_sip_figure(plan, details))
     details["seconds"] = time.monotonic() - started
     return {g.key: figures[g.key] for g in GOALS}, details
 

@@ -10,7 +10,6 @@ the sandbox's control client is ``tui.sandbox_control``'s; this module only hold
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,54 +117,22 @@ class ConsoleRuntime:
         return None if expiry is None else (expiry - datetime.now(UTC)).total_seconds()
 
     def default_dial(self) -> DialRequest:
-        from tui.session.dial import DialRequest
+        from tui.wiring import dial_request
 
-        d = self._settings().dial
-        return DialRequest(
-            source=d.source,
-            destination=d.destination,
-            destination_type=d.destination_type,
-            language=d.language,
-            greeting=d.greeting,
-            sleep_ms=d.sleep_ms,
-            transcribe=d.transcribe,
-            transcribe_direction=d.transcribe_direction,
-        )
+        return dial_request(self._settings())
 
     def speaking_options(self, **changes: Any) -> SpeakingOptions:
-        from tui.session.speaking import SpeakingOptions
+        from tui.wiring import speaking_options
 
-        s = self._settings().speaking
-        options = SpeakingOptions(
-            auto_open=s.auto_open,
-            provider=s.provider,
-            direction=s.direction,
-            language=s.language,
-            voice_id=s.voice_id,
-            poll_interval=s.poll_interval,
-        )
-        return dataclasses.replace(options, **changes)
+        return speaking_options(self._settings(), **changes)
 
     def new_session(self, speaking: SpeakingOptions | None = None, call_hint: str = "") -> CallSession:
-        from tui.session.call_session import CallSession
-        from tui.session.record import SessionRecorder, record_path
+        from tui.wiring import new_call_session
 
         settings = self._settings()
-        account = self._account()
-        recorder = SessionRecorder(None)
-        if settings.session.record:
-            directory = Path(settings.session.record_dir) if settings.session.record_dir else self.record_dir
-            secrets = [*settings.secrets()]
-            if self.sandbox is not None:
-                secrets.append(self.sandbox.accesskey)
-            recorder = SessionRecorder(record_path(directory, call_hint), secrets)
-        return CallSession(
-            account,
-            speaking=speaking or self.speaking_options(),
-            recorder=recorder,
-            # The book only needs what the view can show plus room for late, out-of-order lines; the
-            # record on disk has the rest (exports read it when lines were evicted).
-            max_lines=settings.ui.transcript_max_lines * 2,
+        extra = [self.sandbox.accesskey] if self.sandbox is not None else []
+        return new_call_session(
+            settings, self._account(), self.record_dir, speaking=speaking, call_hint=call_hint, secrets=extra
         )
 
     @property

@@ -8,9 +8,11 @@ it (and ``watch``, which always talks to the service) uses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tui.options import Mode, decide_mode
 
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
     from tui.sandbox.server import EmbeddedSandbox
     from tui.sandbox_control import SandboxControl
     from tui.session.account import Account
+    from tui.session.call_session import CallSession
+    from tui.session.dial import DialRequest
+    from tui.session.speaking import SpeakingOptions
 
 
 def target_mode(settings: Settings, *, force_sandbox: bool = False) -> Mode:
@@ -119,3 +124,66 @@ async def open_target(
         await target.close()
         raise
     return target
+
+
+# -- from settings to a call session (the console, and the runner, make theirs here) --------------------------
+
+
+def dial_request(settings: Settings) -> DialRequest:
+    """The ``[dial]`` table as the request ``CallSession.dial`` takes."""
+    from tui.session.dial import DialRequest
+
+    d = settings.dial
+    return DialRequest(
+        source=d.source,
+        destination=d.destination,
+        destination_type=d.destination_type,
+        language=d.language,
+        greeting=d.greeting,
+        sleep_ms=d.sleep_ms,
+        transcribe=d.transcribe,
+        transcribe_direction=d.transcribe_direction,
+    )
+
+
+def speaking_options(settings: Settings, **changes: Any) -> SpeakingOptions:
+    """The ``[speaking]`` table as ``SpeakingOptions``, with ``changes`` (the dial form's) applied."""
+    from tui.session.speaking import SpeakingOptions
+
+    s = settings.speaking
+    options = SpeakingOptions(
+        auto_open=s.auto_open,
+        provider=s.provider,
+        direction=s.direction,
+        language=s.language,
+        voice_id=s.voice_id,
+        poll_interval=s.poll_interval,
+    )
+    return dataclasses.replace(options, **changes)
+
+
+def new_call_session(
+    settings: Settings,
+    account: Account,
+    default_record_dir: Path,
+    *,
+    speaking: SpeakingOptions | None = None,
+    call_hint: str = "",
+    secrets: Sequence[str] = (),
+) -> CallSession:
+    """A ``CallSession`` on ``account`` with the session record ``[session]`` asks for (secrets redacted)."""
+    from tui.session.call_session import CallSession
+    from tui.session.record import SessionRecorder, record_path
+
+    recorder = SessionRecorder(None)
+    if settings.session.record:
+        directory = Path(settings.session.record_dir) if settings.session.record_dir else default_record_dir
+        recorder = SessionRecorder(record_path(directory, call_hint), [*settings.secrets(), *secrets])
+    return CallSession(
+        account,
+        speaking=speaking or speaking_options(settings),
+        recorder=recorder,
+        # The book only needs what the view can show plus room for late, out-of-order lines; the record on
+        # disk has the rest (exports read it when lines were evicted).
+        max_lines=settings.ui.transcript_max_lines * 2,
+    )

@@ -140,6 +140,7 @@ async def test_dialing_an_extension_by_name_explains_the_500(session: tuple[Call
     assert notice.hint is not None
     assert "'2000'" in notice.hint
     assert s.phase == "failed"
+    assert s.failure is notice, "the failure carries the very notice that was reported"
 
 
 @pytest.mark.sandbox(answer_mode="reject")

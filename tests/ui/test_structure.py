@@ -83,3 +83,16 @@ def test_the_private_textual_api_we_lean_on_still_exists() -> None:
 
     assert list(inspect.signature(App._handle_exception).parameters) == ["self", "error"]
     assert list(inspect.signature(ScrollView._scroll_update).parameters) == ["self", "virtual_size"]
+
+
+async def test_fault_command_reaches_the_sandbox_and_says_what_is_in_force(make_app: AppFactory) -> None:
+    app = make_app(dial=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await live_call(pilot, app)
+        await type_line(pilot, "/fault latency_ms=5")
+        await wait_until(pilot, lambda: any("latency_ms=5" in t for _, t in app.notices), "the faults in force")
+        await type_line(pilot, "/fault no_such_fault")
+        await wait_until(pilot, lambda: "refused the fault" in app.call_screen.notice.plain, "the refusal")
+        assert "unknown fault" in app.call_screen.notice.plain
+        await type_line(pilot, "/fault")
+        await wait_until(pilot, lambda: any(t == "sandbox faults: none" for _, t in app.notices), "the reset")

@@ -23,6 +23,7 @@ from tui.sandbox.transcription import TranscriptionService
 from tui.sandbox.websocket import WsStats
 
 if TYPE_CHECKING:
+    from tui.sandbox.sip.service import SipService
     from tui.sandbox.websocket import Connection
 
 log = logging.getLogger("tui.sandbox")
@@ -31,7 +32,7 @@ log = logging.getLogger("tui.sandbox")
 class SandboxCore:
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
-        self.clock = SimClock(settings.speed)
+        self.clock = SimClock(settings.effective_speed)
         self.rng = random.Random(settings.random_seed)
         self.store = Store()
         seed = load_seed(settings, self.store)
@@ -59,6 +60,8 @@ class SandboxCore:
         self.transcription = TranscriptionService(self)
         self.calls = CallEngine(self)
         self.speakings = SpeakingService(self)
+        # Set by the server when the SIP side runs (tui.sandbox.sip is only imported then).
+        self.sip: SipService | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self.closed = False

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 DEFAULT_CALLER_LINE = "Hi, this is a test of the transcription feature."
 
+# Fixed, documented SIP passwords of the seed extensions (docs/sandbox.md, "SIP side").
+SEED_PASSWORDS = {"quickstart-phone": "quickstart-secret", "2000": "secret-2000"}
+
 AnswerMode = Literal["auto", "manual", "reject"]
 FrameShape = Literal["bare", "wrapped", "documented"]
 
@@ -31,7 +34,10 @@ class ExtensionSeed(BaseModel):
         description="SIP username (`extension` field); an `extension` destination dials by this value.",
     )
     detail: str = Field(default="", description="Free text `detail` field.")
-    password: str | None = Field(default=None, description="SIP password shown by GET /extensions; random when unset.")
+    password: str | None = Field(
+        default=None,
+        description="SIP password (GET /extensions; the SIP registrar checks it); random when unset.",
+    )
     registered: bool = Field(
         default=True,
         description="Whether a softphone is registered; dialing an unregistered extension fails with 500.",
@@ -44,8 +50,11 @@ def _default_extensions() -> list[ExtensionSeed]:
             name="quickstart-phone",
             extension="quickstart-phone",
             detail="Quickstart softphone extension",
+            password=SEED_PASSWORDS["quickstart-phone"],
         ),
-        ExtensionSeed(name="Extension 2000", extension="2000", detail="Second test extension"),
+        ExtensionSeed(
+            name="Extension 2000", extension="2000", detail="Second test extension", password=SEED_PASSWORDS["2000"]
+        ),
     ]
 
 
@@ -123,6 +132,31 @@ class SandboxSettings(BaseModel):
         default=3600.0, gt=0, description="Seconds after answer before the call is cut (timeout)."
     )
 
+    # --- SIP side -------------------------------------------------------------------------------
+    sip: bool = Field(
+        default=False,
+        description="Run the SIP side: a registrar for the extensions, INVITEs to registered phones, RTP audio. "
+        "SIP mode runs in real time: speed is then 1 whatever it is set to.",
+    )
+    sip_port: int = Field(
+        default=5060, ge=0, le=65535, description="SIP port for both UDP and TCP (standalone; 0 = OS-chosen)."
+    )
+    sip_tls_port: int = Field(
+        default=5061, ge=0, le=65535, description="SIP over TLS port when a certificate is given (standalone)."
+    )
+    sip_tls_cert: str | None = Field(
+        default=None, description="PEM certificate file; SIP over TLS needs it and the key."
+    )
+    sip_tls_key: str | None = Field(default=None, description="PEM private key file of sip_tls_cert.")
+    sip_public_host: str | None = Field(
+        default=None,
+        description="Address written into SIP and SDP (Via, Contact, c=); default: host. Needed when host is 0.0.0.0.",
+    )
+    sip_tts: bool = Field(
+        default=True,
+        description="Speak text with eSpeak NG when the optional tts extra is installed; false: always tone bursts.",
+    )
+
     # --- event channel -------------------------------------------------------------------------
     frame_shape: FrameShape = Field(
         default="bare",
@@ -184,8 +218,15 @@ class SandboxSettings(BaseModel):
             raise ValueError("the customer id must not be the nil UUID")
         return str(parsed)
 
+    @property
+    def effective_speed(self) -> float:
+        """SIP audio is real time, so the SIP side runs the whole sandbox at speed 1."""
+        return 1.0 if self.sip else self.speed
+
     @model_validator(mode="after")
     def _final_delay_order(self) -> SandboxSettings:
+        if (self.sip_tls_cert is None) != (self.sip_tls_key is None):
+            raise ValueError("sip_tls_cert and sip_tls_key go together")
         if self.stt_final_delay_max < self.stt_final_delay_min:
             raise ValueError("stt_final_delay_max must be >= stt_final_delay_min")
         seen: set[str] = set()

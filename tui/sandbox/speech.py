@@ -170,6 +170,10 @@ class SpeechHub:
         loop = asyncio.get_running_loop()
         words = sentence.split()
         duration = len(sentence) * settings.talk_ms_per_char / 1000.0
+        # On a SIP call the sentence becomes real audio to the phone and its length is the audio's.
+        media = self.core.sip.media_for(call_id, direction) if self.core.sip is not None else None
+        if media is not None:
+            duration = await media.play(sentence, duration)
         start = loop.time()
         end = start + clock.real(duration)
         heard = ""
@@ -187,6 +191,8 @@ class SpeechHub:
                 step += 1
             await clock.sleep_until(end)
         except asyncio.CancelledError:
+            if media is not None:
+                media.stop_playback()
             if transcribed and heard:
                 cut = loop.time()
                 for stream in self.listeners(call_id, direction):

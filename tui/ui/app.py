@@ -37,7 +37,7 @@ from tui.ui.commands import ConsoleCommands, PaletteEntry
 from tui.ui.console_actions import ConsoleActions
 from tui.ui.format import host_of, one_line, short_id
 from tui.ui.gcpolicy import GcPolicy
-from tui.ui.keymap import bindings
+from tui.ui.keymap import BY_CONSOLE_ACTION, bindings
 from tui.ui.screens.call import CallScreen
 from tui.ui.screens.confirm import Choice as ConfirmChoice
 from tui.ui.screens.confirm import ConfirmScreen
@@ -250,9 +250,10 @@ class VoipbinApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Only the registry's actions depend on the call; Textual's own (focus moves, the palette, a
         # dialog's buttons) are always available on every screen.
-        if action != "act" or not parameters:
+        action_id = str(parameters[0]) if action == "act" and parameters else BY_CONSOLE_ACTION.get(action, "")
+        if not action_id:
             return True
-        return self.actions.check(str(parameters[0]), isinstance(self.screen, CallScreen))
+        return self.actions.check(action_id, isinstance(self.screen, CallScreen))
 
     def action_act(self, action_id: str, arg: ActionArg = None) -> None:
         """The one Textual action behind every registry binding: ``act('flush')``."""

@@ -91,9 +91,16 @@ class ConsoleActions:
     async def _perform(self, decl: ActionDecl, arg: ActionArg) -> None:
         assert decl.run is not None
         try:
-            await decl.run(self.app.action_context(), arg)
+            result = await decl.run(self.app.action_context(), arg)
         except ActionError as exc:
             self.app.show_notice("warning", exc.message, hint=exc.hint)
+            return
+        if decl.id == "sandbox.fault" and isinstance(result, dict):
+            # The sandbox answers with the faults now in force: say them, so a typo is not silent.
+            active = {k: v for k, v in dict(result.get("faults") or {}).items() if v not in (None, False, 0, 0.0)}
+            dropped = result.get("dropped_websockets")
+            text = "sandbox faults: " + (", ".join(f"{k}={v}" for k, v in sorted(active.items())) or "none")
+            self.app.show_notice("info", text + (f"; dropped {dropped} WebSocket(s)" if dropped else ""))
 
     # -- actions the console performs itself --------------------------------------------------------------
 

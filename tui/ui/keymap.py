@@ -7,6 +7,9 @@ from textual.binding import Binding
 from tui.actions.keys import key_display
 from tui.actions.registry import ACTIONS, ActionDecl
 
+# Textual action name (``scroll_transcript``) -> the registry id of an action the console performs itself.
+BY_CONSOLE_ACTION: dict[str, str] = {decl.console.partition("(")[0]: decl.id for decl in ACTIONS if decl.console}
+
 
 def textual_action(decl: ActionDecl) -> str:
     """The Textual action string a binding runs: the console's own, or the one dispatcher ``act``."""
