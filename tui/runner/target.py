@@ -63,17 +63,9 @@ class Target:
         return "sandbox" if self.is_sandbox else self.settings.api_url
 
     def speaking_options(self) -> SpeakingOptions:
-        from tui.session.speaking import SpeakingOptions
+        from tui.wiring import speaking_options
 
-        s = self.settings.speaking
-        return SpeakingOptions(
-            auto_open=s.auto_open,
-            provider=s.provider,
-            direction=s.direction,
-            language=s.language,
-            voice_id=s.voice_id,
-            poll_interval=s.poll_interval,
-        )
+        return speaking_options(self.settings)
 
     async def close(self) -> None:
         await self.wired.close()
