@@ -95,7 +95,16 @@ class UiSettings(_Section):
 class NetworkSettings(_Section):
     """Timeouts and keepalive of the REST client and the event channel."""
 
-    timeout: float = Field(10.0, gt=0, description="HTTP timeout in seconds.")
+    timeout: float = Field(10.0, gt=0, description="HTTP timeout in seconds (connect, and each read).")
+    request_deadline: float = Field(
+        30.0, gt=0, le=600, description="Longest a whole HTTP request may take, answer included, in seconds."
+    )
+    max_response_kib: int = Field(
+        4096,
+        ge=64,
+        le=262144,
+        description="Largest decoded (unzipped) answer accepted, in KiB; list endpoints get 4 times this.",
+    )
     ws_ping_interval: float = Field(5.0, gt=0, description="Seconds between our WebSocket pings.")
     ws_ping_timeout: float = Field(10.0, gt=0, description="A pong later than this means the socket is dead.")
 

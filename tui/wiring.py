@@ -38,8 +38,14 @@ def account_for(
     from tui.session.account import Account
     from tui.voipbin.rest import VoipbinClient
 
+    network = settings.network
+    limits: dict[str, Any] = {
+        "timeout": network.timeout,
+        "request_deadline": network.request_deadline,
+        "max_response_bytes": network.max_response_kib * 1024,
+    }
     if api_url is not None:
-        client = VoipbinClient(api_url, accesskey=accesskey, timeout=settings.network.timeout)
+        client = VoipbinClient(api_url, accesskey=accesskey, **limits)
     else:
         client = VoipbinClient(
             settings.api_url,
@@ -47,7 +53,7 @@ def account_for(
             token=settings.token.get_secret_value() if settings.token else None,
             username=settings.username,
             password=settings.resolved_password(),
-            timeout=settings.network.timeout,
+            **limits,
         )
     return Account(
         client,

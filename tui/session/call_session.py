@@ -78,6 +78,7 @@ class CallSession:
         self.account = account
         self.client = account.client
         self.recorder = recorder or SessionRecorder(None)
+        self.recorder.on_failure = lambda why: self._emit(Notice("error", f"record incomplete: {why}"))
         self.book = TranscriptBook(max_lines=max_lines)
         self.ledger = SayLedger()
         self.phase: Phase = "idle"
@@ -732,6 +733,7 @@ class CallSession:
             say_heard_p95_ms=percentile(lat, 95),
             record_path=str(self.recorder.path) if self.recorder.path and self.recorder.active else None,
             gaps=len(self.gaps),
+            record_incomplete=self.recorder.failed,
         )
 
     # -- utilities --------------------------------------------------------------------------------------

@@ -167,6 +167,8 @@ class VoipbinApp(App[None]):
         screen.set_keys(self.keys)
         for problem in problems:
             self.show_notice("warning", problem)
+        if runtime.account is not None and runtime.account.client.plaintext_warning:
+            self.show_notice("warning", runtime.account.client.plaintext_warning)
         screen.configure(ui.transcript_max_lines, ui.event_log_max_lines, ui.show_event_log)
         screen.set_sandbox(runtime.mode == "sandbox")
         screen.header.set_mode(runtime.mode, host_of(runtime.api_url))

@@ -55,14 +55,22 @@ class VoipbinEndpoints:
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
         on_sent: Callable[[], None] | None = None,
+        limit: int | None = None,
     ) -> Any:
         raise NotImplementedError
+
+    @property
+    def _list_limit(self) -> int | None:
+        """The larger decoded-size cap of list endpoints (``None``: the client's default)."""
+        return None
 
     def _parse(self, model: type[_M], data: Any, method: str, path: str) -> _M:
         raise NotImplementedError
 
     async def _get(self, path: str, model: type[_M], params: Mapping[str, str | int] | None = None) -> _M:
-        data = await self._request("GET", path, params=params)
+        # A page of up to 100 items may be larger than one resource.
+        limit = self._list_limit if issubclass(model, Page) else None
+        data = await self._request("GET", path, params=params, limit=limit)
         return self._parse(model, data, "GET", path)
 
     async def _send(self, method: str, path: str, model: type[_M], body: Any = None) -> _M:

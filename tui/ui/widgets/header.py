@@ -29,6 +29,7 @@ class ConsoleHeader(Widget):
         self.channel_state = "starting"
         self.channel_attempt = 0
         self.channel_error = ""
+        self.channel_unauthorized = False
         self.gap_note = ""
         self.credential: str = ""
 
@@ -42,8 +43,9 @@ class ConsoleHeader(Widget):
         self.customer = customer
         self.refresh()
 
-    def set_channel(self, state: str, attempt: int = 0, error: str = "") -> None:
+    def set_channel(self, state: str, attempt: int = 0, error: str = "", *, unauthorized: bool = False) -> None:
         self.channel_state, self.channel_attempt, self.channel_error = state, attempt, error
+        self.channel_unauthorized = unauthorized
         if state == "reconnecting":
             self.gap_note = ""
         self.refresh()
@@ -61,7 +63,9 @@ class ConsoleHeader(Widget):
     @property
     def channel_text(self) -> str:
         state = self.channel_state
-        if state == "reconnecting":
+        if state == "reconnecting" and self.channel_unauthorized:
+            text = "unauthorized, retrying"
+        elif state == "reconnecting":
             text = f"reconnecting {self.channel_attempt}" if self.channel_attempt else "reconnecting"
         elif state == "reconnected":
             text = "connected"

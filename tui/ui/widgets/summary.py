@@ -29,6 +29,8 @@ def summary_lines(summary: CallSummary, keys: dict[str, str] | None = None) -> l
     lines.append(stats)
     if summary.record_path:
         lines.append(f"record {summary.record_path}")
+    if summary.record_incomplete:
+        lines.append(f"record incomplete: {summary.record_incomplete}")
     new_call = keys.get("new_call", "F5")
     export = keys.get("export", "F7")
     lines.append(f"{new_call} or /dial: new call · {export} or /export: save the transcript")
