@@ -75,9 +75,7 @@ class Plan:
 
 
 FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True, runner_pairs=9, phone_seconds=20.0)
-QUICK = Plan(
-    5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, runner_pairs=3, sip_seconds=8.0, phone_seconds=8.0
-)
+QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, runner_pairs=3, sip_seconds=8.0, phone_seconds=8.0)
 # The console measurements inject their own traffic at wall-clock rates; the sandbox's speed only shortens
 # the ring/answer before each measurement starts.
 SETUP_SPEED = 10.0
