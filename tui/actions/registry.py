@@ -90,7 +90,14 @@ def _decls() -> tuple[ActionDecl, ...]:
     ops: Mapping[str, Operation] = op.OPERATIONS
     L, S, C, P, X = Need.LIVE_CALL, Need.SPEAKING, Need.CALL, Need.SANDBOX_PHONE, Need.SANDBOX
     return (
-        ActionDecl("help", "Help", "Keys and slash commands", "f1", ("/help",), anywhere=True),
+        ActionDecl(
+            "help",
+            "Help",
+            "Keys and slash commands (? too, when the focus is not in a text box)",
+            "f1,question_mark",
+            ("/help",),
+            anywhere=True,
+        ),
         ActionDecl(
             "hangup", "Hang up", "Hang up the call", "f8", ("/hangup",), needs=frozenset({L}), run=ops["hangup"]
         ),
@@ -200,9 +207,9 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "attach",
             "Attach to a call",
-            "Follow an existing call or groupcall by id",
+            "Follow an existing call or groupcall by its id or a unique prefix of it; alone: pick from a list",
             slash=("/attach",),
-            arg="CALL_ID",
+            arg="[ID|PREFIX]",
             run=ops["attach"],
         ),
         ActionDecl(
