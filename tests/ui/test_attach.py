@@ -98,3 +98,17 @@ async def test_full_ids_in_the_side_panel_and_the_help(make_app: AppFactory) -> 
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
         text = str(app.screen.query_one("#help-text").render())
         assert f"{call_id} (live)" in text
+
+
+async def test_the_exit_line_names_the_record_the_full_id_and_the_state(make_app: AppFactory) -> None:
+    app = make_app(dial=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await live_call(pilot, app)
+        session = app.session
+        assert session is not None
+        assert session.call is not None
+        call_id = session.call.id
+        await pilot.press("ctrl+q")
+        await pilot.press("h")
+        await wait_until(pilot, lambda: not app.is_running, "the app to exit")
+    assert app.exit_line == f"record {session.recorder.path} · call {call_id} · ended"

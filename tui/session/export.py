@@ -7,6 +7,7 @@ calls), the transcript entries are read back from the session record on disk so 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -108,9 +109,17 @@ def export(session: CallSession, directory: Path, formats: Iterable[ExportFormat
     lines = collect_lines(session)  # once: it may read the whole record from disk
     for fmt in formats:
         path = directory / f"{stem}.{fmt}"
-        path.write_text(render(session, fmt, lines), encoding="utf-8")
+        _write_private(path, render(session, fmt, lines))
         paths.append(path)
     return paths
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Owner-only (0600), like the session records and logs: a transcript is as private as its record."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # an existing file keeps its old mode through O_CREAT
+        out.write(text)
 
 
 def _markdown(session: CallSession, lines: list[ExportLine]) -> str:

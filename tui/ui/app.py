@@ -84,6 +84,8 @@ class VoipbinApp(App[None]):
         self._quitting = False
         self.gc_policy = GcPolicy()
         self._io_closed = False
+        # Printed on stdout once the terminal is restored: where the record is, which call, still running?
+        self.exit_line = ""
         self._ticks = 0
         self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
@@ -344,6 +346,7 @@ class VoipbinApp(App[None]):
                 await session.close(hangup=hangup)
             except Exception:
                 log.exception("closing the session failed")
+            self.exit_line = exit_line(session, sandbox=self.runtime.mode == "sandbox")
         await self.runtime.close()
 
     async def on_unmount(self) -> None:
@@ -427,3 +430,21 @@ class VoipbinApp(App[None]):
             return "no call"
         call = session.call
         return f"{session.phase} {call.status if call else '-'} {short_id(call.id if call else '')}"
+
+
+def exit_line(session: CallSession, *, sandbox: bool) -> str:
+    """``record PATH · call ID · still running``: the one line the console leaves on stdout."""
+    call = session.call
+    parts = []
+    if session.recorder.path is not None:
+        parts.append(f"record {session.recorder.path}")
+    if call is not None:
+        parts.append(f"call {call.id}")
+        if session.is_live:
+            # The embedded sandbox stops with the console, and its calls with it.
+            parts.append("ended with the sandbox" if sandbox else "still running on VoIPBIN")
+        else:
+            parts.append("ended" if session.phase == "ended" else session.phase)
+    elif session.phase == "failed":
+        parts.append("no call (it failed)")
+    return one_line(" · ".join(parts), 2000) if parts else ""
