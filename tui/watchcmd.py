@@ -92,8 +92,9 @@ async def _watch(settings: Settings, *, include_speech: bool) -> int:
         try:
             await account.start(wait_connected=None)
         except VoipbinError as exc:
-            hint = exc.hint()
-            print(f"voipbin-tui watch: {exc}" + (f" — {hint}" if hint else ""), file=sys.stderr)
+            from tui.start_problem import start_problem
+
+            print(f"voipbin-tui watch: {start_problem(exc, settings.api_url, service=False)}", file=sys.stderr)
             return EXIT_ERROR
         closed = asyncio.Event()
 

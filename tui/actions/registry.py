@@ -232,6 +232,14 @@ def _decls() -> tuple[ActionDecl, ...]:
             run=ops["sandbox.fault"],
         ),
         ActionDecl(
+            "dismiss_notice",
+            "Dismiss the notice",
+            "Clear the error or warning line under the status",
+            "escape",
+            footer=False,
+            console="dismiss_notice",
+        ),
+        ActionDecl(
             "follow", "Follow the transcript", "Jump to the newest line and keep following", console="follow_transcript"
         ),
         ActionDecl(

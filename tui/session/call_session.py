@@ -266,7 +266,7 @@ class CallSession:
                             f"{ext.extension!r} instead"
                         )
                         break
-        return Notice("error", f"dial failed: {exc}", hint=hint, request_id=exc.request_id, reason=exc.reason)
+        return Notice("error", f"dial failed: {_said(exc)}", hint=hint, request_id=exc.request_id, reason=exc.reason)
 
     async def _await_legs(self) -> None:
         """A groupcall leg's record appears just after POST /calls; fetch it if no event brought it."""
@@ -765,8 +765,14 @@ def _ts(value: datetime | None) -> float:
     return value.timestamp() if value is not None else 0.0
 
 
+def _said(exc: VoipbinError) -> str:
+    """The error's line without its request id: a notice carries that id in a field of its own."""
+    text = str(exc)
+    return text.replace(f" [request_id {exc.request_id}]", "") if exc.request_id else text
+
+
 def _error_notice(what: str, exc: VoipbinError) -> Notice:
-    return Notice("error", f"{what}: {exc}", hint=exc.hint(), request_id=exc.request_id, reason=exc.reason)
+    return Notice("error", f"{what}: {_said(exc)}", hint=exc.hint(), request_id=exc.request_id, reason=exc.reason)
 
 
 __all__ = ["CallSession", "call_status_rank"]

@@ -86,6 +86,8 @@ class VoipbinApp(App[None]):
         self._io_closed = False
         # Printed on stdout once the terminal is restored: where the record is, which call, still running?
         self.exit_line = ""
+        # True while a dialog shows the session's notices itself (the dial form's inline problem).
+        self.notices_inline = False
         self._ticks = 0
         self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
@@ -133,7 +135,7 @@ class VoipbinApp(App[None]):
             await self.runtime.start()
         except Exception as exc:
             log.exception("start-up failed")
-            self._fatal(f"cannot start: {exc}")
+            self._fatal(f"cannot start: {self.runtime.start_problem(exc)}")
             return
         self.started = True
         # Everything loaded so far (Textual, pydantic schemas, the sandbox) lives as long as the app;
@@ -148,8 +150,13 @@ class VoipbinApp(App[None]):
     def _fatal(self, message: str) -> None:
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
         message = self._redact(message)
-        text = one_line(message, 2000) if "\n" not in message else message
-        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{where}"))
+        if "\n" in message:
+            # The first line says what failed; the details pointer belongs to it, the hints follow.
+            first, rest = message.split("\n", 1)
+            text = f"{first}{where}\n{rest}"
+        else:
+            text = one_line(message, 2000) + where
+        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}"))
 
     def _after_start(self) -> None:
         runtime = self.runtime
@@ -219,11 +226,14 @@ class VoipbinApp(App[None]):
         # was missed that the screen shows.
         backfills = session is not None and session.phase in ("live", "ended")
         self.call_screen.show_connection(state, backfills=backfills)
+        if state.state in ("connected", "reconnected"):
+            self.clear_notice("channel")
         if state.state == "closed" and state.fatal:
             self.show_notice(
                 "error",
                 f"event channel closed: {state.error or 'unknown reason'}",
                 hint="check the credential; restart the console to reconnect",
+                topic="channel",
             )
 
     # -- session updates ----------------------------------------------------------------------------------
@@ -288,6 +298,9 @@ class VoipbinApp(App[None]):
 
     def action_follow_transcript(self) -> None:
         self.call_screen.transcript.follow()
+
+    def action_dismiss_notice(self) -> None:
+        self.clear_notice()
 
     # -- quitting -----------------------------------------------------------------------------------------
 
@@ -365,19 +378,36 @@ class VoipbinApp(App[None]):
         hint: str = "",
         request_id: str = "",
         reason: str = "",
+        topic: str = "",
     ) -> None:
+        """Say something once: a warning or error on the banner under the status (Esc clears it), a toast
+        only for information or when a dialog covers the banner, nothing when a dialog shows it inline."""
         # Error texts can quote URLs or bodies; nothing on screen may carry a credential.
         text, hint = self._redact(text), self._redact(hint)
+        if request_id:
+            # The request id has a place of its own; the error's one-line text quotes it too.
+            text = text.replace(f" [request_id {request_id}]", "")
         self.notices.append((level, text))
         del self.notices[:-50]
         (log.warning if level in ("warning", "error") else log.info)(
             "notice %s: %s%s", level, text, f" (hint: {hint})" if hint else ""
         )
-        if level in ("error", "warning"):
-            self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason)
+        if self.notices_inline:
+            return  # the open dialog shows this one itself (a refused dial in the dial form)
+        problem = level in ("error", "warning")
+        if problem:
+            self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason, topic=topic)
+        if problem and isinstance(self.screen, CallScreen):
+            return
         message = text + (f"\nhint: {hint}" if hint else "") + (f"\nrequest {request_id}" if request_id else "")
         severity: SeverityLevel = "error" if level == "error" else "warning" if level == "warning" else "information"
         self.notify(one_line(message, 300) if "\n" not in message else message, severity=severity)
+
+    def clear_notice(self, topic: str = "") -> None:
+        """The problem is over (or Esc): the banner goes; with a topic, only a banner about that topic."""
+        notice = self.call_screen.notice
+        if not topic or notice.topic == topic:
+            notice.clear()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error sink: a worker that failed becomes a notice (and a logged traceback)."""

@@ -68,7 +68,12 @@ class CallControl:
         if problems:
             return DialProblem("; ".join(problems))
         session = self.new_session(values.speaking_changes())
-        return await self.dial(session, request)
+        # The form shows a refusal inline: the same words as a banner and a toast too would be three times.
+        self.app.notices_inline = True
+        try:
+            return await self.dial(session, request)
+        finally:
+            self.app.notices_inline = False
 
     async def dial(self, session: CallSession, request: DialRequest) -> DialProblem | None:
         try:

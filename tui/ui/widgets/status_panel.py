@@ -154,6 +154,8 @@ class NoticeLine(Widget):
         self.hint = ""
         self.request_id = ""
         self.reason = ""
+        # What the notice is about, so that the end of that problem can take it away ("channel").
+        self.topic = ""
 
     def show_notice(self, notice: Notice) -> None:
         self.show(
@@ -164,8 +166,11 @@ class NoticeLine(Widget):
             reason=notice.reason or "",
         )
 
-    def show(self, level: str, text: str, *, hint: str = "", request_id: str = "", reason: str = "") -> None:
+    def show(
+        self, level: str, text: str, *, hint: str = "", request_id: str = "", reason: str = "", topic: str = ""
+    ) -> None:
         self.level, self.text, self.hint, self.request_id, self.reason = level, text, hint, request_id, reason
+        self.topic = topic
         self.set_class(bool(text), "-shown")
         self.set_class(level == "error", "-error")
         self.set_class(level == "warning", "-warning")
