@@ -98,6 +98,7 @@ class CallSession:
         self._backfill_lock = asyncio.Lock()
         self._transcribe_search: asyncio.Task[None] | None = None
         self._closed = False
+        self._summary_recorded = False
         self._answer_handled = False
         self._hangup_requested = False
         self._ended = asyncio.Event()
@@ -674,6 +675,7 @@ class CallSession:
             with contextlib.suppress(Exception):
                 await self.speech.call_ended()
         self._closed = True
+        self._record_summary()
         self.account.remove_listener(self._account_listener)
         self.account.remove_request_listener(self._on_request)
         await self.speech.close()
@@ -703,21 +705,29 @@ class CallSession:
         return " ".join(p for p in (call.hangup_by, call.hangup_reason) if p)
 
     def _publish_summary(self) -> None:
+        # Late transcripts (and the transcribe's end) update the summary on screen; the record gets
+        # the final one once, when the session closes.
+        self.summary = self._make_summary()
+        self._emit(CallEnded(self.summary))
+
+    def _record_summary(self) -> None:
+        if self.phase != "ended" or self._summary_recorded:
+            return
+        self._summary_recorded = True
         self.summary = self._make_summary()
         self._record("summary", **self.summary.as_dict(), flush=True)
-        self._emit(CallEnded(self.summary))
 
     def _make_summary(self) -> CallSummary:
         call = self.call
         duration: float | None = None
-        if call is not None and call.tm_progressing is not None and call.tm_hangup is not None:
-            duration = (call.tm_hangup - call.tm_progressing).total_seconds()
-        elif self.answered_mono is not None:
+        # The status line's timer and the summary tell one duration: the timer's, when we saw the answer.
+        if self.answered_mono is not None:
             duration = self.elapsed_answered()
-        elif call is not None:
-            duration = 0.0
+        elif call is not None and call.tm_progressing is not None and call.tm_hangup is not None:
+            duration = (call.tm_hangup - call.tm_progressing).total_seconds()
+        answered = self.answered_mono is not None or (call is not None and call.tm_progressing is not None)
         lat = self.ledger.latencies_ms()
-        items = self.ledger.items
+        tally = self.ledger.tally()
         return CallSummary(
             call_id=call.id if call is not None else None,
             duration_s=duration,
@@ -725,13 +735,14 @@ class CallSession:
             hangup_reason=call.hangup_reason if call is not None else "",
             lines_in=self.book.final_count.get("in", 0),
             lines_out=self.book.final_count.get("out", 0),
-            says_sent=sum(1 for i in items if i.sent_mono is not None),
-            says_heard=sum(1 for i in items if i.heard_mono is not None),
-            says_failed=sum(1 for i in items if i.state == "failed"),
+            says_sent=tally.sent,
+            says_heard=tally.heard,
+            says_failed=tally.failed,
             say_heard_p50_ms=percentile(lat, 50),
             say_heard_p95_ms=percentile(lat, 95),
             record_path=str(self.recorder.path) if self.recorder.path and self.recorder.active else None,
             gaps=len(self.gaps),
+            answered=answered,
         )
 
     # -- utilities --------------------------------------------------------------------------------------

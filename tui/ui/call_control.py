@@ -217,8 +217,22 @@ class CallControl:
         if isinstance(app.screen, DialScreen):
             return
         app.push_screen(
-            DialScreen(self.form_values(), submit=self.place_call, load_choices=self.load_choices, problem=problem)
+            DialScreen(self.form_values(), submit=self.place_call, load_choices=self.load_choices, problem=problem),
+            callback=self._form_closed,
         )
+
+    def _form_closed(self, result: object = None) -> None:
+        """A refusal the form showed inline stays on the banner once the form is gone (said once at a time)."""
+        session = self.session
+        failure = session.failure if session is not None and session.phase == "failed" else None
+        if failure is not None and not self.app.call_screen.notice.text:
+            self.app.call_screen.notice.show(
+                failure.level,
+                failure.text,
+                hint=failure.hint or "",
+                request_id=failure.request_id or "",
+                reason=failure.reason or "",
+            )
 
     def new_call(self) -> None:
         session = self.session

@@ -41,6 +41,14 @@ def placeholder(keys: Mapping[str, str]) -> str:
 
 PLACEHOLDER = placeholder({})
 
+# The empty transcript while there is a call: "No call yet" while the phone rings read as a fault.
+CALL_PLACEHOLDERS = {
+    "dialing": "Calling… the transcript starts when the call is answered",
+    "live": "The call is up; lines appear here as they are transcribed",
+    "ended": "The call ended without a transcribed line",
+    "failed": "The call did not go through (the error is above)",
+}
+
 
 class CallScreen(Screen[None]):
     CSS_FILE = HERE / "call.tcss"
@@ -122,18 +130,28 @@ class CallScreen(Screen[None]):
     def set_keys(self, keys: Mapping[str, str]) -> None:
         """Hints name the keys in force: a remapped keymap changes them."""
         self.keys = dict(keys)
-        self.transcript.placeholder = placeholder(keys)
-        self.transcript.refresh()
+        self._show_placeholder()
         if self.is_mounted:
             self.phone.set_keys(keys)
+
+    def _show_placeholder(self) -> None:
+        session = self.status.session
+        text = CALL_PLACEHOLDERS.get(session.phase, "") if session is not None else ""
+        text = text or placeholder(self.keys)
+        if text != self.transcript.placeholder:
+            self.transcript.placeholder = text
+            self.transcript.refresh()
 
     def show_session(self, session: CallView) -> None:
         self.notice.clear()
         self.summary.clear()
+        # The last call's gap note is not this call's.
+        self.header.set_gap("")
         self.transcript.source = lambda: session.book.lines
         self.transcript.reset(session.book.lines)
         self.status.show_session(session)
         self.legs.show_session(session)
+        self._show_placeholder()
 
     def show_connection(self, state: ConnectionState, *, backfills: bool) -> None:
         self.header.set_channel(state.state, state.attempt, state.error or "")
@@ -150,6 +168,7 @@ class CallScreen(Screen[None]):
             self.transcript.touch(change.key)
         elif isinstance(change, StatusChanged):
             self.status.refresh()
+            self._show_placeholder()
             if change.legs:
                 self.legs.refresh(layout=True)
         elif isinstance(change, ShowSummary):
