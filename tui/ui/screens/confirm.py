@@ -11,6 +11,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
@@ -56,7 +57,9 @@ class ConfirmScreen(ModalScreen[str | None]):
                     variant = (
                         choice.variant if choice.variant in ("primary", "error", "warning", "success") else "default"
                     )
-                    yield Button(f"{choice.label} [{choice.key}]", id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
+                    # Content, not a str: a str label is markup, and "[h]" vanished as an unknown tag.
+                    label = Content(f"{choice.label} [{choice.key}]")
+                    yield Button(label, id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
         self.query_one(f"#choice-{self.shown[0].value}", Button).focus()
