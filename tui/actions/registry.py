@@ -174,7 +174,6 @@ def _decls() -> tuple[ActionDecl, ...]:
             ("/resend",),
             needs=frozenset({S}),
             run=ops["resend"],
-            footer=False,
         ),
         ActionDecl(
             "scroll_up",

@@ -16,6 +16,7 @@ from tui.actions.keys import how_to, key_label
 from tui.ui.clock import UiClock
 from tui.ui.view_changes import GapNote, LineTouched, ShowSummary, StatusChanged, TranscriptChanged, ViewChange
 from tui.ui.widgets.event_log import EventLog
+from tui.ui.widgets.footer import FittedFooter
 from tui.ui.widgets.header import ConsoleHeader
 from tui.ui.widgets.say_input import SayInput
 from tui.ui.widgets.side_panel import LegsPanel, PhonePanel
@@ -93,7 +94,7 @@ class CallScreen(Screen[None]):
                 yield self.events
         yield self.summary
         yield self.say_box
-        yield Footer(id="footer")
+        yield FittedFooter(id="footer")
 
     def on_mount(self) -> None:
         self.set_sandbox(self.sandbox)
@@ -105,7 +106,11 @@ class CallScreen(Screen[None]):
         self._fit_footer(event.size.width)
 
     def _fit_footer(self, width: int) -> None:
-        self.query_one(Footer).compact = width < WIDE_FROM
+        footer = self.query_one(Footer)
+        footer.compact = width < WIDE_FROM
+        # Which labels fit whole depends on the width: lay the keys out again.
+        if footer.is_mounted:
+            footer.refresh(recompose=True)
 
     def set_sandbox(self, sandbox: bool) -> None:
         self.sandbox = sandbox

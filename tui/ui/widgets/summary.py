@@ -76,7 +76,12 @@ class SummaryPanel(Widget):
             return Content("")
         head, *rest = self.lines
         parts: list[str | tuple[str, str]] = [(head, "bold $error")]
+        room = self.size.width - 3 if self.size.width else 0
         for line in rest:
+            if line.startswith("record ") and room and len(line) > room:
+                # A path folded mid-name cannot be copied; keep its end (the file name) on one line.
+                path = line.removeprefix("record ")
+                line = "record …" + path[-max(8, room - len("record …")) :]
             parts += ["\n", ("  " + line, "$text-muted")]
         if self.exported:
             parts += ["\n", ("  exported ", "$text-muted"), ", ".join(self.exported)]
