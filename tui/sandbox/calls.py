@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from tui.sandbox import errors
 from tui.sandbox.encoding import ZERO_UUID, new_id, uuid_or_nil
 from tui.sandbox.models import Call, Groupcall
-from tui.sandbox.phone import Softphone
+from tui.sandbox.phone import CallPhone, Softphone
 from tui.sandbox.requests import field_value, opt_str
 from tui.sandbox.transcription import normalize_language
 
@@ -117,7 +117,7 @@ class CallRuntime:
 
     call: Call
     actions: list[dict[str, Any]]
-    phone: Softphone | None = None
+    phone: CallPhone | None = None
     task: asyncio.Task[None] | None = None
     side_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
@@ -273,7 +273,9 @@ class CallEngine:
     ) -> tuple[Groupcall, PendingLeg] | None:
         key = destination.get("target_name", "")
         extension = self.core.store.extension_by_key(key)
-        if extension is None or not extension.registered:
+        if extension is None:
+            return None
+        if not extension.registered and (self.core.sip is None or not self.core.sip.contact_for(extension.extension)):
             return None
         leg_id = new_id()
         groupcall = Groupcall(
@@ -298,11 +300,13 @@ class CallEngine:
 
     def _create_leg(self, leg: PendingLeg) -> None:
         groupcall = self.core.store.groupcalls.get(leg.groupcall_id)
-        if groupcall is None or groupcall.status == "hangup":
+        if groupcall is None or groupcall.status != "progressing":
+            # Hung up before the leg existed: GroupcallService.hangup has already counted it gone.
             return
+        contact = self.core.sip.contact_for(leg.extension) if self.core.sip is not None else None
         destination = {
             "type": "sip",
-            "target": f"sip:{leg.extension}@{CONTACT_HOST}",
+            "target": contact or f"sip:{leg.extension}@{CONTACT_HOST}",
             "target_name": leg.extension,
         }
         self._start_call(leg.call_id, leg.flow_id, leg.source, destination, leg.actions, leg.groupcall_id)
@@ -328,7 +332,9 @@ class CallEngine:
         )
         self.core.store.calls[call.id] = call
         runtime = CallRuntime(call=call, actions=[dict(a) for a in actions])
-        runtime.phone = Softphone(self.core, runtime, self.core.settings.answer_mode)
+        sip = self.core.sip
+        sip_leg = sip.leg_for(runtime, destination.get("target_name", "")) if sip and groupcall_id else None
+        runtime.phone = sip_leg or Softphone(self.core, runtime, self.core.settings.answer_mode)
         self.runtimes[call.id] = runtime
         self.core.publish("call_created", call.to_json())
         runtime.task = self.core.spawn(self._run(runtime))
@@ -342,7 +348,9 @@ class CallEngine:
         settings = self.core.settings
         loop = asyncio.get_running_loop()
         dial_deadline = clock.deadline(settings.dial_timeout)
-        ring_at = clock.deadline(settings.ring_delay)
+        # A SIP phone rings (180) on its own; only the simulated phone rings on a timer.
+        simulated = runtime.phone is None or runtime.phone.simulated_ringing
+        ring_at = clock.deadline(settings.ring_delay) if simulated else dial_deadline
         decided = await self._wait_decision(runtime, min(ring_at, dial_deadline) - loop.time())
         if not decided and loop.time() < dial_deadline:
             self._set_status(call, "ringing")
@@ -405,6 +413,20 @@ class CallEngine:
         runtime.decided.set()
         self._finalize(runtime, "remote", "busy")
         return call
+
+    def ringing(self, call: Call) -> None:
+        """A SIP phone reports ringing (180/183)."""
+        if call.status == "dialing":
+            self._set_status(call, "ringing")
+
+    def remote_failure(self, call: Call, reason: str) -> None:
+        """A SIP phone's INVITE failed other than by declining (e.g. 480 -> noanswer, 500 -> failed)."""
+        runtime = self.runtimes.get(call.id)
+        if runtime is None or call.status not in ("dialing", "ringing"):
+            raise errors.state_invalid()
+        runtime.outcome = "failed"
+        runtime.decided.set()
+        self._finalize(runtime, "remote", reason)
 
     def remote_hangup(self, call: Call) -> Call:
         """The phone hangs up. Before answer this is a decline, like ``reject``."""
@@ -494,12 +516,8 @@ class CallEngine:
         runtime.timers.clear()
         if call.groupcall_id:
             groupcall = self.core.store.groupcalls.get(call.groupcall_id)
-            if groupcall is not None and groupcall.status != "hangup":
-                groupcall.call_count = max(0, groupcall.call_count - 1)
-                if groupcall.call_count == 0:
-                    groupcall.status = "hangup"
-                    groupcall.tm_update = self.core.store.stamp()
-                    self.core.publish("groupcall_hangup", groupcall.to_json())
+            if groupcall is not None:
+                self.core.groupcalls.leg_gone(groupcall)
         # transcribe-manager reacts to call_hangup a moment later; late finals go out first.
         self.core.later(self.core.settings.transcribe_stop_delay, self.core.transcription.stop_for_call, call.id)
 

@@ -43,11 +43,18 @@ def control_routes(core: SandboxCore) -> list[BaseRoute]:
             return _reply({"error": "no such call"}, 404)
         return call
 
-    def call_action(action: Callable[[Call], Call]) -> Callable[[Request], Awaitable[Response]]:
+    def on_sip_phone(call: Call) -> bool:
+        return core.sip is not None and call.id in core.sip.legs_by_call
+
+    def call_action(
+        action: Callable[[Call], Call], *, phone_decides: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             found = call_of(request)
             if isinstance(found, Response):
                 return found
+            if phone_decides and on_sip_phone(found):
+                return _reply({"error": "a real SIP phone is on this call; it answers or declines itself"}, 409)
             try:
                 return _reply(action(found).to_json())
             except errors.ApiError:
@@ -66,6 +73,8 @@ def control_routes(core: SandboxCore) -> list[BaseRoute]:
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
             return _reply({"error": 'expected {"text": "..."}'}, 400)
+        if on_sip_phone(found):
+            return _reply({"error": "a real SIP phone is on this call; it speaks for itself"}, 409)
         try:
             return _reply(core.calls.speak(found, text).to_json())
         except errors.ApiError:
@@ -84,9 +93,15 @@ def control_routes(core: SandboxCore) -> list[BaseRoute]:
         core.apply_faults(fault_request)
         return _reply({"faults": core.faults.as_dict(), "dropped_websockets": dropped})
 
+    async def sip_state(request: Request) -> Response:
+        if core.sip is None:
+            return _reply({"error": "the SIP side is off (sandbox --sip)"}, 404)
+        return _reply(core.sip.stats())
+
     return [
-        Route("/calls/{call_id}/answer", call_action(core.calls.answer), methods=["POST"]),
-        Route("/calls/{call_id}/reject", call_action(core.calls.reject), methods=["POST"]),
+        Route("/sip", sip_state, methods=["GET"]),
+        Route("/calls/{call_id}/answer", call_action(core.calls.answer, phone_decides=True), methods=["POST"]),
+        Route("/calls/{call_id}/reject", call_action(core.calls.reject, phone_decides=True), methods=["POST"]),
         Route("/calls/{call_id}/hangup", call_action(core.calls.remote_hangup), methods=["POST"]),
         Route("/calls/{call_id}/speak", speak, methods=["POST"]),
         Route("/faults", faults, methods=["POST"]),

@@ -8,7 +8,7 @@ declines (``reject``). Once the call's greeting has played it says the lines of 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tui.sandbox.settings import AnswerMode
 from tui.sandbox.speech import SpeechQueue
@@ -18,7 +18,24 @@ if TYPE_CHECKING:
     from tui.sandbox.core import SandboxCore
 
 
+class CallPhone(Protocol):
+    """What the call engine asks of the phone at the far end (this simulated one, or a SIP leg)."""
+
+    @property
+    def simulated_ringing(self) -> bool: ...
+
+    def ringing(self) -> None: ...
+
+    def greeting_done(self) -> None: ...
+
+    def speak(self, text: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Softphone:
+    simulated_ringing = True
+
     def __init__(self, core: SandboxCore, runtime: CallRuntime, answer_mode: AnswerMode) -> None:
         self.core = core
         self.runtime = runtime

@@ -20,6 +20,7 @@ import uvicorn
 
 from tui.sandbox.app import build_app
 from tui.sandbox.core import SandboxCore
+from tui.sandbox.limits import connection_cap, http_protocol
 from tui.sandbox.settings import SandboxSettings
 from tui.sandbox.wsprotocol import SandboxWSProtocol
 
@@ -48,14 +49,14 @@ def _log_server_end(task: asyncio.Task[None]) -> None:
         log.error("sandbox server stopped unexpectedly", exc_info=task.exception())
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, backlog: int = 128) -> socket.socket:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(2048)
+        sock.listen(backlog)
         sock.setblocking(False)
     except OSError:
         sock.close()
@@ -66,9 +67,21 @@ def _bind(host: str, port: int) -> socket.socket:
 class EmbeddedSandbox:
     """A sandbox server on 127.0.0.1 (OS-chosen port unless ``port`` is given) in this event loop."""
 
-    def __init__(self, settings: SandboxSettings | None = None, *, port: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: SandboxSettings | None = None,
+        *,
+        port: int | None = None,
+        sip_port: int | None = None,
+        sip_tls_port: int | None = None,
+    ) -> None:
         self.settings = settings or SandboxSettings()
         self._port_request = 0 if port is None else port
+        self._sip_ports = (sip_port or 0, sip_tls_port or 0)
+        # The SIP side (settings.sip): where phones register, per transport ("udp", "tcp", "tls").
+        self.sip_addresses: dict[str, str] = {}
+        self.sip_port = 0
+        self.sip_tls_port = 0
         self.core: SandboxCore | None = None
         self._server: _QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -88,7 +101,14 @@ class EmbeddedSandbox:
         if self._task is not None:
             raise RuntimeError("the sandbox is already running")
         core = SandboxCore(self.settings)
-        sock = _bind(self.host, self._port_request)
+        if self.settings.sip:
+            await self._start_sip(core)
+        try:
+            sock = _bind(self.host, self._port_request, self.settings.backlog)
+        except OSError:
+            if core.sip is not None:
+                await core.sip.stop()
+            raise
         config = uvicorn.Config(
             build_app(core),
             log_config=None,
@@ -96,6 +116,11 @@ class EmbeddedSandbox:
             access_log=False,
             lifespan="off",
             ws=SandboxWSProtocol,
+            http=http_protocol(self.settings, core.server_stats),
+            limit_concurrency=connection_cap(self.settings.max_connections),
+            timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
+            h11_max_incomplete_event_size=self.settings.max_header_bytes,
+            backlog=self.settings.backlog,
             ws_ping_interval=None,
             ws_ping_timeout=None,
             ws_per_message_deflate=False,
@@ -123,8 +148,19 @@ class EmbeddedSandbox:
         self.control_url = f"{self.root_url}/_sandbox"
         self.accesskey = core.accesskey
         self.customer_id = core.customer_id
-        log.info("sandbox listening on %s (speed %g)", self.root_url, self.settings.speed)
+        log.info("sandbox listening on %s (speed %g)", self.root_url, self.settings.effective_speed)
         return self
+
+    async def _start_sip(self, core: SandboxCore) -> None:
+        from tui.sandbox.sip.service import SipService
+
+        if self.settings.speed != 1.0:
+            log.warning("SIP mode runs in real time: speed %g is ignored (speed 1)", self.settings.speed)
+        sip = SipService(core, port=self._sip_ports[0], tls_port=self._sip_ports[1])
+        await sip.start()
+        core.sip = sip
+        self.sip_addresses = sip.addresses()
+        self.sip_port, self.sip_tls_port = sip.port, sip.tls_port
 
     async def stop(self) -> None:
         """Cancel the simulation, drop every socket and stop the server, within about a second."""
@@ -157,6 +193,8 @@ class EmbeddedSandbox:
             pass
         except Exception:
             log.exception("sandbox server failed while stopping")
+        if core.sip is not None:
+            await core.sip.stop()
         await core.wait_tasks(timeout=0.1)
         if self._socket is not None:
             self._socket.close()
@@ -170,7 +208,10 @@ class EmbeddedSandbox:
     def stats(self) -> dict[str, Any]:
         if self.core is None:
             return {}
-        return self.core.stats()
+        stats = self.core.stats()
+        if self.core.sip is not None:
+            stats["sip"] = self.core.sip.stats()
+        return stats
 
     async def __aenter__(self) -> EmbeddedSandbox:
         return await self.start()

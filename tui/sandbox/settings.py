@@ -16,8 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 DEFAULT_CALLER_LINE = "Hi, this is a test of the transcription feature."
 
+# Fixed, documented SIP passwords of the seed extensions (docs/sandbox.md, "SIP side").
+SEED_PASSWORDS = {"quickstart-phone": "quickstart-secret", "2000": "secret-2000"}
+
 AnswerMode = Literal["auto", "manual", "reject"]
 FrameShape = Literal["bare", "wrapped", "documented"]
+OffsetField = Literal["tm_transcript", "offset_ms", "both"]
 
 
 class ExtensionSeed(BaseModel):
@@ -31,7 +35,10 @@ class ExtensionSeed(BaseModel):
         description="SIP username (`extension` field); an `extension` destination dials by this value.",
     )
     detail: str = Field(default="", description="Free text `detail` field.")
-    password: str | None = Field(default=None, description="SIP password shown by GET /extensions; random when unset.")
+    password: str | None = Field(
+        default=None,
+        description="SIP password (GET /extensions; the SIP registrar checks it); random when unset.",
+    )
     registered: bool = Field(
         default=True,
         description="Whether a softphone is registered; dialing an unregistered extension fails with 500.",
@@ -44,8 +51,11 @@ def _default_extensions() -> list[ExtensionSeed]:
             name="quickstart-phone",
             extension="quickstart-phone",
             detail="Quickstart softphone extension",
+            password=SEED_PASSWORDS["quickstart-phone"],
         ),
-        ExtensionSeed(name="Extension 2000", extension="2000", detail="Second test extension"),
+        ExtensionSeed(
+            name="Extension 2000", extension="2000", detail="Second test extension", password=SEED_PASSWORDS["2000"]
+        ),
     ]
 
 
@@ -58,6 +68,28 @@ class SandboxSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address the standalone server binds.")
     port: int = Field(default=8765, ge=0, le=65535, description="Port of the standalone server (0 = OS-chosen).")
     speed: float = Field(default=1.0, gt=0, description="Simulation speed; every simulated duration is divided by it.")
+    max_connections: int = Field(
+        default=256,
+        ge=1,
+        description="Open client connections at most; more are answered 503 and closed at once "
+        "(lowered automatically to stay below the open-file limit).",
+    )
+    backlog: int = Field(default=128, ge=1, description="Listen backlog of the server socket.")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Wall-clock seconds for a request head to arrive in full before the close."
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Wall-clock seconds for a request body to arrive in full (else 408)."
+    )
+    idle_timeout: float = Field(
+        default=5.0, gt=0, description="Wall-clock seconds an idle keep-alive connection stays open."
+    )
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="Largest request body accepted; larger ones are answered 413."
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request head (request line and headers) accepted."
+    )
 
     # --- the softphone -------------------------------------------------------------------------
     ring_delay: float = Field(default=1.0, ge=0, description="Seconds from call creation (dialing) to ringing.")
@@ -100,6 +132,18 @@ class SandboxSettings(BaseModel):
     stt_final_delay_max: float = Field(
         default=1.5, ge=0, description="Maximum seconds from the end of a sentence to its final result."
     )
+    transcribe_stream_limit: float | None = Field(
+        default=305.0,
+        ge=0,
+        description="Seconds a live STT stream of provider '' or 'gcp' lasts before it silently stops "
+        "(Google's 5-minute streaming cap; the transcribe stays progressing). 0 or unset = unlimited; "
+        "provider 'aws' is never limited.",
+    )
+    transcript_offset_field: OffsetField = Field(
+        default="tm_transcript",
+        description="Offset field(s) transcripts carry: tm_transcript (the server code), offset_ms "
+        "(newer official clients expect it), or both.",
+    )
     sentence_gap: float = Field(default=0.4, ge=0, description="Pause between spoken sentences, seconds.")
     tts_first_audio_delay: float = Field(
         default=0.3, ge=0, description="Seconds from /say (or talk start) to the first audio."
@@ -123,6 +167,31 @@ class SandboxSettings(BaseModel):
         default=3600.0, gt=0, description="Seconds after answer before the call is cut (timeout)."
     )
 
+    # --- SIP side -------------------------------------------------------------------------------
+    sip: bool = Field(
+        default=False,
+        description="Run the SIP side: a registrar for the extensions, INVITEs to registered phones, RTP audio. "
+        "SIP mode runs in real time: speed is then 1 whatever it is set to.",
+    )
+    sip_port: int = Field(
+        default=5060, ge=0, le=65535, description="SIP port for both UDP and TCP (standalone; 0 = OS-chosen)."
+    )
+    sip_tls_port: int = Field(
+        default=5061, ge=0, le=65535, description="SIP over TLS port when a certificate is given (standalone)."
+    )
+    sip_tls_cert: str | None = Field(
+        default=None, description="PEM certificate file; SIP over TLS needs it and the key."
+    )
+    sip_tls_key: str | None = Field(default=None, description="PEM private key file of sip_tls_cert.")
+    sip_public_host: str | None = Field(
+        default=None,
+        description="Address written into SIP and SDP (Via, Contact, c=); default: host. Needed when host is 0.0.0.0.",
+    )
+    sip_tts: bool = Field(
+        default=True,
+        description="Speak text with eSpeak NG when the optional tts extra is installed; false: always tone bursts.",
+    )
+
     # --- event channel -------------------------------------------------------------------------
     frame_shape: FrameShape = Field(
         default="bare",
@@ -143,6 +212,11 @@ class SandboxSettings(BaseModel):
     )
     ws_buffer_frames: int = Field(
         default=2000, ge=1, description="Frames queued per WebSocket before new ones are dropped."
+    )
+
+    aggregated_events: bool = Field(
+        default=True,
+        description="Serve GET /aggregated-events; off, the route answers 404 like a server without it.",
     )
 
     # --- seed data -----------------------------------------------------------------------------
@@ -184,8 +258,15 @@ class SandboxSettings(BaseModel):
             raise ValueError("the customer id must not be the nil UUID")
         return str(parsed)
 
+    @property
+    def effective_speed(self) -> float:
+        """SIP audio is real time, so the SIP side runs the whole sandbox at speed 1."""
+        return 1.0 if self.sip else self.speed
+
     @model_validator(mode="after")
     def _final_delay_order(self) -> SandboxSettings:
+        if (self.sip_tls_cert is None) != (self.sip_tls_key is None):
+            raise ValueError("sip_tls_cert and sip_tls_key go together")
         if self.stt_final_delay_max < self.stt_final_delay_min:
             raise ValueError("stt_final_delay_max must be >= stt_final_delay_min")
         seen: set[str] = set()

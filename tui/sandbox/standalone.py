@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -38,7 +40,15 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
                 values[key] = json.loads(raw)
             except ValueError as exc:
                 raise ValueError(f"{name} must be JSON (a list)") from exc
-        elif raw == "" and key in ("accesskey", "customer_id", "random_seed", "hangup_after_script"):
+        elif raw == "" and key in (
+            "accesskey",
+            "customer_id",
+            "random_seed",
+            "hangup_after_script",
+            "sip_tls_cert",
+            "sip_tls_key",
+            "sip_public_host",
+        ):
             values[key] = None
         else:
             values[key] = raw
@@ -81,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--pong-timeout", type=float, help="wall-clock seconds without pong before a drop (default 60)")
     add("--customer-id", help="customer UUID (random when not given)")
     add("--seed", type=int, dest="random_seed", help="random seed for timings and jitter")
+    add("--sip", action="store_true", default=None, help="run the SIP side (registrar, INVITEs, RTP); real time")
+    add("--sip-port", type=int, help="SIP port for UDP and TCP, 0 = any free port (default 5060)")
+    add("--sip-tls-port", type=int, help="SIP over TLS port (default 5061; needs --sip-tls-cert/--sip-tls-key)")
+    add("--sip-tls-cert", metavar="PEM", help="certificate file for SIP over TLS")
+    add("--sip-tls-key", metavar="PEM", help="private key file for SIP over TLS")
+    add("--sip-public-host", metavar="ADDR", help="address written into SIP/SDP (default: --host)")
+    add("--no-sip-tts", action="store_false", default=None, dest="sip_tts", help="tone bursts even if TTS is installed")
     return parser
 
 
@@ -105,6 +122,38 @@ def parse_settings(
     return SandboxSettings.model_validate(values)
 
 
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposed(settings: SandboxSettings) -> tuple[SandboxSettings, list[str]]:
+    """Settings safe to serve beyond loopback, and the warnings to print.
+
+    The default password is public (it is in this project's README), and a login with it hands out a
+    JWT; on any address but loopback it is replaced by a random one unless one was configured.
+    """
+    if is_loopback_host(settings.host):
+        return settings, []
+    warnings = [
+        f"WARNING: the sandbox listens on {settings.host}, beyond this machine. Anyone who can reach",
+        "WARNING: that address can log in, place simulated calls and read everything in the sandbox.",
+        "WARNING: the control API (/_sandbox) stays loopback-only. Use --host 127.0.0.1 unless you need this.",
+    ]
+    updates: dict[str, Any] = {}
+    default_password = SandboxSettings.model_fields["password"].default
+    if "password" not in settings.model_fields_set or settings.password == default_password:
+        updates["password"] = secrets.token_urlsafe(18)
+        warnings.append("WARNING: the login password is random for this run (shown below).")
+    if "accesskey" in settings.model_fields_set:
+        warnings.append("WARNING: a fixed accesskey was configured and is now reachable from the network.")
+    return settings.model_copy(update=updates), warnings
+
+
 def banner(sandbox: Any) -> str:
     return "\n".join(
         [
@@ -117,13 +166,36 @@ def banner(sandbox: Any) -> str:
             f"  Password       {sandbox.password}",
             f"  Accesskey      {sandbox.accesskey}",
             f"  Customer id    {sandbox.customer_id}",
+            *sip_banner(sandbox),
             "Press Ctrl+C to stop.",
         ]
     )
 
 
+def sip_banner(sandbox: Any) -> list[str]:
+    """The SIP addresses and, per extension, what a softphone needs to register."""
+    core = sandbox.core
+    if core is None or core.sip is None:
+        return []
+    lines = ["SIP side (real time: speed 1)"]
+    if sandbox.settings.speed != 1.0:
+        lines[0] = f"SIP side (real time: the speed setting {sandbox.settings.speed:g} is ignored, speed is 1)"
+    for kind, address in sandbox.sip_addresses.items():
+        lines.append(f"  SIP {kind.upper():<10} {address}")
+    for ext in core.store.extensions.values():
+        domain = core.sip.domain_of(ext.extension)
+        lines.append(f"  Extension      username {ext.extension}  password {ext.password}  domain {domain}")
+    return lines
+
+
 async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
+    from tui.sandbox import quietlog
     from tui.sandbox.server import EmbeddedSandbox
+
+    settings, warnings = exposed(settings)
+    for line in warnings:
+        print(line, file=sys.stderr, flush=True)
+    condensing = quietlog.install()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -132,12 +204,19 @@ async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
-    sandbox = EmbeddedSandbox(settings, port=settings.port)
+    sandbox = EmbeddedSandbox(
+        settings, port=settings.port, sip_port=settings.sip_port, sip_tls_port=settings.sip_tls_port
+    )
     try:
         try:
             await sandbox.start()
         except OSError as exc:
-            print(f"voipbin-tui sandbox: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+            where = f"{settings.host}:{settings.port}"
+            if settings.sip:
+                where += f" (SIP {settings.sip_port}" + (
+                    f", TLS {settings.sip_tls_port})" if settings.sip_tls_cert else ")"
+                )
+            print(f"voipbin-tui sandbox: cannot listen on {where}: {exc}", file=sys.stderr)
             return 1
         print(banner(sandbox), file=out, flush=True)
         await stop.wait()
@@ -145,6 +224,7 @@ async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
         await sandbox.stop()
         for sig in installed:
             loop.remove_signal_handler(sig)
+        quietlog.uninstall(condensing)
     print("Sandbox stopped.", file=out, flush=True)
     return 0
 

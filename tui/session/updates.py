@@ -94,6 +94,8 @@ class CallSummary:
     gaps: int
     # False for a call that was never answered (declined, cancelled, no answer): it lasted no time at all.
     answered: bool = True
+    # Why the record misses lines (a write failed), or None when it is whole or was not wanted.
+    record_incomplete: str | None = None
 
     def headline(self) -> str:
         if not self.answered:
@@ -119,6 +121,7 @@ class CallSummary:
             "record_path": self.record_path,
             "gaps": self.gaps,
             "answered": self.answered,
+            "record_incomplete": self.record_incomplete,
         }
 
 

@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 from tui.actions.context import ActionContext
 from tui.actions.keys import check_keymap, effective_keys, how_to
 from tui.actions.registry import ActionArg
-from tui.ui import exit_signals
+from tui.ui import exit_signals, safe
 from tui.ui.call_control import CallControl
 from tui.ui.clock import UiClock
 from tui.ui.commands import ConsoleCommands, PaletteEntry
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui.ui")
 
 SHUTDOWN_TIMEOUT = 8.0
+NOTICE_HEAD = 8192
 # Textual's own alias lives in a private module; this is the same type.
 CSSPathType = str | PurePath | list[str | PurePath]
 
@@ -149,14 +150,12 @@ class VoipbinApp(App[None]):
 
     def _fatal(self, message: str) -> None:
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        message = self._redact(message)
-        if "\n" in message:
-            # The first line says what failed; the details pointer belongs to it, the hints follow.
-            first, rest = message.split("\n", 1)
-            text = f"{first}{where}\n{rest}"
-        else:
-            text = one_line(message, 2000) + where
-        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}"))
+        # Printed on the terminal after the screen is restored: escaped, and a few lines at most. The
+        # first line says what failed (the details pointer belongs to it); the start-up hints follow.
+        redacted = self._redact(message[:NOTICE_HEAD]) + message[NOTICE_HEAD:]
+        first, *rest = redacted.split("\n")[:6]
+        lines = [safe.one_line(first, 2000) + safe.clean(where)] + [safe.one_line(line, 400) for line in rest]
+        self.exit(return_code=1, message=Text("voipbin-tui: " + "\n".join(lines)))
 
     def _after_start(self) -> None:
         runtime = self.runtime
@@ -176,6 +175,8 @@ class VoipbinApp(App[None]):
         screen.set_keys(self.keys)
         for problem in problems:
             self.show_notice("warning", problem)
+        if runtime.account is not None and runtime.account.client.plaintext_warning:
+            self.show_notice("warning", runtime.account.client.plaintext_warning)
         screen.configure(ui.transcript_max_lines, ui.event_log_max_lines, ui.show_event_log)
         screen.set_sandbox(runtime.mode == "sandbox")
         screen.header.set_mode(runtime.mode, host_of(runtime.api_url))
@@ -382,8 +383,12 @@ class VoipbinApp(App[None]):
     ) -> None:
         """Say something once: a warning or error on the banner under the status (Esc clears it), a toast
         only for information or when a dialog covers the banner, nothing when a dialog shows it inline."""
-        # Error texts can quote URLs or bodies; nothing on screen may carry a credential.
-        text, hint = self._redact(text), self._redact(hint)
+        # Error texts can quote URLs or bodies; nothing on screen may carry a credential. They are also
+        # someone else's words: one bounded line each, controls escaped, never parsed as markup.
+        # Only a head can be shown, so only a head is redacted (with room for a secret across the cut).
+        text = safe.one_line(self._redact(text[:NOTICE_HEAD]) + text[NOTICE_HEAD:], 2000)
+        hint = safe.one_line(self._redact(hint[:NOTICE_HEAD]) + hint[NOTICE_HEAD:], 400)
+        request_id, reason = safe.clean(request_id, 120), safe.clean(reason, 200)
         if request_id:
             # The request id has a place of its own; the error's one-line text quotes it too.
             text = text.replace(f" [request_id {request_id}]", "")
@@ -399,9 +404,10 @@ class VoipbinApp(App[None]):
             self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason, topic=topic)
         if problem and isinstance(self.screen, CallScreen):
             return
-        message = text + (f"\nhint: {hint}" if hint else "") + (f"\nrequest {request_id}" if request_id else "")
+        message = one_line(text, 300) + (f"\nhint: {one_line(hint, 300)}" if hint else "")
+        message += f"\nrequest {request_id}" if request_id else ""
         severity: SeverityLevel = "error" if level == "error" else "warning" if level == "warning" else "information"
-        self.notify(one_line(message, 300) if "\n" not in message else message, severity=severity)
+        self.notify(message, severity=severity, markup=False)
 
     def clear_notice(self, topic: str = "") -> None:
         """The problem is over (or Esc): the banner goes; with a topic, only a banner about that topic."""
@@ -432,7 +438,8 @@ class VoipbinApp(App[None]):
         # prints the error's ``__rich__`` when it has one instead of a traceback, so we give it one line.
         log.error("unhandled error in the console", exc_info=error)
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        line = Text(f"voipbin-tui: internal error: {self._redact(f'{type(error).__name__}: {error}')}{where}")
+        detail = safe.one_line(self._redact(f"{type(error).__name__}: {error}"[:NOTICE_HEAD]), 2000)
+        line = Text(f"voipbin-tui: internal error: {detail}{safe.clean(where)}")
         with contextlib.suppress(AttributeError):  # an exception with __slots__ keeps Textual's traceback
             error.__rich__ = lambda: line  # type: ignore[attr-defined]
         super()._handle_exception(error)

@@ -19,8 +19,14 @@ from textual.strip import Strip
 
 from tui.ui.clock import UiClock
 from tui.ui.widgets.line_view import LineView
+from tui.voipbin.safetext import safe_line
 
 log = logging.getLogger("tui.ui")
+
+# What one entry shows (a raw frame can be megabytes); the head kept is a little longer so that a secret
+# crossing the cut is still whole when redaction runs, before the final cut.
+ENTRY_LIMIT = 4000
+_KEPT = ENTRY_LIMIT + 512
 
 EntryKind = Literal["frame", "duplicate", "unrecognised", "request", "request-error", "connection", "note"]
 
@@ -95,7 +101,10 @@ class EventLog(LineView, can_focus=True):
         self._schedule()
 
     def write(self, kind: EntryKind, text: str, at: float) -> None:
-        flat = text.replace("\r", " ").replace("\n", " ")
+        more = len(text) - _KEPT
+        flat = text[:_KEPT].replace("\r", " ").replace("\n", " ")
+        if more > 0:
+            flat += f" … ({more} more chars)"
         self._entries.append(_LogEntry(at, kind, flat))
         self.written += 1
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -142,7 +151,8 @@ class EventLog(LineView, can_focus=True):
 
     def _shown(self, entry: _LogEntry) -> str:
         if entry.shown is None:
-            entry.shown = self.redact(entry.text)
+            # Redact first (a cut must not split a secret), then escape and cut to what a row can show.
+            entry.shown = safe_line(self.redact(entry.text), ENTRY_LIMIT)
         return entry.shown
 
     def render_line(self, y: int) -> Strip:

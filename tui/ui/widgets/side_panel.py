@@ -15,6 +15,7 @@ from textual.widgets import Button, Label
 
 from tui.actions.keys import how_to
 from tui.actions.registry import BY_ID
+from tui.ui import safe
 from tui.ui.format import STATUS_COLOUR
 from tui.ui.widgets.guard import safe_render
 
@@ -47,7 +48,7 @@ class LegsPanel(Widget):
     def render(self) -> Content:
         session = self.session
         if session is None:
-            return Content.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
+            return safe.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
         parts: list[str | tuple[str, str]] = [("Legs", "bold")]
         # Full ids, each on a line of its own under its label: they are what /attach and the API take,
         # and a person copies them from here (a 36-character UUID fits the side column; a label beside it
@@ -73,7 +74,7 @@ class LegsPanel(Widget):
         path = session.recorder.path
         if path is not None:
             parts += ["\n", ("record ", "$text-muted"), path.name]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)
 
 
 class PhonePanel(Vertical):

@@ -25,6 +25,7 @@ from textual.strip import Strip
 from tui.ui.clock import UiClock
 from tui.ui.format import latency
 from tui.ui.widgets.line_view import LineView
+from tui.voipbin.safetext import safe_line
 
 if TYPE_CHECKING:
     from tui.session.transcript import TranscriptChange, TranscriptLine
@@ -35,6 +36,10 @@ log = logging.getLogger("tui.ui")
 _MARKER_WIDTH = 3
 _PREFIX_WIDTH = 8 + 1 + _MARKER_WIDTH + 1
 _MIN_TEXT_WIDTH = 12
+
+# The view shows this much of one line (about 125 rows at 80 columns); the session record and the
+# exports keep the whole text. A megabyte line would otherwise cost seconds and tens of MB to lay out.
+LINE_LIMIT = 10_000
 
 
 # Drawn rows are kept for this many entries only (the visible ones and their neighbours); the others keep
@@ -400,23 +405,23 @@ class TranscriptView(LineView, can_focus=True):
         if kind in ("gap", "note"):
             style = self._style(kind)
             mark = "━━ " if kind == "gap" else "·· "
-            text = Text.assemble((at, self._style("time")), " ", (mark + line.text, style))
+            text = Text.assemble((at, self._style("time")), " ", (mark + safe_line(line.text, LINE_LIMIT), style))
             return [Strip(list(row.render(console))) for row in text.wrap(console, max(_MIN_TEXT_WIDTH, width))]
 
         body_width = max(_MIN_TEXT_WIDTH, width - _PREFIX_WIDTH)
         extra: list[Text] = []
         if kind == "say":
             marker, marker_style = "SAY", self._style("say")
-            body = Text(line.text, style=self._style("say"))
+            body = Text(safe_line(line.text, LINE_LIMIT), style=self._style("say"))
             extra = self._say_details(line, body)
         else:
             direction = line.direction or "?"
-            marker = direction[:_MARKER_WIDTH]
+            marker = safe_line(direction[:_MARKER_WIDTH])[:_MARKER_WIDTH]
             marker_style = self._style("in" if direction == "in" else "out")
             if kind == "interim":
-                body = Text(line.text.rstrip() + " …", style=self._style("interim"))
+                body = Text(safe_line(line.text.rstrip(), LINE_LIMIT) + " …", style=self._style("interim"))
             else:
-                body = Text(line.text, style=marker_style)
+                body = Text(safe_line(line.text, LINE_LIMIT), style=marker_style)
                 if line.backfilled:
                     body = Text.assemble(("↺ ", self._style("backfilled")), body)
         prefix = Text.assemble((at, self._style("time")), " ", (marker.ljust(_MARKER_WIDTH), marker_style), " ")
@@ -434,7 +439,7 @@ class TranscriptView(LineView, can_focus=True):
         if item is None:
             return []
         state: str = getattr(item, "state", "queued")
-        tag = str(getattr(item, "label", state))
+        tag = safe_line(str(getattr(item, "label", state)), 40)
         if state == "heard":
             tag += f" {latency(getattr(item, 'latency_ms', None))}"
         style_name = {
@@ -453,11 +458,11 @@ class TranscriptView(LineView, can_focus=True):
         error = getattr(item, "error", None)
         request_id = getattr(item, "request_id", None)
         if state == "failed" and error:
-            why = f"✗ {error}" + (f" (request {request_id})" if request_id else "")
+            why = safe_line(f"✗ {error}" + (f" (request {request_id})" if request_id else ""), 2000)
             details.append(Text(why, style=self._style("state-failed")))
         hint = getattr(item, "hint", None)
         if state == "failed" and hint:
-            details.append(Text(f"hint: {hint}", style=self._style("hint")))
+            details.append(Text(safe_line(f"hint: {hint}", 1000), style=self._style("hint")))
         elif state == "flushed":
             details.append(Text("/resend (or ↑ Enter) says it again", style=self._style("hint")))
         return details
