@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tui.actions.context import ActionError, Need
 from tui.actions.registry import BY_ID, ActionArg, ActionDecl, ActionState
 from tui.actions.slash import command_for, parse_line
+from tui.ui import safe
 from tui.ui.commands import PaletteEntry, palette_entries
 from tui.ui.screens.help import HelpScreen
 
@@ -114,9 +115,9 @@ class ConsoleActions:
         call = session.call if session is not None else None
         if session is not None and call is not None:
             # The full ids of the current call: what /attach, the API and a bug report need.
-            notes["call"] = f"{call.id} ({'live' if session.is_live else session.phase})"
+            notes["call"] = f"{safe.clean(call.id, 64)} ({'live' if session.is_live else session.phase})"
             if session.groupcall is not None:
-                notes["groupcall"] = session.groupcall.id
+                notes["groupcall"] = safe.clean(session.groupcall.id, 64)
             if session.recorder.path is not None:
                 notes["record"] = str(session.recorder.path)
         if runtime.log_path is not None:

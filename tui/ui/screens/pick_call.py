@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.ui.format import one_line
+from tui.ui import safe
 
 if TYPE_CHECKING:
     from tui.session.call_lookup import CallChoice
@@ -26,9 +26,12 @@ def choice_text(choice: CallChoice) -> Content:
     """One row: the full id (what /attach takes), its kind, status and where it went. Remote text is data."""
     when = choice.created.strftime("%H:%M:%S") if choice.created is not None else "        "
     kind = "group" if choice.kind == "groupcall" else "call "
-    dest = one_line(choice.destination, 40)
-    return Content.assemble(
-        (choice.id, "bold"), f"  {kind} ", (f"{one_line(choice.status, 12):<12}", "$accent"), f" {when}  {dest}"
+    dest = safe.one_line(choice.destination, 40)
+    return safe.assemble(
+        (safe.clean(choice.id, 64), "bold"),
+        f"  {kind} ",
+        (f"{safe.one_line(choice.status, 12):<12}", "$accent"),
+        f" {when}  {dest}",
     )
 
 
