@@ -55,7 +55,7 @@ class LegsPanel(Widget):
         # would not).
         gc = session.groupcall
         if gc is not None:
-            parts += ["\n", ("groupcall ", "$text-muted"), gc.status or "?", "\n  ", gc.id]
+            parts += ["\n", ("groupcall ", "$text-muted"), gc.status or "?", "\n", "  ", gc.id]
         if not session.legs:
             parts += ["\n", ("waiting for the first leg…", "$text-muted")]
         main = session.call
@@ -65,12 +65,12 @@ class LegsPanel(Widget):
             parts += ["\n", f"{mark} ", (status, STATUS_COLOUR.get(status, "$text"))]
             if leg.destination is not None:
                 parts += [("  " + leg.destination.display(), "$text-muted")]
-            parts += ["\n  ", leg.id]
+            parts += ["\n", "  ", leg.id]
         for tr in session.transcribes.values():
-            parts += ["\n", ("transcribe ", "$text-muted"), tr.status or "?", "\n  ", tr.id]
+            parts += ["\n", ("transcribe ", "$text-muted"), tr.status or "?", "\n", "  ", tr.id]
         speaking = session.speech.speaking
         if speaking is not None:
-            parts += ["\n", ("speaking ", "$text-muted"), speaking.status or "?", "\n  ", speaking.id]
+            parts += ["\n", ("speaking ", "$text-muted"), speaking.status or "?", "\n", "  ", speaking.id]
         path = session.recorder.path
         if path is not None:
             parts += ["\n", ("record ", "$text-muted"), path.name]
