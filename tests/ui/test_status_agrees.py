@@ -82,7 +82,7 @@ async def test_sip_target_gap_note_and_the_failed_status(make_app: AppFactory) -
         assert "sip:sip:" not in status
         assert "sip:alice@example.test" in status
         session.dial_request = None
-        session._fail(session.failure or _notice(), "refused")
+        session.starter._fail(session.failure or _notice(), "refused")
         await pilot.pause()
         status = app.call_screen.status.plain
         assert "see the error below" in status
