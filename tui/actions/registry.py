@@ -236,7 +236,6 @@ def _decls() -> tuple[ActionDecl, ...]:
             "Clear the error or warning line under the status",
             "escape",
             footer=False,
-            console="dismiss_notice",
         ),
         ActionDecl(
             "follow", "Follow the transcript", "Jump to the newest line and keep following", console="follow_transcript"

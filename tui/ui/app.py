@@ -300,9 +300,6 @@ class VoipbinApp(App[None]):
     def action_follow_transcript(self) -> None:
         self.call_screen.transcript.follow()
 
-    def action_dismiss_notice(self) -> None:
-        self.clear_notice()
-
     # -- quitting -----------------------------------------------------------------------------------------
 
     async def action_quit(self) -> None:

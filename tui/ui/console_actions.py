@@ -127,6 +127,9 @@ class ConsoleActions:
             notes["exports"] = str(runtime.export_dir)
         app.push_screen(HelpScreen(app.keys, self.state(), notes=notes))
 
+    def _console_dismiss_notice(self, arg: ActionArg) -> None:
+        self.app.clear_notice()
+
     def _console_toggle_log(self, arg: ActionArg) -> None:
         screen = self.app.call_screen
         screen.show_log(not screen.log_shown)
