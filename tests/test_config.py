@@ -174,3 +174,13 @@ def test_standalone_sandbox_settings_file_then_env_then_flags() -> None:
     assert settings.speed == 9
     assert settings.answer_mode == "reject"
     assert settings.ring_delay == 0.5
+
+
+def test_check_flags_an_unknown_theme_the_console_would_warn_about(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "c.toml", '[ui]\ntheme = "solarised"\n[profiles.ok.ui]\ntheme = "nord"\n')
+    _, problems = check_config(cfg)
+    assert any(p.startswith("ui.theme: unknown theme 'solarised'") for p in problems), problems
+    assert not any("nord" in p.split("(")[0] for p in problems)
+    for good in ("auto", "ansi", "voipbin-dark", "textual-light"):
+        _, problems = check_config(write(tmp_path / f"{good}.toml", f'[ui]\ntheme = "{good}"\n'))
+        assert problems == [], (good, problems)

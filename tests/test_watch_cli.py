@@ -132,6 +132,7 @@ async def test_wrong_accesskey_gives_one_clear_error() -> None:
     assert "401" in err
     assert "vb_wrongwrongwrong" not in err
     assert "accesskey" in err.lower()
+    assert err.count("check the accesskey") == 1, f"the 401 hint is said once: {err}"
 
 
 def test_watch_without_credentials_says_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:

@@ -357,6 +357,11 @@ def check_config(config_path: str | os.PathLike[str] | None = None) -> tuple[Con
         from tui.actions.keys import check_keymap
 
         problems.extend(prefix + p for p in check_keymap(settings.keymap)[1])
+        from tui.theme_names import theme_problem
+
+        bad_theme = theme_problem(settings.ui.theme)
+        if bad_theme:
+            problems.append(prefix + bad_theme)
     return location, _unique(problems)
 
 

@@ -48,4 +48,6 @@ def run_console(options: ConsoleOptions) -> int:
         print(f"voipbin-tui: {detail}{safe_line(where)}", file=sys.stderr)
         return EXIT_ERROR
     code = app.return_code
+    if app.exit_line:
+        print(f"voipbin-tui: {app.exit_line}")
     return int(code) if code is not None else 0

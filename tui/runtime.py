@@ -70,6 +70,15 @@ class ConsoleRuntime:
         await open_target(settings, mode=self.mode, wait_connected=5.0, opened=self._hold)
         self.started = True
 
+    def start_problem(self, error: BaseException) -> str:
+        """The start-up error as the console prints it: with its hint, the URL tried and the sandbox offer."""
+        from tui.start_problem import start_problem
+
+        settings = self.settings
+        if settings is None or self.mode != "service":
+            return start_problem(error, "", service=False)
+        return start_problem(error, settings.api_url, service=True)
+
     def _hold(self, target: Target) -> None:
         self.target = target
         self.sandbox, self.control, self.account = target.sandbox, target.control, target.account

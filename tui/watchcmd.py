@@ -158,8 +158,9 @@ async def _watch(settings: Settings, *, include_speech: bool) -> int:
         try:
             starting.result()
         except VoipbinError as exc:
-            hint = exc.hint()
-            _say(f"{exc}" + (f" — {hint}" if hint else ""))
+            from tui.start_problem import start_problem
+
+            _say(start_problem(exc, settings.api_url, service=False))
             return EXIT_ERROR
         closer = asyncio.create_task(closed.wait())
         await asyncio.wait({stopper, closer}, return_when=asyncio.FIRST_COMPLETED)

@@ -95,6 +95,21 @@ class Target:
                 await self.sandbox.stop()
 
 
+def standalone_control(api_url: str) -> SandboxControl | None:
+    """A sandbox given by URL (``voipbin-tui sandbox`` in another terminal) has its control API beside the
+    REST base; only a loopback host can be one, so the real service never gets a phone. Nothing is asked
+    until an action needs it, and an action on a server without it says so."""
+    from urllib.parse import urlsplit
+
+    from tui.sandbox_control import SandboxControl
+
+    parts = urlsplit(api_url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1") or not parts.path.rstrip("/").endswith("/v1.0"):
+        return None
+    root = api_url.rstrip("/").removesuffix("/v1.0")
+    return SandboxControl(root + "/_sandbox")
+
+
 async def open_target(
     settings: Settings,
     *,
@@ -122,6 +137,7 @@ async def open_target(
         target = Target(mode, account, sandbox.api_url, sandbox, SandboxControl(sandbox.control_url))
     else:
         target = Target(mode, account_for(settings, label=settings.api_url), settings.api_url)
+        target.control = standalone_control(settings.api_url)
     if opened is not None:
         opened(target)
     try:

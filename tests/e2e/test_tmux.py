@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -127,7 +128,11 @@ def test_installed_console_dials_says_hangs_up_and_quits(tmp_path: Path) -> None
     for text in term.seen:
         assert "Traceback" not in text
     left = [line for line in final.splitlines() if line.strip()]
-    assert left == [], f"the terminal is left clean after exit, found: {left}"
+    # Clean but for the one exit line: the record, the call's full id, and that the call has ended.
+    assert left, "the console printed no exit line"
+    assert left[0].startswith("voipbin-tui: record "), f"the terminal is not left clean: {left}"
+    exit_line = "".join(left)
+    assert re.search(r"session-[0-9-]+\.jsonl · call [0-9a-f-]{36} · ended$", exit_line), exit_line
     logs = list((home / ".local" / "state").rglob("*.log"))
     assert logs, "the log file is in the user state dir"
     for log in logs:

@@ -95,6 +95,7 @@ def test_a_signal_leaves_the_call_running_and_cleans_up(how: str, tmp_path: Path
         f" echo EXIT=$? > {shlex.quote(str(exit_file))}; sleep 30"
     )
     term = Terminal(env)
+    exit_text = ""
     try:
         term.start(f"sh -c {shlex.quote(command)}")
         term.wait_for(lambda s: "speaking active" in s, "the speaking stream", timeout=40)
@@ -107,8 +108,12 @@ def test_a_signal_leaves_the_call_running_and_cleans_up(how: str, tmp_path: Path
                 time.sleep(0.1)
             time.sleep(0.3)
             left = [line for line in term.screen().splitlines() if line.strip()]
-            # The alternate screen was left: nothing of the console remains on the terminal.
-            assert left == [], f"the terminal was not restored: {left}"
+            # The alternate screen was left: nothing of the console remains on the terminal but the one
+            # line it prints on the way out (the record, the call's full id, whether it still runs).
+            assert left, "the console left no exit line"
+            assert left[0].startswith("voipbin-tui: record "), f"the terminal was not restored: {left}"
+            exit_text = "".join(left)
+            assert "still running on VoIPBIN" in exit_text, exit_text
             assert exit_file.read_text().strip() == "EXIT=0"
         else:
             term.close()  # the terminal goes away, as on an SSH drop: the pane's processes get SIGHUP
@@ -126,12 +131,16 @@ def test_a_signal_leaves_the_call_running_and_cleans_up(how: str, tmp_path: Path
     # The call is left running (the user did not ask to hang up) ...
     live = [c for c in calls(standalone_sandbox) if c.get("status") not in ("hangup", "canceling")]
     assert live, "the call was hung up; a signal must leave it running"
+    if how == "SIGTERM":
+        assert f"call {live[0]['id']}" in exit_text, exit_text
     # ... but the speaking stream we opened is stopped and deleted, as VoIPBIN never stops one itself.
     # (A deleted stream no longer lists; one left behind would list as "active".)
     streams = speakings(standalone_sandbox)
     assert all(s.get("status") != "active" for s in streams), streams
     records = list(state.rglob("session-*.jsonl"))
     assert len(records) == 1
+    if how == "SIGTERM":
+        assert str(records[0]) in exit_text, exit_text
     entries = [json.loads(line) for line in records[0].read_text().splitlines()]
     requests = [(e.get("method"), str(e.get("path", e.get("url", "")))) for e in entries if e["type"] == "request"]
     assert any(m == "POST" and "/speakings" in p for m, p in requests), requests

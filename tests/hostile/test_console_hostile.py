@@ -126,13 +126,13 @@ async def test_a_hostile_error_message_is_a_plain_notice_and_runs_nothing(tmp_pa
             await wait_until(pilot, lambda: form.problem is not None, "the problem shown in the form")
             await pilot.pause(0.1)
             text = assert_clean(app, tmp_path)
-            assert app.screen.query(Toast), "the notice is on screen as a toast too"
+            # Said once (issue 10, defect 8): the form shows the problem; no toast repeats it.
+            assert not app.screen.query(Toast), "the form shows the problem; a toast would say it twice"
             assert squeeze("[@click=app.screenshot('x','DIR')]Click here to retry[/]") in text
             assert "[/x]\\x1b]0;r\\x07" in text  # the reason
             assert safe_line(CORPUS["click_hangup"]) in app.call_screen.header.plain
-            # Clicking what looks like a link does nothing but dismiss the toast.
-            for toast in list(app.screen.query(Toast)):
-                await pilot.click(toast)
+            # Clicking what looks like a link in the form's problem does nothing.
+            await pilot.click("#dial-problem")
             await pilot.pause(0.1)
             assert not (Path.cwd() / "DIR").exists()
             assert not (tmp_path / "DIR").exists()
@@ -230,7 +230,8 @@ async def test_typed_commands_with_markup_do_not_crash(tmp_path: Path) -> None:
         texts = " | ".join(text for _, text in app.notices)
         assert "[/x]" in texts
         assert "[@click=app.quit]x[/]" in texts
-        assert "%1B%5D0%3Bt%07" in texts  # quoted into the URL path, so never raw
+        # Not an id at all: refused before any request, and the control characters shown escaped.
+        assert "'\\x1b]0;t\\x07' is not a call id" in texts
         assert raw_markers(texts.split(" | ")) == []
 
 

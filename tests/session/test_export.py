@@ -33,6 +33,8 @@ async def test_export_has_every_transcript_in_every_format(account: Account, tmp
     finally:
         await s.close()
     assert set(paths) == {".md", ".jsonl", ".srt"}
+    for path in paths.values():
+        assert path.stat().st_mode & 0o777 == 0o600, f"{path.name} is owner-only, like the record"
     (tid,) = s.transcribes
     server = await server_transcripts(account, tid)
 

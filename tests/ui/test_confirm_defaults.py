@@ -19,6 +19,8 @@ async def test_enter_on_the_quit_question_cancels(make_app: AppFactory) -> None:
         assert focused.id == "choice-cancel"
         buttons = [b.id for b in app.screen.query(Button)]
         assert buttons == ["choice-cancel", "choice-leave", "choice-hangup"], "safest first, most drastic last"
+        labels = [str(b.label) for b in app.screen.query(Button)]
+        assert labels == ["Cancel [escape]", "Leave running & quit [l]", "Hang up & quit [h]"], "the key hints show"
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the question to close")
         assert app.is_running

@@ -53,3 +53,39 @@ async def test_an_unexpected_error_is_logged_not_printed(
     log = (make_app.tmp_path / "console.log").read_text()
     assert "unhandled error in the console" in log
     assert "RuntimeError: boom" in log
+
+
+async def test_a_refused_login_names_the_url_the_hint_once_and_the_sandbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.sandbox import EmbeddedSandbox, SandboxSettings
+
+    async with EmbeddedSandbox(SandboxSettings(speed=20)) as sb:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'api_url = "{sb.api_url}"\naccesskey = "vb_wrongwrongwrong"\n[log]\nfile = "{tmp_path / "c.log"}"\n',
+            encoding="utf-8",
+        )
+        options = ConsoleOptions(config=str(config))
+        app = VoipbinApp(ConsoleRuntime(options, quick_probe(options.config)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: app.return_code is not None, "the console to give up")
+    assert app.return_code == 1
+    # Rich folds the message at the terminal's width: compare words, not line breaks.
+    err = " ".join(capsys.readouterr().err.split())
+    assert "voipbin-tui: cannot start: GET /v1.0/customer failed (401" in err
+    assert f"tried {sb.api_url}" in err
+    assert "voipbin-tui --sandbox" in err
+    assert err.count("check the accesskey") == 1
+    assert "vb_wrongwrongwrong" not in err
+
+
+def test_a_rest_base_without_v1_0_is_named() -> None:
+    from tui.start_problem import start_problem
+    from tui.voipbin.errors import TransportError
+
+    text = start_problem(TransportError("connection refused"), "https://api.example.test", service=True)
+    assert "tried https://api.example.test" in text
+    assert "must end with /v1.0" in text
+    assert "voipbin-tui --sandbox" in text
+    assert start_problem(TransportError("x"), "", service=False).count("\n") == 0

@@ -69,7 +69,7 @@ def test_bindings_have_ids_tooltips_and_safe_keys() -> None:
         for key in binding.key.split(","):
             assert key not in ("ctrl+h", "ctrl+i", "ctrl+j", "ctrl+m", "ctrl+enter", "ctrl+left_square_bracket")
     assert BY_ID["quit"].keys == "ctrl+q"
-    assert BY_ID["help"].keys == "f1"
+    assert BY_ID["help"].keys == "f1,question_mark"
 
 
 def test_check_keymap() -> None:
@@ -80,7 +80,8 @@ def test_check_keymap() -> None:
     assert any("stop_speaking" in p for p in problems)
     keys = effective_keys(applied)
     assert keys["hangup"] == "f8,ctrl+x"
-    assert keys["help"] == "f1"
+    assert keys["help"] == "f1,question_mark"
+    assert key_label(keys["help"]) == "F1/?"
     assert key_label(keys["hangup"]) == "F8/^x"
 
 

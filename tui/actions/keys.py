@@ -16,6 +16,8 @@ from tui.actions.registry import ACTIONS, BY_ID, BY_KEYMAP_ID, ActionDecl
 AMBIGUOUS_KEYS = frozenset({"ctrl+h", "ctrl+i", "ctrl+j", "ctrl+m", "ctrl+left_square_bracket", "ctrl+[", "ctrl+enter"})
 # Focus moves belong to Textual on every screen; an action may not take them.
 RESERVED_KEYS = frozenset({"tab", "shift+tab"})
+# Textual's names of printable keys, shown as the character itself.
+KEY_SYMBOLS = {"question_mark": "?", "slash": "/", "exclamation_mark": "!", "full_stop": "."}
 _KEY = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*(?:[a-z][a-z0-9_]*|[0-9]|[^\sa-z0-9+,])$")
 
 
@@ -95,6 +97,8 @@ def key_label(keys: str) -> str:
             labels.append("^" + key[5:])
         elif len(key) <= 3 and key.startswith("f") and key[1:].isdigit():
             labels.append(key.upper())
+        elif key in KEY_SYMBOLS:
+            labels.append(KEY_SYMBOLS[key])
         else:
             labels.append(key)
     return "/".join(labels)

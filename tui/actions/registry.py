@@ -90,7 +90,14 @@ def _decls() -> tuple[ActionDecl, ...]:
     ops: Mapping[str, Operation] = op.OPERATIONS
     L, S, C, P, X = Need.LIVE_CALL, Need.SPEAKING, Need.CALL, Need.SANDBOX_PHONE, Need.SANDBOX
     return (
-        ActionDecl("help", "Help", "Keys and slash commands", "f1", ("/help",), anywhere=True),
+        ActionDecl(
+            "help",
+            "Help",
+            "Keys and slash commands (? too, when the focus is not in a text box)",
+            "f1,question_mark",
+            ("/help",),
+            anywhere=True,
+        ),
         ActionDecl(
             "hangup", "Hang up", "Hang up the call", "f8", ("/hangup",), needs=frozenset({L}), run=ops["hangup"]
         ),
@@ -167,7 +174,6 @@ def _decls() -> tuple[ActionDecl, ...]:
             ("/resend",),
             needs=frozenset({S}),
             run=ops["resend"],
-            footer=False,
         ),
         ActionDecl(
             "scroll_up",
@@ -200,9 +206,9 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "attach",
             "Attach to a call",
-            "Follow an existing call or groupcall by id",
+            "Follow an existing call or groupcall by its id or a unique prefix of it; alone: pick from a list",
             slash=("/attach",),
-            arg="CALL_ID",
+            arg="[ID|PREFIX]",
             run=ops["attach"],
         ),
         ActionDecl(
@@ -223,6 +229,13 @@ def _decls() -> tuple[ActionDecl, ...]:
             arg="[NAME[=VALUE]…]",
             needs=frozenset({X}),
             run=ops["sandbox.fault"],
+        ),
+        ActionDecl(
+            "dismiss_notice",
+            "Dismiss the notice",
+            "Clear the error or warning line under the status",
+            "escape",
+            footer=False,
         ),
         ActionDecl(
             "follow", "Follow the transcript", "Jump to the newest line and keep following", console="follow_transcript"

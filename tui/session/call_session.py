@@ -307,6 +307,7 @@ class CallSession:
             with contextlib.suppress(Exception):
                 await self.speech.call_ended()
         self.closed = True
+        self.ending.record_summary()
         self.account.remove_listener(self._account_listener)
         self.account.remove_request_listener(self._on_request)
         await self.speech.close()

@@ -27,6 +27,7 @@ class CallEnding:
 
     def __init__(self, session: CallSession) -> None:
         self.session = session
+        self._summary_recorded = False
         # Once set, a leg that shows up later is hung up as soon as it appears.
         self.hangup_requested = False
 
@@ -84,23 +85,32 @@ class CallEnding:
         return " ".join(p for p in (call.hangup_by, call.hangup_reason) if p)
 
     def publish_summary(self) -> None:
+        # Late transcripts (and the transcribe's end) update the summary on screen; the record gets
+        # the final one once, when the session closes (record_summary).
         s = self.session
         s.summary = self._make_summary()
-        s.record("summary", **s.summary.as_dict(), flush=True)
         s.emit(CallEnded(s.summary))
+
+    def record_summary(self) -> None:
+        s = self.session
+        if s.phase != "ended" or self._summary_recorded:
+            return
+        self._summary_recorded = True
+        s.summary = self._make_summary()
+        s.record("summary", **s.summary.as_dict(), flush=True)
 
     def _make_summary(self) -> CallSummary:
         s = self.session
         call = s.call
         duration: float | None = None
-        if call is not None and call.tm_progressing is not None and call.tm_hangup is not None:
-            duration = (call.tm_hangup - call.tm_progressing).total_seconds()
-        elif s.answered_mono is not None:
+        # The status line's timer and the summary tell one duration: the timer's, when we saw the answer.
+        if s.answered_mono is not None:
             duration = s.elapsed_answered()
-        elif call is not None:
-            duration = 0.0
+        elif call is not None and call.tm_progressing is not None and call.tm_hangup is not None:
+            duration = (call.tm_hangup - call.tm_progressing).total_seconds()
+        answered = s.answered_mono is not None or (call is not None and call.tm_progressing is not None)
         lat = s.ledger.latencies_ms()
-        items = s.ledger.items
+        tally = s.ledger.tally()
         return CallSummary(
             call_id=call.id if call is not None else None,
             duration_s=duration,
@@ -108,12 +118,13 @@ class CallEnding:
             hangup_reason=call.hangup_reason if call is not None else "",
             lines_in=s.book.final_count.get("in", 0),
             lines_out=s.book.final_count.get("out", 0),
-            says_sent=sum(1 for i in items if i.sent_mono is not None),
-            says_heard=sum(1 for i in items if i.heard_mono is not None),
-            says_failed=sum(1 for i in items if i.state == "failed"),
+            says_sent=tally.sent,
+            says_heard=tally.heard,
+            says_failed=tally.failed,
             say_heard_p50_ms=percentile(lat, 50),
             say_heard_p95_ms=percentile(lat, 95),
             record_path=str(s.recorder.path) if s.recorder.path and s.recorder.active else None,
             gaps=len(s.gaps),
             record_incomplete=s.recorder.failed,
+            answered=answered,
         )

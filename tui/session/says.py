@@ -73,6 +73,15 @@ def normalise(text: str) -> str:
     return _NON_WORD.sub(" ", folded).strip()
 
 
+@dataclass(frozen=True, slots=True)
+class SayTally:
+    total: int
+    queued: int
+    sent: int
+    heard: int
+    failed: int
+
+
 class SayLedger:
     """All lines of one session, oldest first."""
 
@@ -143,6 +152,18 @@ class SayLedger:
                 item.heard_mono = arrived_mono
             return item
         return None
+
+    def tally(self) -> SayTally:
+        """The counts the status line and the summary both show, by one rule: a line once heard stays
+        heard (a flush after it was heard does not take that back)."""
+        items = self.items
+        return SayTally(
+            total=len(items),
+            queued=sum(1 for i in items if i.state in ("queued", "sending")),
+            sent=sum(1 for i in items if i.sent_mono is not None),
+            heard=sum(1 for i in items if i.heard_mono is not None),
+            failed=sum(1 for i in items if i.state == "failed"),
+        )
 
     def latencies_ms(self) -> list[float]:
         return [lat for i in self.items if (lat := i.latency_ms) is not None]

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tui.session.dial import DialRequest
-from tui.session.notices import error_notice
+from tui.session.notices import error_notice, said
 from tui.session.updates import Notice
 from tui.voipbin.errors import VoipbinError
 from tui.voipbin.models import Call
@@ -124,4 +124,4 @@ class CallStarter:
                             f"{ext.extension!r} instead"
                         )
                         break
-        return Notice("error", f"dial failed: {exc}", hint=hint, request_id=exc.request_id, reason=exc.reason)
+        return Notice("error", f"dial failed: {said(exc)}", hint=hint, request_id=exc.request_id, reason=exc.reason)

@@ -92,10 +92,15 @@ class CallSummary:
     say_heard_p95_ms: float | None
     record_path: str | None
     gaps: int
+    # False for a call that was never answered (declined, cancelled, no answer): it lasted no time at all.
+    answered: bool = True
     # Why the record misses lines (a write failed), or None when it is whole or was not wanted.
     record_incomplete: str | None = None
 
     def headline(self) -> str:
+        if not self.answered:
+            by = {"local": "cancelled here", "remote": "declined by the other side"}.get(self.hangup_by, "ended")
+            return f"Call ended before it was answered ({by}, {self.hangup_reason or 'no reason given'})"
         dur = "—" if self.duration_s is None else _fmt_duration(self.duration_s)
         by = {"local": "hung up here", "remote": "hung up by the other side"}.get(self.hangup_by, "hung up")
         return f"Call ended after {dur} ({by}, {self.hangup_reason or 'no reason given'})"
@@ -115,6 +120,7 @@ class CallSummary:
             "say_heard_p95_ms": self.say_heard_p95_ms,
             "record_path": self.record_path,
             "gaps": self.gaps,
+            "answered": self.answered,
             "record_incomplete": self.record_incomplete,
         }
 
@@ -138,7 +144,8 @@ SessionUpdate = (
 
 
 def _fmt_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
+    # Whole seconds cut, not rounded, like the status line's running timer: one call, one duration.
+    seconds = max(0, int(seconds))
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

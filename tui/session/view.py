@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from tui.session.dial import DialRequest
-    from tui.session.says import SayItem
+    from tui.session.says import SayItem, SayTally
     from tui.session.speaking import SpeakingOptions
     from tui.session.transcript import TranscriptLine
     from tui.voipbin.models import Call, Groupcall, Speaking, Transcribe
@@ -35,6 +35,8 @@ class SpeechView(Protocol):
 class LedgerView(Protocol):
     @property
     def items(self) -> Sequence[SayItem]: ...
+
+    def tally(self) -> SayTally: ...
 
 
 class RecorderView(Protocol):

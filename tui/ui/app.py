@@ -85,6 +85,10 @@ class VoipbinApp(App[None]):
         self._quitting = False
         self.gc_policy = GcPolicy()
         self._io_closed = False
+        # Printed on stdout once the terminal is restored: where the record is, which call, still running?
+        self.exit_line = ""
+        # True while a dialog shows the session's notices itself (the dial form's inline problem).
+        self.notices_inline = False
         self._ticks = 0
         self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
@@ -132,7 +136,7 @@ class VoipbinApp(App[None]):
             await self.runtime.start()
         except Exception as exc:
             log.exception("start-up failed")
-            self._fatal(f"cannot start: {exc}")
+            self._fatal(f"cannot start: {self.runtime.start_problem(exc)}")
             return
         self.started = True
         # Everything loaded so far (Textual, pydantic schemas, the sandbox) lives as long as the app;
@@ -146,9 +150,12 @@ class VoipbinApp(App[None]):
 
     def _fatal(self, message: str) -> None:
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        # Printed on the terminal after the screen is restored: escaped, and a few lines at most.
-        text = safe.one_line(self._redact(message[:NOTICE_HEAD]) + message[NOTICE_HEAD:], 2000)
-        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{safe.clean(where)}"))
+        # Printed on the terminal after the screen is restored: escaped, and a few lines at most. The
+        # first line says what failed (the details pointer belongs to it); the start-up hints follow.
+        redacted = self._redact(message[:NOTICE_HEAD]) + message[NOTICE_HEAD:]
+        first, *rest = redacted.split("\n")[:6]
+        lines = [safe.one_line(first, 2000) + safe.clean(where)] + [safe.one_line(line, 400) for line in rest]
+        self.exit(return_code=1, message=Text("voipbin-tui: " + "\n".join(lines)))
 
     def _after_start(self) -> None:
         runtime = self.runtime
@@ -220,11 +227,14 @@ class VoipbinApp(App[None]):
         # was missed that the screen shows.
         backfills = session is not None and session.phase in ("live", "ended")
         self.call_screen.show_connection(state, backfills=backfills)
+        if state.state in ("connected", "reconnected"):
+            self.clear_notice("channel")
         if state.state == "closed" and state.fatal:
             self.show_notice(
                 "error",
                 f"event channel closed: {state.error or 'unknown reason'}",
                 hint="check the credential; restart the console to reconnect",
+                topic="channel",
             )
 
     # -- session updates ----------------------------------------------------------------------------------
@@ -351,6 +361,7 @@ class VoipbinApp(App[None]):
                 await session.close(hangup=hangup)
             except Exception:
                 log.exception("closing the session failed")
+            self.exit_line = exit_line(session, sandbox=self.runtime.mode == "sandbox")
         await self.runtime.close()
 
     async def on_unmount(self) -> None:
@@ -369,24 +380,41 @@ class VoipbinApp(App[None]):
         hint: str = "",
         request_id: str = "",
         reason: str = "",
+        topic: str = "",
     ) -> None:
+        """Say something once: a warning or error on the banner under the status (Esc clears it), a toast
+        only for information or when a dialog covers the banner, nothing when a dialog shows it inline."""
         # Error texts can quote URLs or bodies; nothing on screen may carry a credential. They are also
         # someone else's words: one bounded line each, controls escaped, never parsed as markup.
         # Only a head can be shown, so only a head is redacted (with room for a secret across the cut).
         text = safe.one_line(self._redact(text[:NOTICE_HEAD]) + text[NOTICE_HEAD:], 2000)
         hint = safe.one_line(self._redact(hint[:NOTICE_HEAD]) + hint[NOTICE_HEAD:], 400)
         request_id, reason = safe.clean(request_id, 120), safe.clean(reason, 200)
+        if request_id:
+            # The request id has a place of its own; the error's one-line text quotes it too.
+            text = text.replace(f" [request_id {request_id}]", "")
         self.notices.append((level, text))
         del self.notices[:-50]
         (log.warning if level in ("warning", "error") else log.info)(
             "notice %s: %s%s", level, text, f" (hint: {hint})" if hint else ""
         )
-        if level in ("error", "warning"):
-            self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason)
+        if self.notices_inline:
+            return  # the open dialog shows this one itself (a refused dial in the dial form)
+        problem = level in ("error", "warning")
+        if problem:
+            self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason, topic=topic)
+        if problem and isinstance(self.screen, CallScreen):
+            return
         message = one_line(text, 300) + (f"\nhint: {one_line(hint, 300)}" if hint else "")
         message += f"\nrequest {request_id}" if request_id else ""
         severity: SeverityLevel = "error" if level == "error" else "warning" if level == "warning" else "information"
         self.notify(message, severity=severity, markup=False)
+
+    def clear_notice(self, topic: str = "") -> None:
+        """The problem is over (or Esc): the banner goes; with a topic, only a banner about that topic."""
+        notice = self.call_screen.notice
+        if not topic or notice.topic == topic:
+            notice.clear()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error sink: a worker that failed becomes a notice (and a logged traceback)."""
@@ -440,3 +468,21 @@ class VoipbinApp(App[None]):
             return "no call"
         call = session.call
         return f"{session.phase} {call.status if call else '-'} {short_id(call.id if call else '')}"
+
+
+def exit_line(session: CallSession, *, sandbox: bool) -> str:
+    """``record PATH · call ID · still running``: the one line the console leaves on stdout."""
+    call = session.call
+    parts = []
+    if session.recorder.path is not None:
+        parts.append(f"record {session.recorder.path}")
+    if call is not None:
+        parts.append(f"call {call.id}")
+        if session.is_live:
+            # The embedded sandbox stops with the console, and its calls with it.
+            parts.append("ended with the sandbox" if sandbox else "still running on VoIPBIN")
+        else:
+            parts.append("ended" if session.phase == "ended" else session.phase)
+    elif session.phase == "failed":
+        parts.append("no call (it failed)")
+    return one_line(" · ".join(parts), 2000) if parts else ""

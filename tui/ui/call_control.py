@@ -68,7 +68,12 @@ class CallControl:
         if problems:
             return DialProblem("; ".join(problems))
         session = self.new_session(values.speaking_changes())
-        return await self.dial(session, request)
+        # The form shows a refusal inline: the same words as a banner and a toast too would be three times.
+        self.app.notices_inline = True
+        try:
+            return await self.dial(session, request)
+        finally:
+            self.app.notices_inline = False
 
     async def dial(self, session: CallSession, request: DialRequest) -> DialProblem | None:
         try:
@@ -96,26 +101,78 @@ class CallControl:
         if failure is not None:
             self.open_dial_form(failure)
 
-    async def attach_call(self, call_id: str) -> None:
-        from tui.actions.operations import attach
+    async def attach_call(self, text: str) -> None:
+        """Resolve ``text`` (a full id or a unique prefix) and follow that call.
 
-        session = self.new_session()
+        The new session joins the screen only once it has found the call: a refused attach leaves the
+        ended call's transcript and summary where they were (only when nothing is on screen yet does the
+        failed session show, so the status says what happened).
+        """
+        from tui.session.call_lookup import CallLookupError, resolve_call_id
+
+        app = self.app
+        account = app.runtime.account
+        if account is None:
+            app.show_notice("warning", "still starting")
+            return
         try:
-            await attach(self.app.action_context(), call_id)
+            call_id = await resolve_call_id(account.client, text)
+        except CallLookupError as exc:
+            app.show_notice("warning", f"cannot attach: {exc.message}", hint=exc.hint)
+            return
+        session = self.app.runtime.new_session()
+        try:
+            await session.attach(call_id)
         except Exception as exc:
-            if session.failure is None:
-                self.app.show_notice("error", f"cannot attach to {call_id}: {exc}")
+            notice = session.failure
+            if self.session is None:
+                self.install(session)
+            else:
+                app.run_worker(session.close(), name="close-session", group="sessions", exit_on_error=False)
+            if notice is not None:
+                app.show_notice(
+                    notice.level,
+                    notice.text,
+                    hint=notice.hint or "",
+                    request_id=notice.request_id or "",
+                    reason=notice.reason or "",
+                )
+            else:
+                app.show_notice("error", f"cannot attach to {call_id}: {exc}")
+            return
+        self.install(session)
 
-    def attach(self, call_id: str) -> None:
+    def attach(self, call_id: str) -> bool:
+        """``/attach [ID]``. Returns True when the typed command should stay in the say box."""
         app = self.app
         if not app.started:
             app.show_notice("warning", "still starting")
-            return
+            return True
         session = self.session
         if session is not None and session.is_live:
             app.show_notice("warning", "a call is live", hint=f"hang up first ({app.how_to('hangup')})")
-            return
+            return True
+        if not call_id.strip():
+            app.run_worker(self.pick_call(), name="attach-list", group="call", exit_on_error=False)
+            return False
         app.run_worker(self.attach_call(call_id), name="attach", group="call", exit_on_error=False)
+        return False
+
+    async def pick_call(self) -> None:
+        """``/attach`` alone: live and recent calls in a small list; Enter attaches to the chosen one."""
+        from tui.session.call_lookup import list_choices
+        from tui.ui.screens.pick_call import PickCallScreen
+
+        account = self.app.runtime.account
+        if account is None:
+            return
+        choices = await list_choices(account.client)
+
+        def picked(call_id: str | None) -> None:
+            if call_id:
+                self.attach(call_id)
+
+        self.app.push_screen(PickCallScreen(choices), callback=picked)
 
     # -- the dial form ------------------------------------------------------------------------------------
 
@@ -161,8 +218,22 @@ class CallControl:
         if isinstance(app.screen, DialScreen):
             return
         app.push_screen(
-            DialScreen(self.form_values(), submit=self.place_call, load_choices=self.load_choices, problem=problem)
+            DialScreen(self.form_values(), submit=self.place_call, load_choices=self.load_choices, problem=problem),
+            callback=self._form_closed,
         )
+
+    def _form_closed(self, result: object = None) -> None:
+        """A refusal the form showed inline stays on the banner once the form is gone (said once at a time)."""
+        session = self.session
+        failure = session.failure if session is not None and session.phase == "failed" else None
+        if failure is not None and not self.app.call_screen.notice.text:
+            self.app.call_screen.notice.show(
+                failure.level,
+                failure.text,
+                hint=failure.hint or "",
+                request_id=failure.request_id or "",
+                reason=failure.reason or "",
+            )
 
     def new_call(self) -> None:
         session = self.session

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tui.actions.context import ActionError, Need
 from tui.actions.registry import BY_ID, ActionArg, ActionDecl, ActionState
 from tui.actions.slash import command_for, parse_line
+from tui.ui import safe
 from tui.ui.commands import PaletteEntry, palette_entries
 from tui.ui.screens.help import HelpScreen
 
@@ -110,12 +111,24 @@ class ConsoleActions:
             return
         runtime = app.runtime
         notes: dict[str, str] = {}
+        session = app.session
+        call = session.call if session is not None else None
+        if session is not None and call is not None:
+            # The full ids of the current call: what /attach, the API and a bug report need.
+            notes["call"] = f"{safe.clean(call.id, 64)} ({'live' if session.is_live else session.phase})"
+            if session.groupcall is not None:
+                notes["groupcall"] = safe.clean(session.groupcall.id, 64)
+            if session.recorder.path is not None:
+                notes["record"] = str(session.recorder.path)
         if runtime.log_path is not None:
             notes["log file"] = str(runtime.log_path)
         if app.started:
             notes["session records"] = str(runtime.record_dir)
             notes["exports"] = str(runtime.export_dir)
         app.push_screen(HelpScreen(app.keys, self.state(), notes=notes))
+
+    def _console_dismiss_notice(self, arg: ActionArg) -> None:
+        self.app.clear_notice()
 
     def _console_toggle_log(self, arg: ActionArg) -> None:
         screen = self.app.call_screen
@@ -126,6 +139,10 @@ class ConsoleActions:
 
     def _console_attach(self, arg: ActionArg) -> None:
         self.app.calls.attach(str(arg or ""))
+
+    def attach_line(self, arg: str) -> bool:
+        """``/attach`` typed in the say box: the command stays there when it cannot run now."""
+        return self.app.calls.attach(arg)
 
     def _console_say(self, arg: ActionArg) -> None:
         self.say(str(arg or ""))
@@ -194,5 +211,7 @@ class ConsoleActions:
         if decl.arg and not decl.arg.startswith("[") and not parsed.arg:
             app.show_notice("warning", f"usage: /{parsed.name} {decl.arg}")
             return True
+        if decl.id == "attach":
+            return self.attach_line(parsed.arg)
         self.run(decl.id, parsed.arg if decl.arg else None)
         return False

@@ -16,6 +16,7 @@ from tui.actions.keys import how_to, key_label
 from tui.ui.clock import UiClock
 from tui.ui.view_changes import GapNote, LineTouched, ShowSummary, StatusChanged, TranscriptChanged, ViewChange
 from tui.ui.widgets.event_log import EventLog
+from tui.ui.widgets.footer import FittedFooter
 from tui.ui.widgets.header import ConsoleHeader
 from tui.ui.widgets.say_input import SayInput
 from tui.ui.widgets.side_panel import LegsPanel, PhonePanel
@@ -40,6 +41,14 @@ def placeholder(keys: Mapping[str, str]) -> str:
 
 
 PLACEHOLDER = placeholder({})
+
+# The empty transcript while there is a call: "No call yet" while the phone rings read as a fault.
+CALL_PLACEHOLDERS = {
+    "dialing": "Calling… the transcript starts when the call is answered",
+    "live": "The call is up; lines appear here as they are transcribed",
+    "ended": "The call ended without a transcribed line",
+    "failed": "The call did not go through (the error is above)",
+}
 
 
 class CallScreen(Screen[None]):
@@ -85,7 +94,7 @@ class CallScreen(Screen[None]):
                 yield self.events
         yield self.summary
         yield self.say_box
-        yield Footer(id="footer")
+        yield FittedFooter(id="footer")
 
     def on_mount(self) -> None:
         self.set_sandbox(self.sandbox)
@@ -97,7 +106,11 @@ class CallScreen(Screen[None]):
         self._fit_footer(event.size.width)
 
     def _fit_footer(self, width: int) -> None:
-        self.query_one(Footer).compact = width < WIDE_FROM
+        footer = self.query_one(Footer)
+        footer.compact = width < WIDE_FROM
+        # Which labels fit whole depends on the width: lay the keys out again.
+        if footer.is_mounted:
+            footer.refresh(recompose=True)
 
     def set_sandbox(self, sandbox: bool) -> None:
         self.sandbox = sandbox
@@ -122,18 +135,28 @@ class CallScreen(Screen[None]):
     def set_keys(self, keys: Mapping[str, str]) -> None:
         """Hints name the keys in force: a remapped keymap changes them."""
         self.keys = dict(keys)
-        self.transcript.placeholder = placeholder(keys)
-        self.transcript.refresh()
+        self._show_placeholder()
         if self.is_mounted:
             self.phone.set_keys(keys)
+
+    def _show_placeholder(self) -> None:
+        session = self.status.session
+        text = CALL_PLACEHOLDERS.get(session.phase, "") if session is not None else ""
+        text = text or placeholder(self.keys)
+        if text != self.transcript.placeholder:
+            self.transcript.placeholder = text
+            self.transcript.refresh()
 
     def show_session(self, session: CallView) -> None:
         self.notice.clear()
         self.summary.clear()
+        # The last call's gap note is not this call's.
+        self.header.set_gap("")
         self.transcript.source = lambda: session.book.lines
         self.transcript.reset(session.book.lines)
         self.status.show_session(session)
         self.legs.show_session(session)
+        self._show_placeholder()
 
     def show_connection(self, state: ConnectionState, *, backfills: bool) -> None:
         self.header.set_channel(state.state, state.attempt, state.error or "", unauthorized=state.unauthorized)
@@ -150,6 +173,7 @@ class CallScreen(Screen[None]):
             self.transcript.touch(change.key)
         elif isinstance(change, StatusChanged):
             self.status.refresh()
+            self._show_placeholder()
             if change.legs:
                 self.legs.refresh(layout=True)
         elif isinstance(change, ShowSummary):

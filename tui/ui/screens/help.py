@@ -33,6 +33,12 @@ def help_content(keys: Mapping[str, str], state: ActionState, *, notes: Mapping[
         parts += ["\n", (f"  {label:<12}", "bold"), decl.description, (f"  [{decl.keymap_id}]", "$text-muted")]
     parts += ["\n", (f"  {'^p':<12}", "bold"), "command palette: every action by name"]
     parts += ["\n", (f"  {'tab':<12}", "bold"), "move the focus (shift+tab: back), on every screen"]
+    parts += [
+        "\n",
+        ("  No F-keys? ", "bold"),
+        "Terminals take some (GNOME: F1, F10, F11; macOS needs fn). Every action is also a slash command "
+        "below or an entry in the ^p palette; ? opens this help when the focus is not in a text box.",
+    ]
     parts += ["\n\n", ("Say box", "bold $accent")]
     parts += ["\n", (f"  {'text':<18}", "bold"), "is spoken into the call (Speaking API /say)"]
     parts += ["\n", (f"  {'//text':<18}", "bold"), "says a line that starts with a slash"]
@@ -41,7 +47,7 @@ def help_content(keys: Mapping[str, str], state: ActionState, *, notes: Mapping[
             usage = name + (f" {decl.arg}" if decl.arg else "")
             parts += ["\n", (f"  {usage:<18}", "bold"), decl.description]
     if notes:
-        parts += ["\n\n", ("Files", "bold $accent")]
+        parts += ["\n\n", ("This call and files", "bold $accent")]
         for name, value in notes.items():
             parts += ["\n", (f"  {name:<18}", "bold"), value]
     return safe.assemble(*parts)
@@ -50,7 +56,7 @@ def help_content(keys: Mapping[str, str], state: ActionState, *, notes: Mapping[
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = HERE / "help.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,q", "close", "Close", id="help_close", tooltip="Close the help"),
+        Binding("escape,f1,q,question_mark", "close", "Close", id="help_close", tooltip="Close the help"),
     ]
 
     def __init__(self, keys: Mapping[str, str], state: ActionState, *, notes: Mapping[str, str] | None = None) -> None:

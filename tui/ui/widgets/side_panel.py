@@ -16,7 +16,7 @@ from textual.widgets import Button, Label
 from tui.actions.keys import how_to
 from tui.actions.registry import BY_ID
 from tui.ui import safe
-from tui.ui.format import STATUS_COLOUR, short_id
+from tui.ui.format import STATUS_COLOUR
 from tui.ui.widgets.guard import safe_render
 
 if TYPE_CHECKING:
@@ -50,23 +50,27 @@ class LegsPanel(Widget):
         if session is None:
             return safe.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
         parts: list[str | tuple[str, str]] = [("Legs", "bold")]
+        # Full ids, each on a line of its own under its label: they are what /attach and the API take,
+        # and a person copies them from here (a 36-character UUID fits the side column; a label beside it
+        # would not).
         gc = session.groupcall
         if gc is not None:
-            parts += ["\n", ("groupcall ", "$text-muted"), short_id(gc.id), " ", gc.status or "?"]
+            parts += ["\n", ("groupcall ", "$text-muted"), gc.status or "?", "\n", "  ", gc.id]
         if not session.legs:
             parts += ["\n", ("waiting for the first leg…", "$text-muted")]
         main = session.call
         for leg in session.legs.values():
             status = leg.status or "?"
             mark = "▶" if main is not None and leg.id == main.id else " "
-            parts += ["\n", f"{mark} {short_id(leg.id)} ", (status, STATUS_COLOUR.get(status, "$text"))]
+            parts += ["\n", f"{mark} ", (status, STATUS_COLOUR.get(status, "$text"))]
             if leg.destination is not None:
                 parts += [("  " + leg.destination.display(), "$text-muted")]
+            parts += ["\n", "  ", leg.id]
         for tr in session.transcribes.values():
-            parts += ["\n", ("transcribe ", "$text-muted"), short_id(tr.id), " ", tr.status or "?"]
+            parts += ["\n", ("transcribe ", "$text-muted"), tr.status or "?", "\n", "  ", tr.id]
         speaking = session.speech.speaking
         if speaking is not None:
-            parts += ["\n", ("speaking ", "$text-muted"), short_id(speaking.id), " ", speaking.status or "?"]
+            parts += ["\n", ("speaking ", "$text-muted"), speaking.status or "?", "\n", "  ", speaking.id]
         path = session.recorder.path
         if path is not None:
             parts += ["\n", ("record ", "$text-muted"), path.name]

@@ -86,7 +86,9 @@ class StatusPanel(Widget):
         target = ""
         request = session.dial_request
         if request is not None:
-            target = f"{request.kind}:{request.destination}"
+            # A sip destination is typed as sip:user@host; its kind is not said twice.
+            dest = request.destination
+            target = dest if dest.lower().startswith(f"{request.kind}:") else f"{request.kind}:{dest}"
         elif call is not None and call.destination is not None:
             target = call.destination.display()
         if target:
@@ -97,7 +99,8 @@ class StatusPanel(Widget):
             if legs > 1:
                 parts += [f" ({legs} legs)"]
         elif phase == "failed" and not request:
-            parts += ["  ", "see the error above"]
+            # The notice line sits under this one.
+            parts += ["  ", "see the error below"]
         return safe.assemble(*parts)
 
     def _stream_line(self, session: CallView) -> Content:
@@ -114,23 +117,24 @@ class StatusPanel(Widget):
             parts += [("none yet", "$text-muted")]
         speech = session.speech
         phase = speech.phase
-        parts += ["  ", ("speaking ", "$text-muted"), (phase, f"bold {SPEAKING_COLOUR.get(phase, '$text')}")]
         speaking = speech.speaking
+        if speaking is None and phase in ("closed", "none"):
+            # A call that was never answered never had a stream: "closed" would say one was opened.
+            phase = "none"
+        parts += ["  ", ("speaking ", "$text-muted"), (phase, f"bold {SPEAKING_COLOUR.get(phase, '$text')}")]
+        detail = one_line(speech.detail, 60) if speech.detail else ""
         if speaking is not None and phase in ("active", "opening", "stopping"):
             parts += [f" {speaking.provider or speech.options.provider}→{speaking.direction or '?'}"]
-        elif speech.detail and phase in ("failed", "waiting", "stopped"):
-            parts += [("  " + one_line(speech.detail, 60), "$text-muted")]
-        items = session.ledger.items
-        if items:
-            queued = sum(1 for i in items if i.state in ("queued", "sending"))
-            heard = sum(1 for i in items if i.state == "heard")
-            failed = sum(1 for i in items if i.state == "failed")
-            parts += ["  ", ("says ", "$text-muted"), f"{len(items)}"]
-            if queued:
-                parts += [f" · {queued} queued"]
-            parts += [f" · {heard} heard"]
-            if failed:
-                parts += [" · ", (f"{failed} failed", "$error")]
+        elif detail and phase in ("failed", "waiting", "stopped") and detail.strip().lower() != phase:
+            parts += [("  " + detail, "$text-muted")]
+        tally = session.ledger.tally()
+        if tally.total:
+            parts += ["  ", ("says ", "$text-muted"), f"{tally.total}"]
+            if tally.queued:
+                parts += [f" · {tally.queued} queued"]
+            parts += [f" · {tally.heard} heard"]
+            if tally.failed:
+                parts += [" · ", (f"{tally.failed} failed", "$error")]
         return safe.assemble(*parts)
 
 
@@ -155,6 +159,8 @@ class NoticeLine(Widget):
         self.hint = ""
         self.request_id = ""
         self.reason = ""
+        # What the notice is about, so that the end of that problem can take it away ("channel").
+        self.topic = ""
 
     def show_notice(self, notice: Notice) -> None:
         self.show(
@@ -165,8 +171,11 @@ class NoticeLine(Widget):
             reason=notice.reason or "",
         )
 
-    def show(self, level: str, text: str, *, hint: str = "", request_id: str = "", reason: str = "") -> None:
+    def show(
+        self, level: str, text: str, *, hint: str = "", request_id: str = "", reason: str = "", topic: str = ""
+    ) -> None:
         self.level, self.text, self.hint, self.request_id, self.reason = level, text, hint, request_id, reason
+        self.topic = topic
         self.set_class(bool(text), "-shown")
         self.set_class(level == "error", "-error")
         self.set_class(level == "warning", "-warning")

@@ -71,15 +71,23 @@ class SummaryPanel(Widget):
 
     @property
     def plain(self) -> str:
-        return self.render().plain
+        """The whole text, the record path unshortened (what the screen shows may keep only its end)."""
+        return self._content(0).plain
 
     @safe_render
     def render(self) -> Content:
+        return self._content(self.size.width - 3 if self.size.width else 0)
+
+    def _content(self, room: int) -> Content:
         if not self.lines:
             return Content("")
         head, *rest = self.lines
         parts: list[str | tuple[str, str]] = [(head, "bold $error")]
         for line in rest:
+            if line.startswith("record ") and room and len(line) > room:
+                # A path folded mid-name cannot be copied; keep its end (the file name) on one line.
+                path = line.removeprefix("record ")
+                line = "record …" + path[-max(8, room - len("record …")) :]
             parts += ["\n", ("  " + line, "$text-muted")]
         if self.exported:
             parts += ["\n", ("  exported ", "$text-muted"), ", ".join(self.exported)]
