@@ -16,8 +16,8 @@ from textual.geometry import Size
 from textual.selection import Selection
 from textual.strip import Strip
 
-from tui.session.transcript import find_line
 from tui.ui.clipboard import clipboard_text
+from tui.ui.keymap import widget_binding
 from tui.ui.widgets.line_view import LineView
 from tui.ui.widgets.transcript_rows import Entry, plain_line
 
@@ -36,6 +36,9 @@ class CursorView(LineView):
         Binding("end", "cursor_to(-1)", "Last line", show=False),
         Binding("escape", "clear_cursor", "Follow", show=False),
         Binding("c,ctrl+c", "copy_selected", "Copy", show=False),
+        widget_binding("find_next", "app.act('find_next')"),
+        widget_binding("find_prev", "app.act('find_prev')"),
+        widget_binding("toggle_time", "app.act('toggle_time')"),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -199,6 +202,8 @@ class CursorView(LineView):
         here = self._index(self._cursor)
         if here < 0:
             here = -1 if forward else len(self._entries)
+        from tui.session.transcript import find_line  # not at start-up: see tests/ui/test_helpers.py
+
         lines = [e.line for e in self._entries]
         found = find_line(lines, self.query_text, here, forward=forward)
         if found is None:
