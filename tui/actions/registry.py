@@ -238,15 +238,22 @@ def _decls() -> tuple[ActionDecl, ...]:
             footer=False,
         ),
         ActionDecl(
-            "find_next", "Find next", "Next (newer) line matching the search", "ctrl+g", ("/next",), footer=False
+            "find_next",
+            "Find next",
+            "In the transcript: the next (newer) line matching the search",
+            "n",
+            ("/next",),
+            footer=False,
+            widget=True,
         ),
         ActionDecl(
             "find_prev",
             "Find previous",
-            "Previous (older) line matching the search",
-            "ctrl+r",
+            "In the transcript: the previous (older) line matching the search",
+            "p",
             ("/prev",),
             footer=False,
+            widget=True,
         ),
         ActionDecl(
             "copy_id",
