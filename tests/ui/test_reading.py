@@ -80,7 +80,8 @@ async def test_find_box_highlights_and_steps_through_matches(config: Path) -> No
         assert any(seg.style is not None and seg.style.bgcolor == match_style.bgcolor for s in drawn for seg in s)
         await pilot.press("escape")
         assert not app.call_screen.has_class("-find")
-        assert app.focused is app.call_screen.say_box
+        assert app.focused is not None
+        assert app.focused.id == "say"
 
 
 async def test_slash_find_next_prev_and_no_match(config: Path) -> None:
