@@ -23,6 +23,7 @@ from tui.ui.widgets.transcript_rows import Entry, plain_line
 
 if TYPE_CHECKING:
     from tui.session.transcript import TranscriptLine
+    from tui.session.transcript_search import FoldedIndex
 
 
 class CursorView(LineView):
@@ -55,6 +56,15 @@ class CursorView(LineView):
         self._anchor: Entry | None = None
         # Copying reaches the app through this (``App.copy_to_clipboard``).
         self.on_copy: Callable[[str], None] | None = None
+        self._base = 0
+        # The search's folded text (built on the first search) and the first absolute line changed since.
+        self._folded: FoldedIndex | None = None
+        self._fold_dirty: int | None = None
+
+    def _lines_changed(self, absolute: int) -> None:
+        """Lines from absolute index ``absolute`` on changed; -1: all of them (renumbered)."""
+        dirty = self._fold_dirty
+        self._fold_dirty = absolute if dirty is None else min(dirty, absolute)
 
     # What the view provides.
     @property
@@ -167,6 +177,20 @@ class CursorView(LineView):
             self._follow = False
             self.scroll_to(y=max(0, top - height // 3), animate=False, force=True)
 
+    def _search_index(self) -> FoldedIndex:
+        folded = self._folded
+        if folded is None:
+            from tui.session.transcript_search import FoldedIndex  # not at start-up: see tests/ui/test_helpers.py
+
+            folded = self._folded = FoldedIndex()
+        elif self._fold_dirty is not None:
+            if self._fold_dirty < 0:
+                folded.clear()
+            else:
+                folded.invalidate_from(self._fold_dirty)
+        self._fold_dirty = None
+        return folded
+
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The mouse selection's text (Textual calls this to copy it), made safe for the clipboard."""
         return clipboard_text(selection.extract("\n".join(self.plain_rows()))), "\n"
@@ -202,10 +226,8 @@ class CursorView(LineView):
         here = self._index(self._cursor)
         if here < 0:
             here = -1 if forward else len(self._entries)
-        from tui.session.transcript import find_line  # not at start-up: see tests/ui/test_helpers.py
-
         lines = [e.line for e in self._entries]
-        found = find_line(lines, self.query_text, here, forward=forward)
+        found = self._search_index().find(lines, self._base, self.query_text, here, forward=forward)
         if found is None:
             return None
         self.move_cursor_to(found)

@@ -150,6 +150,7 @@ class TranscriptView(CursorView, can_focus=True):
         self._unseen = 0
         self._follow = True
         self._cursor = self._anchor = None
+        self._lines_changed(-1)
         self._schedule()
 
     def reset(self, lines: Sequence[TranscriptLine]) -> None:
@@ -165,6 +166,7 @@ class TranscriptView(CursorView, can_focus=True):
         self._dirty_from = 0
         self._unseen = 0
         self._cursor = self._anchor = None
+        self._lines_changed(-1)
         self._schedule()
 
     def apply(self, changes: Iterable[TranscriptChange]) -> None:
@@ -175,6 +177,7 @@ class TranscriptView(CursorView, can_focus=True):
             self.changes_applied += 1
             index = change.index - self._base
             line = change.line
+            self._lines_changed(-1 if index < 0 else change.index)
             if change.op == "insert":
                 if index < 0:
                     self._base += 1
@@ -235,7 +238,9 @@ class TranscriptView(CursorView, can_focus=True):
         if entry is not None:
             entry.invalidate()
             self._drawn.pop(entry, None)
-            self._dirty_from = min(self._dirty_from, self._entries.index(entry))
+            index = self._entries.index(entry)
+            self._lines_changed(self._base + index)
+            self._dirty_from = min(self._dirty_from, index)
             self._schedule()
 
     def follow(self) -> None:
