@@ -25,6 +25,8 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
         calls_speed=20.0,
         sip_calls=2,
         sip_seconds=1.5,
+        search_lines=3000,
+        search_finds=3,
     )
     figures, details = run(tiny)
     assert list(figures) == [g.key for g in GOALS]
@@ -42,4 +44,5 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
     assert figures["sandbox_concurrent_calls"] in (0.0, 2.0)
     assert details["sip"]["packets_received"] > 0
     assert details["sip"]["packets_lost"] == 0
+    assert details["search"]["finds"] == 3
     assert "startup_ratio" in table(figures)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar, overload
 
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -60,6 +60,8 @@ class CursorView(LineView):
         # The search's folded text (built on the first search) and the first absolute line changed since.
         self._folded: FoldedIndex | None = None
         self._fold_dirty: int | None = None
+        self._marks_key: tuple[object, ...] = ()
+        self._marks = (1, 0)
 
     def _lines_changed(self, absolute: int) -> None:
         """Lines from absolute index ``absolute`` on changed; -1: all of them (renumbered)."""
@@ -101,10 +103,16 @@ class CursorView(LineView):
             return -1
 
     def _is_marked(self, index: int) -> bool:
-        here = self._index(self._cursor)
-        there = self._index(self._anchor) if self._anchor is not None else here
-        low, high = min(here, there), max(here, there)
-        return low <= index <= high and here >= 0
+        # Asked for every row drawn: the cursor's place is looked up once per change, not per row.
+        key = (self._cursor, self._anchor, self._base, len(self._entries), self._dirty_from)
+        if key != self._marks_key:
+            here = self._index(self._cursor)
+            there = self._index(self._anchor) if self._anchor is not None else here
+            there = here if there < 0 else there
+            self._marks = (min(here, there), max(here, there)) if here >= 0 else (1, 0)
+            self._marks_key = key
+        low, high = self._marks
+        return low <= index <= high
 
     def selected_lines(self) -> list[TranscriptLine]:
         """The keyboard selection (cursor to anchor), oldest first; empty without a cursor."""
@@ -226,12 +234,33 @@ class CursorView(LineView):
         here = self._index(self._cursor)
         if here < 0:
             here = -1 if forward else len(self._entries)
-        lines = [e.line for e in self._entries]
+        lines = _Lines(self._entries)
         found = self._search_index().find(lines, self._base, self.query_text, here, forward=forward)
         if found is None:
             return None
         self.move_cursor_to(found)
         return self._entries[found].line
+
+
+class _Lines(Sequence["TranscriptLine"]):
+    """The entries' lines without copying a list of 100 000 of them for each search."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> TranscriptLine: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TranscriptLine]: ...
+
+    def __getitem__(self, index: int | slice) -> TranscriptLine | list[TranscriptLine]:
+        if isinstance(index, slice):
+            return [e.line for e in self._entries[index]]
+        return self._entries[index].line
 
 
 def select_cells(strip: Strip, span: tuple[int, int] | None, style: Style) -> Strip:

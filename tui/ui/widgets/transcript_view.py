@@ -8,7 +8,6 @@ only the newest ``max_lines`` lines; the session keeps more and its record on di
 
 from __future__ import annotations
 
-import itertools
 import logging
 from bisect import bisect_right
 from collections import OrderedDict
@@ -290,7 +289,8 @@ class TranscriptView(CursorView, can_focus=True):
         offsets = self._offsets
         del offsets[start + 1 :]
         rows = offsets[start]
-        for entry in itertools.islice(entries, start, None):
+        # Not islice: it walks the skipped entries one by one, which is most of a flush in a long call.
+        for entry in entries[start:]:
             if entry.rows < 0 or entry.width != width:
                 entry.width = width
                 entry.rows = len(self._draw(entry))
