@@ -50,6 +50,7 @@ GOALS = [
     Goal("say_overhead_p50_ms", "Enter → request at the server, minus a raw httpx POST, p50", 3),
     Goal("sandbox_concurrent_calls", "concurrent answered calls with speech, all deadlines met", 100, True),
     Goal("sip_rtp_jitter_p99_ms", "RTP interarrival jitter from the sandbox, 50 concurrent SIP calls, p99", 5),
+    Goal("phone_cpu_per_call_pct", "`voipbin-tui phone` CPU, one live call with audio both ways, % of a core", 5),
 ]
 
 
@@ -69,10 +70,11 @@ class Plan:
     sip_seconds: float = 20.0
     search_lines: int = 100_000
     search_finds: int = 30
+    phone_seconds: float = 1.5
 
 
-FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True)
-QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, sip_seconds=8.0)
+FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True, phone_seconds=20.0)
+QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, sip_seconds=8.0, phone_seconds=8.0)
 # The console measurements inject their own traffic at wall-clock rates; the sandbox's speed only shortens
 # the ring/answer before each measurement starts.
 SETUP_SPEED = 10.0
@@ -140,6 +142,14 @@ async def _sip_figure(plan: Plan, details: dict[str, Any]) -> float:
     return float(result["jitter_p99_ms"])
 
 
+async def _phone_figure(plan: Plan, details: dict[str, Any]) -> float:
+    from bench.phone_cpu import measure_phone_cpu
+
+    result = await measure_phone_cpu(plan.phone_seconds)
+    details["phone"] = result
+    return float(result["cpu_pct_one_core"])
+
+
 def run(plan: Plan) -> tuple[dict[str, float], dict[str, Any]]:
     details: dict[str, Any] = {}
     figures: dict[str, float] = {}
@@ -151,6 +161,7 @@ def run(plan: Plan) -> tuple[dict[str, float], dict[str, Any]]:
     figures["search_100k_lines_ms"] = asyncio.run(_search_figure(plan, details))
     figures["sandbox_concurrent_calls"] = asyncio.run(_sandbox_figure(plan, details))
     figures["sip_rtp_jitter_p99_ms"] = asyncio.run(_sip_figure(plan, details))
+    figures["phone_cpu_per_call_pct"] = asyncio.run(_phone_figure(plan, details))
     details["seconds"] = time.monotonic() - started
     return {g.key: figures[g.key] for g in GOALS}, details
 

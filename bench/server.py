@@ -80,7 +80,9 @@ async def _serve(speed: float) -> None:
 
     # Only in this benchmark process: wrap the sandbox's ASGI app with the /say stopwatch.
     sandbox_server.build_app = build  # type: ignore[attr-defined]
-    settings = SandboxSettings(speed=speed, caller_script=[], random_seed=1, ws_buffer_frames=100_000)
+    settings = SandboxSettings(
+        speed=speed, caller_script=[], random_seed=1, ws_buffer_frames=100_000, transcribe_stream_limit=0
+    )
     async with EmbeddedSandbox(settings) as sb:
         core = sb.core
         assert core is not None

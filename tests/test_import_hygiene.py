@@ -36,6 +36,10 @@ def loaded_modules(module: str) -> list[str]:
         "tui.sandbox.server",
         "tui.config",
         "tui.watchcmd",
+        "tui.phonecmd",
+        "tui.phone.runner",
+        "tui.phone.baresip_engine",
+        "tui.phone.pjsua2_engine",
     ],
 )
 def test_no_textual_below_the_ui(module: str) -> None:
@@ -63,3 +67,9 @@ def test_start_up_path_is_light(module: str) -> None:
     mods = loaded_modules(module)
     heavy = ("pydantic", "pydantic_settings", "httpx", "websockets", "starlette", "uvicorn", "textual")
     assert not [m for m in mods if m.split(".")[0] in heavy]
+
+
+def test_phone_engines_load_only_when_chosen() -> None:
+    """The softphone's native stacks are heavy and optional: importing the command loads neither."""
+    mods = loaded_modules("tui.phonecmd")
+    assert not [m for m in mods if m.split(".")[0] in ("baresip", "pjsua2", "espeakng_loader", "faster_whisper")]

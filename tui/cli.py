@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voipbin-tui",
         description="Live-test VoIPBIN real-time voice calls from the terminal. With no credentials "
         "configured it runs on a built-in VoIPBIN sandbox.",
-        epilog="Commands: watch (JSON lines of every call event), sandbox (run the sandbox server), "
+        epilog="Commands: watch (JSON lines of every call event), phone (a headless answering softphone), "
+        "sandbox (run the sandbox server), "
         "config path|check|example. `voipbin-tui COMMAND --help` for details.",
     )
     parser.add_argument("--version", action="version", version=f"voipbin-tui {__version__}")
@@ -81,10 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.watchcmd import run_watch
 
             return run_watch(build_watch_parser().parse_args(args[1:]))
+        if command == "phone":
+            from tui.phonecmd import build_phone_parser, run_phone
+
+            return run_phone(build_phone_parser().parse_args(args[1:]))
         if command == "config":
             return _config(build_config_parser().parse_args(args[1:]))
         if command is not None:
-            build_parser().error(f"unknown command {command!r} (commands: watch, sandbox, config)")
+            build_parser().error(f"unknown command {command!r} (commands: watch, phone, sandbox, config)")
         ns = build_parser().parse_args(args)
     except KeyboardInterrupt:
         return EXIT_OK
@@ -119,11 +124,18 @@ def _sandbox(args: list[str]) -> int:
         raw = read_config_file(config_location(ns.config))
         table = merge_profile(raw, selected_profile(raw, ns.profile)).get("sandbox", {})
     except ConfigError as exc:
-        print(f"voipbin-tui sandbox: {exc}", file=sys.stderr)
+        print(_terminal_safe(f"voipbin-tui sandbox: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     from tui.sandbox.standalone import main as sandbox_main
 
     return sandbox_main(rest, base=table if isinstance(table, dict) else {})
+
+
+def _terminal_safe(text: str) -> str:
+    """Problems quote the config file, which may not be ours: its control characters are escaped."""
+    from tui.voipbin.safetext import safe_text
+
+    return safe_text(text, newlines=True, limit=4000)
 
 
 def _config(ns: argparse.Namespace) -> int:
@@ -141,14 +153,14 @@ def _config(ns: argparse.Namespace) -> int:
     if problems:
         print(f"{location.path}: {len(problems)} problem(s)", file=sys.stderr)
         for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
+            print(_terminal_safe(f"  - {problem}"), file=sys.stderr)
         return EXIT_ERROR
     from tui.config import ConfigError
 
     try:
         settings, _ = load_settings(ns.config, ns.profile)
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
+        print(_terminal_safe(str(exc)), file=sys.stderr)
         return EXIT_ERROR
     where = str(location.path) if location.exists else f"{location.path} (not present: defaults)"
     mode = "VoIPBIN at " + settings.api_url if settings.has_credentials() else "embedded sandbox (no credentials)"

@@ -59,6 +59,17 @@ class DialSettings(_Section):
     sleep_ms: int = Field(600_000, ge=0, description="Duration of the `sleep` action that keeps the call open.")
     transcribe: bool = Field(True, description="Add a `transcribe_start` action to the call.")
     transcribe_direction: Literal["both", "in", "out"] = Field("both", description="Streams to transcribe.")
+    transcribe_provider: Literal["", "gcp", "aws"] = Field(
+        "",
+        description='Transcribe provider: "" lets VoIPBIN choose (Google first: its live streams stop after '
+        'about 5 minutes), "gcp", or "aws" (no such limit).',
+    )
+    transcribe_quiet_warning: float = Field(
+        60.0,
+        gt=0,
+        description="Warn when the transcribe is progressing but nothing was transcribed for this many "
+        "seconds after speech was expected.",
+    )
 
 
 class SpeakingSettings(_Section):
@@ -95,7 +106,16 @@ class UiSettings(_Section):
 class NetworkSettings(_Section):
     """Timeouts and keepalive of the REST client and the event channel."""
 
-    timeout: float = Field(10.0, gt=0, description="HTTP timeout in seconds.")
+    timeout: float = Field(10.0, gt=0, description="HTTP timeout in seconds (connect, and each read).")
+    request_deadline: float = Field(
+        30.0, gt=0, le=600, description="Longest a whole HTTP request may take, answer included, in seconds."
+    )
+    max_response_kib: int = Field(
+        4096,
+        ge=64,
+        le=262144,
+        description="Largest decoded (unzipped) answer accepted, in KiB; list endpoints get 4 times this.",
+    )
     ws_ping_interval: float = Field(5.0, gt=0, description="Seconds between our WebSocket pings.")
     ws_ping_timeout: float = Field(10.0, gt=0, description="A pong later than this means the socket is dead.")
 
@@ -113,6 +133,47 @@ class LogSettings(_Section):
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log file level.")
     file: str = Field("", description="Log file path; empty: <state dir>/voipbin-tui.log.")
+
+
+class PhoneSettings(_Section):
+    """`voipbin-tui phone`: the headless answering softphone (extra `voipbin-tui[phone]`)."""
+
+    extension: str = Field("", description="SIP user to register: the extension's `extension` field.")
+    domain: str = Field("", description="Registration domain (the extension's domain from GET /extensions).")
+    password: SecretStr | None = Field(None, description="Extension password (prefer VOIPBIN_PHONE__PASSWORD).")
+    registrar: str = Field("", description="Registrar host[:port] when it is not the domain itself.")
+    transport: Literal["udp", "tcp", "tls"] = Field(
+        "tcp", description="SIP transport; TLS for the real VoIPBIN (UDP INVITEs with digest auth get fragmented)."
+    )
+    srtp: bool = Field(False, description="Require SRTP for the media (TLS calls on VoIPBIN use SRTP).")
+    reg_interval: int = Field(300, ge=10, description="Seconds between re-registrations.")
+    local_address: str = Field("", description="Local address to bind SIP and RTP to; empty: 127.0.0.1.")
+    tls_ca_file: str = Field(
+        "", description="CA bundle (PEM) that signed the registrar's TLS certificate; empty: the system's."
+    )
+    engine: Literal["baresip", "pjsua2"] = Field("baresip", description="SIP engine.")
+    answer: Literal["auto", "manual", "reject"] = Field(
+        "auto", description="auto answers after answer_delay; manual waits for Enter; reject declines (486)."
+    )
+    answer_delay: float = Field(1.0, ge=0, description="Seconds of ringing before auto answer or reject.")
+    lines: list[str] = Field(
+        default_factory=list, description="What the phone says, in order: text (needs the TTS extra) or @file.wav."
+    )
+    cue: Literal["greeting", "utterance", "seconds"] = Field(
+        "greeting",
+        description="When lines start: greeting = after VoIPBIN's first utterance ends, then one per gap; "
+        "utterance = one after each VoIPBIN utterance; seconds = cue_seconds after answer, then one per gap.",
+    )
+    cue_seconds: float = Field(2.0, ge=0, description="For cue = seconds: delay after answer before the first line.")
+    gap: float = Field(1.0, ge=0, description="Seconds between the end of one line and the next (greeting/seconds).")
+    energy_threshold_dbfs: float = Field(-40.0, le=0, description="Frame level above which audio counts as speech.")
+    record: bool = Field(True, description="Record both directions of each call as WAV files.")
+    record_dir: str = Field("", description="Where recordings go; empty: <state dir>/phone.")
+    hangup_after: float = Field(0.0, ge=0, description="Hang up this many seconds after answer; 0: never.")
+    rtp_interval: float = Field(5.0, gt=0, description="Seconds between `rtp` statistics lines during a call.")
+    stt_model: str = Field(
+        "", description="faster-whisper model directory for `heard` text (extra phone-stt); empty: segments only."
+    )
 
 
 class Settings(BaseSettings):
@@ -146,6 +207,7 @@ class Settings(BaseSettings):
         default_factory=dict, description='Binding id -> key(s), e.g. hangup = "f8"; see the README.'
     )
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    phone: PhoneSettings = Field(default_factory=PhoneSettings)
     profiles: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named overlays: [profiles.NAME] holds any top-level key."
     )
@@ -188,7 +250,11 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value in play, for redaction of anything we write."""
-        values = [s.get_secret_value() for s in (self.accesskey, self.token, self.password) if s is not None]
+        values = [
+            s.get_secret_value()
+            for s in (self.accesskey, self.token, self.password, self.phone.password)
+            if s is not None
+        ]
         pw = self.resolved_password()
         if pw:
             values.append(pw)

@@ -41,9 +41,11 @@ def run_console(options: ConsoleOptions) -> int:
         logging.getLogger(__name__).exception("console crashed")
         where = f" (details in {runtime.log_path})" if runtime.log_path else ""
         from tui.voipbin.redact import redact_text
+        from tui.voipbin.safetext import safe_line
 
-        detail = redact_text(f"{type(exc).__name__}: {exc}", runtime.secrets())
-        print(f"voipbin-tui: {detail}{where}", file=sys.stderr)
+        # One line, controls escaped, bounded: the error text may quote a server.
+        detail = safe_line(redact_text(f"{type(exc).__name__}: {exc}", runtime.secrets()), 2000)
+        print(f"voipbin-tui: {detail}{safe_line(where)}", file=sys.stderr)
         return EXIT_ERROR
     code = app.return_code
     return int(code) if code is not None else 0

@@ -132,8 +132,24 @@ class ConsoleRuntime:
         settings = self._settings()
         extra = [self.sandbox.accesskey] if self.sandbox is not None else []
         return new_call_session(
-            settings, self._account(), self.record_dir, speaking=speaking, call_hint=call_hint, secrets=extra
+            settings,
+            self._account(),
+            self.record_dir,
+            speaking=speaking,
+            call_hint=call_hint,
+            secrets=extra,
+            stream_limit_s=self._stream_limit(settings),
         )
+
+    def _stream_limit(self, settings: Settings) -> float:
+        """Wall-clock seconds a Google transcription stream lasts here (the sandbox's is sped up)."""
+        limit = settings.sandbox.transcribe_stream_limit
+        if self.mode == "sandbox" and limit:
+            # With the SIP side on, the sandbox runs in real time whatever its speed setting says.
+            return limit / (1.0 if settings.sandbox.sip else settings.sandbox.speed)
+        if self.mode == "sandbox":
+            return float("inf")  # the sandbox's streams were made unlimited
+        return 300.0
 
     @property
     def record_dir(self) -> Path:

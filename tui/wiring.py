@@ -38,8 +38,14 @@ def account_for(
     from tui.session.account import Account
     from tui.voipbin.rest import VoipbinClient
 
+    network = settings.network
+    limits: dict[str, Any] = {
+        "timeout": network.timeout,
+        "request_deadline": network.request_deadline,
+        "max_response_bytes": network.max_response_kib * 1024,
+    }
     if api_url is not None:
-        client = VoipbinClient(api_url, accesskey=accesskey, timeout=settings.network.timeout)
+        client = VoipbinClient(api_url, accesskey=accesskey, **limits)
     else:
         client = VoipbinClient(
             settings.api_url,
@@ -47,7 +53,7 @@ def account_for(
             token=settings.token.get_secret_value() if settings.token else None,
             username=settings.username,
             password=settings.resolved_password(),
-            timeout=settings.network.timeout,
+            **limits,
         )
     return Account(
         client,
@@ -143,6 +149,7 @@ def dial_request(settings: Settings) -> DialRequest:
         sleep_ms=d.sleep_ms,
         transcribe=d.transcribe,
         transcribe_direction=d.transcribe_direction,
+        transcribe_provider=d.transcribe_provider,
     )
 
 
@@ -170,6 +177,7 @@ def new_call_session(
     speaking: SpeakingOptions | None = None,
     call_hint: str = "",
     secrets: Sequence[str] = (),
+    stream_limit_s: float = 300.0,
 ) -> CallSession:
     """A ``CallSession`` on ``account`` with the session record ``[session]`` asks for (secrets redacted)."""
     from tui.session.call_session import CallSession
@@ -186,4 +194,7 @@ def new_call_session(
         # The book only needs what the view can show plus room for late, out-of-order lines; the record on
         # disk has the rest (exports read it when lines were evicted).
         max_lines=settings.ui.transcript_max_lines * 2,
+        transcription_quiet_s=settings.dial.transcribe_quiet_warning,
+        # Wall-clock seconds a Google transcription stream lasts (shorter in a sped-up sandbox).
+        stream_limit_s=stream_limit_s,
     )

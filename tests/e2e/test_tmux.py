@@ -86,6 +86,8 @@ def test_installed_console_dials_says_hangs_up_and_quits(tmp_path: Path) -> None
         "LC_ALL": "C.UTF-8",
         "TERM": "xterm-256color",
         "VOIPBIN_SANDBOX__SPEED": "10",
+        # 30 s at speed 10 is five simulated minutes: past the transcription stream limit.
+        "VOIPBIN_SANDBOX__TRANSCRIBE_STREAM_LIMIT": "0",
     }
     # Textual draws on stderr, so it stays the terminal; the pane outlives the app for a while so that
     # anything printed after the alternate screen is left can still be read.

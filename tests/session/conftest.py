@@ -38,7 +38,8 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: st
 
 
 def settings(**overrides: Any) -> SandboxSettings:
-    base: dict[str, Any] = {"speed": 20.0, "random_seed": 7}
+    # Unlimited transcription streams: at this speed five simulated minutes pass in 15 s.
+    base: dict[str, Any] = {"speed": 20.0, "random_seed": 7, "transcribe_stream_limit": 0}
     base.update(overrides)
     return SandboxSettings(**base)
 

@@ -12,7 +12,7 @@ from tests.session.conftest import CALLER_LINES, server_transcripts, wait_for
 from tui.session.account import Account
 from tui.session.call_session import CallSession
 from tui.session.dial import DialRequest
-from tui.session.export import export
+from tui.session.export import export, md_inline
 from tui.session.record import SessionRecorder
 
 
@@ -43,7 +43,7 @@ async def test_export_has_every_transcript_in_every_format(account: Account, tmp
     md = paths[".md"].read_text(encoding="utf-8")
     assert md.startswith("# Call ")
     for message in server.values():
-        assert message in md
+        assert md_inline(message) in md
     assert "Call ended after" in md
 
     srt = paths[".srt"].read_text(encoding="utf-8")

@@ -106,10 +106,16 @@ async def assert_nothing_lost_or_doubled(
     assert sorted(watched) == sorted(server), "watch printed each transcript exactly once"
 
 
-@pytest.mark.sandbox(caller_script=CALLER_LINES, caller_delay=1.5)
-async def test_three_drops_lose_nothing_and_double_nothing(sandbox: EmbeddedSandbox) -> None:
+@pytest.mark.parametrize("aggregated", [True, False], ids=["aggregated-events", "per-resource"])
+async def test_three_drops_lose_nothing_and_double_nothing(aggregated: bool) -> None:
+    sandbox = EmbeddedSandbox(settings(caller_script=CALLER_LINES, caller_delay=1.5, aggregated_events=aggregated))
+    await sandbox.start()
     s, rec, lines, account = await run_call_with_drops(sandbox, drops=3)
     try:
+        # The recovery read what it could from GET /aggregated-events, or from each resource without it.
+        expected = "aggregated-events" if aggregated else "per-resource"
+        assert {ln["via"] for ln in lines if ln["kind"] == "gap"} == {expected}
+        assert s.recoverer.aggregated is aggregated
         gaps = rec.of(GapRecovered)
         assert len(gaps) >= 3
         assert [ln for ln in s.book if ln.kind == "gap"], "the gap is marked in the transcript"
@@ -122,6 +128,7 @@ async def test_three_drops_lose_nothing_and_double_nothing(sandbox: EmbeddedSand
         assert [ln for ln in lines if ln["kind"] == "gap"]
     finally:
         await account.close()
+        await sandbox.stop()
 
 
 @pytest.mark.parametrize(("shape", "reorder"), [("wrapped", False), ("documented", False), ("bare", True)])

@@ -84,11 +84,19 @@ async def test_without_transcribed_speech_a_flush_leaves_finished_lines_alone(
 
 
 @pytest.mark.sandbox(leg_create_delay=4.0)  # 0.2 s at speed 20: the hangup surely comes first
-async def test_hangup_before_the_leg_exists_still_ends_the_call(session: tuple[CallSession, Recorder]) -> None:
+async def test_hangup_before_the_leg_exists_cancels_it_through_the_groupcall(
+    session: tuple[CallSession, Recorder], sandbox: EmbeddedSandbox
+) -> None:
     s, _ = session
     await s.dial(DialRequest())
     assert s.pending_legs, "the groupcall's leg record is created just after the response"
-    await s.hangup()  # the leg answers 404 now; it must be hung up when it appears
+    leg_id = next(iter(s.pending_legs))
+    await s.hangup()  # no leg record yet: POST /groupcalls/{id}/hangup
     await wait_for(lambda: s.phase == "ended", what="the call ends")
-    assert s.call is not None
-    assert s.call.hangup_by == "local"
+    assert s.groupcall is not None
+    assert s.groupcall.status == "hangup"
+    assert s.call is None
+    await asyncio.sleep(0.4)  # past the leg's creation time: it never appears
+    assert sandbox.core is not None
+    assert leg_id not in sandbox.core.store.calls
+    assert sandbox.stats()["live_calls"] == 0

@@ -63,7 +63,7 @@ class FakeAccount:
     def __init__(self) -> None:
         self.customer = Customer(id=CUSTOMER_ID, name="Sandbox Customer", email="admin@localhost")
         self.connection = ConnectionState(state="connected", attempt=1, at=epoch(0))
-        self.client = SimpleNamespace(token_expiry=None, secrets=list)
+        self.client = SimpleNamespace(token_expiry=None, secrets=list, plaintext_warning=None)
         self.frame_listeners: list[Callable[[Any], None]] = []
         self.request_listeners: list[Callable[[RequestRecord], None]] = []
 

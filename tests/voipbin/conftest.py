@@ -37,6 +37,8 @@ def sandbox_factory() -> SandboxFactory:
         from tui.sandbox import EmbeddedSandbox, SandboxSettings
 
         settings.setdefault("speed", DEFAULT_SPEED)
+        # At this speed five simulated minutes (the transcription stream limit) pass in 10 s.
+        settings.setdefault("transcribe_stream_limit", 0)
         async with EmbeddedSandbox(SandboxSettings(**settings)) as sb:
             yield sb
 

@@ -356,18 +356,32 @@ async def test_handshake_401_relogs_in_and_reconnects(
         assert (await col.wait_event("call_ringing")).id == leg_id
 
 
-async def test_handshake_401_with_plain_token_is_fatal(sandbox: EmbeddedSandbox, control: Control) -> None:
+async def test_handshake_401_with_a_token_that_worked_keeps_retrying_then_recovers(
+    sandbox: EmbeddedSandbox, control: Control
+) -> None:
     async with VoipbinClient(sandbox.api_url, username=sandbox.username, password=sandbox.password) as login:
         token = await login.login()
     async with VoipbinClient(sandbox.api_url, token=token) as client:
-        async with streaming(client, backoff_initial=0.1) as col:
+        async with streaming(client, backoff_initial=0.05, backoff_max=0.2) as col:
+            await col.wait_state("connected")
             await control.faults(expire_tokens=True)
             await control.faults(drop_websockets=True)
-            closed = await col.wait_state("closed")
-        assert closed.fatal
-        assert closed.error is not None
-        assert "log in again" in closed.error
-        assert token not in closed.error
+            refused = await col.wait(
+                lambda c: next((st for st in c.states if st.unauthorized), None), what="an unauthorized retry"
+            )
+            await col.wait(lambda c: sum(st.unauthorized for st in c.states) >= 3, what="three retries")
+            assert isinstance(refused, ConnectionState)
+            assert refused.state == "reconnecting"
+            assert not refused.fatal
+            assert refused.error is not None
+            assert "log in again" in refused.error
+            assert token not in refused.error
+            assert "unauthorized, retrying" in refused.summary()
+            # The credential works again: the channel comes back and reports the gap to backfill.
+            await control.faults(expire_tokens=False)
+            back = await col.wait_state("reconnected")
+        assert back.gap_started is not None
+        assert not any(isinstance(i, ConnectionState) and i.state == "closed" and i.fatal for i in col.items)
 
 
 async def test_invalid_topic_drop_is_explained(sandbox: EmbeddedSandbox, client: VoipbinClient) -> None:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tui.sandbox import errors
+from tui.sandbox import errors, limits, timeline
 from tui.sandbox.auth import Identity
 from tui.sandbox.calls import LIVE_STATUSES
 from tui.sandbox.control import control_routes
@@ -34,6 +34,7 @@ from tui.sandbox.transcription import normalize_direction, normalize_language
 from tui.sandbox.websocket import websocket_endpoint
 
 JSON_TYPE = "application/json; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
 REQUEST_ID_KEY = "tui.sandbox.request_id"
 
 Handler = Callable[[Request, Identity], Awaitable[Response]]
@@ -45,10 +46,15 @@ def json_response(payload: Any, status: int = 200, background: BackgroundTask | 
 
 def error_response(error: errors.ApiError, request_id: str) -> Response:
     headers = {"Retry-After": "1"} if error.http_status == 429 else None
+    if error.http_override is not None:
+        # The rest of a refused body is never read, so the connection cannot carry another request.
+        headers = {"Connection": "close"}
+    # gin's MustBindWith writes its text/plain header before the handler writes the JSON envelope.
+    media_type = TEXT_TYPE if error.reason == "INVALID_JSON_BODY" else JSON_TYPE
     return Response(
         dumps(error.envelope(request_id)),
         status_code=error.http_status,
-        media_type=JSON_TYPE,
+        media_type=media_type,
         headers=headers,
     )
 
@@ -73,9 +79,13 @@ def is_loopback(client: Any) -> bool:
         return False
     host = str(client[0])
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
         return host == "localhost"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        # A dual-stack listener (``--host ::``) sees IPv4 clients as ::ffff:a.b.c.d.
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 class SandboxMiddleware:
@@ -104,6 +114,10 @@ class SandboxMiddleware:
                 message["headers"] = [*headers, header]
             await send(message)
 
+        receive, refused = await self._bounded_body(scope, receive)
+        if refused is not None:
+            await error_response(refused, request_id)(scope, receive, send_with_id)
+            return
         path: str = scope.get("path", "")
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             if not is_loopback(scope.get("client")):
@@ -119,6 +133,32 @@ class SandboxMiddleware:
             await error_response(errors.request_timeout(), request_id)(scope, receive, send_with_id)
             return
         await self.app(scope, receive, send_with_id)
+
+    async def _bounded_body(self, scope: Scope, receive: Receive) -> tuple[Receive, errors.ApiError | None]:
+        """Read the body under the size and time limits, then hand it on as if it came from the socket."""
+        settings = self.core.settings
+        limit = settings.max_body_bytes
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                self.core.server_stats.bodies_refused += 1
+                return receive, limits.too_large(limit)
+        try:
+            body = await limits.read_body(receive, limit, settings.body_timeout)
+        except limits.BodyTooLarge:
+            self.core.server_stats.bodies_refused += 1
+            return receive, limits.too_large(limit)
+        except TimeoutError:
+            return receive, limits.body_timeout()
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay, None
 
 
 class Api:
@@ -234,11 +274,37 @@ class Api:
     async def hangup_call(self, request: Request, identity: Identity) -> Response:
         return json_response(self.core.calls.hangup_local(self._call(request)).to_json())
 
+    async def list_groupcalls(self, request: Request, identity: Identity) -> Response:
+        size, token = self._page(request)
+        live = (g for g in self.core.store.groupcalls.values() if g.tm_delete is None)
+        items, next_token = paginate(live, lambda g: g.tm_create, size, token)
+        return json_response({"result": [g.to_json() for g in items], "next_page_token": next_token})
+
     async def get_groupcall(self, request: Request, identity: Identity) -> Response:
-        groupcall = self.core.store.groupcalls.get(self._path_id(request))
-        if groupcall is None:
-            raise errors.groupcall_not_found()
-        return json_response(groupcall.to_json())
+        return json_response(self.core.groupcalls.live(self._path_id(request)).to_json())
+
+    async def hangup_groupcall(self, request: Request, identity: Identity) -> Response:
+        groupcalls = self.core.groupcalls
+        return json_response(groupcalls.hangup(groupcalls.live(self._path_id(request))).to_json())
+
+    async def delete_groupcall(self, request: Request, identity: Identity) -> Response:
+        groupcalls = self.core.groupcalls
+        return json_response(groupcalls.delete(groupcalls.get(self._path_id(request))).to_json())
+
+    async def aggregated_events(self, request: Request, identity: Identity) -> Response:
+        page_size = timeline.parse_page_size(query_first(request, "page_size"))
+        page_token = query_first(request, "page_token")
+        raw_call = query_first(request, "call_id") or ""
+        raw_flow = query_first(request, "activeflow_id") or ""
+        if bool(raw_call) == bool(raw_flow):
+            raise errors.invalid_argument("Exactly one of activeflow_id or call_id must be provided.")
+        parsed = parse_uuid(raw_call or raw_flow)
+        if parsed is None:
+            raise errors.invalid_parameter("call_id" if raw_call else "activeflow_id")
+        events = self.core.timeline
+        activeflow_id = events.activeflow_of_call(str(parsed)) if raw_call else str(parsed)
+        items, next_token = events.page(activeflow_id, page_size, page_token)
+        return json_response({"result": [r.to_json() for r in items], "next_page_token": next_token})
 
     # --- speakings -----------------------------------------------------------------------------
 
@@ -391,7 +457,10 @@ def build_app(core: SandboxCore) -> ASGIApp:
         Route("/v1.0/calls/{id}", ep(api.get_call), methods=["GET"]),
         Route("/v1.0/calls/{id}", ep(api.delete_call), methods=["DELETE"]),
         Route("/v1.0/calls/{id}/hangup", ep(api.hangup_call), methods=["POST"]),
+        Route("/v1.0/groupcalls", ep(api.list_groupcalls), methods=["GET"]),
         Route("/v1.0/groupcalls/{id}", ep(api.get_groupcall), methods=["GET"]),
+        Route("/v1.0/groupcalls/{id}", ep(api.delete_groupcall), methods=["DELETE"]),
+        Route("/v1.0/groupcalls/{id}/hangup", ep(api.hangup_groupcall), methods=["POST"]),
         Route("/v1.0/speakings", ep(api.create_speaking), methods=["POST"]),
         Route("/v1.0/speakings", ep(api.list_speakings), methods=["GET"]),
         Route("/v1.0/speakings/{id}", ep(api.get_speaking), methods=["GET"]),
@@ -409,6 +478,8 @@ def build_app(core: SandboxCore) -> ASGIApp:
         WebSocketRoute("/v1.0/ws", _WebSocketApp(core)),
         Mount("/_sandbox", routes=control_routes(core)),
     ]
+    if core.settings.aggregated_events:
+        routes.insert(-3, Route("/v1.0/aggregated-events", ep(api.aggregated_events), methods=["GET"]))
 
     async def no_route(request: Request, exc: Exception) -> Response:
         return error_response(errors.route_not_found(), request_id_of(request.scope))

@@ -300,7 +300,8 @@ class CallEngine:
 
     def _create_leg(self, leg: PendingLeg) -> None:
         groupcall = self.core.store.groupcalls.get(leg.groupcall_id)
-        if groupcall is None or groupcall.status == "hangup":
+        if groupcall is None or groupcall.status != "progressing":
+            # Hung up before the leg existed: GroupcallService.hangup has already counted it gone.
             return
         contact = self.core.sip.contact_for(leg.extension) if self.core.sip is not None else None
         destination = {
@@ -515,12 +516,8 @@ class CallEngine:
         runtime.timers.clear()
         if call.groupcall_id:
             groupcall = self.core.store.groupcalls.get(call.groupcall_id)
-            if groupcall is not None and groupcall.status != "hangup":
-                groupcall.call_count = max(0, groupcall.call_count - 1)
-                if groupcall.call_count == 0:
-                    groupcall.status = "hangup"
-                    groupcall.tm_update = self.core.store.stamp()
-                    self.core.publish("groupcall_hangup", groupcall.to_json())
+            if groupcall is not None:
+                self.core.groupcalls.leg_gone(groupcall)
         # transcribe-manager reacts to call_hangup a moment later; late finals go out first.
         self.core.later(self.core.settings.transcribe_stop_delay, self.core.transcription.stop_for_call, call.id)
 

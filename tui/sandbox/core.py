@@ -13,12 +13,15 @@ from tui.sandbox.auth import Authenticator
 from tui.sandbox.calls import CallEngine
 from tui.sandbox.clock import SimClock
 from tui.sandbox.faults import FaultRequest, FaultState
+from tui.sandbox.groupcalls import GroupcallService
+from tui.sandbox.limits import ServerStats
 from tui.sandbox.pubsub import Broker
 from tui.sandbox.seed import load_seed
 from tui.sandbox.settings import SandboxSettings
 from tui.sandbox.speakings import SpeakingService
 from tui.sandbox.speech import SpeechHub
 from tui.sandbox.store import Store
+from tui.sandbox.timeline import Timeline
 from tui.sandbox.transcription import TranscriptionService
 from tui.sandbox.websocket import WsStats
 
@@ -35,6 +38,7 @@ class SandboxCore:
         self.clock = SimClock(settings.effective_speed)
         self.rng = random.Random(settings.random_seed)
         self.store = Store()
+        self.timeline = Timeline(self.store)
         seed = load_seed(settings, self.store)
         self.customer_id = seed.customer_id
         self.accesskey = seed.accesskey
@@ -55,10 +59,12 @@ class SandboxCore:
         )
         self.faults = FaultState()
         self.ws_stats = WsStats()
+        self.server_stats = ServerStats()
         self.connections: set[Connection] = set()
         self.speech = SpeechHub(self)
         self.transcription = TranscriptionService(self)
         self.calls = CallEngine(self)
+        self.groupcalls = GroupcallService(self)
         self.speakings = SpeakingService(self)
         # Set by the server when the SIP side runs (tui.sandbox.sip is only imported then).
         self.sip: SipService | None = None
@@ -69,6 +75,7 @@ class SandboxCore:
     # --- plumbing shared by the services -------------------------------------------------------
 
     def publish(self, event_type: str, payload: dict[str, Any]) -> None:
+        self.timeline.record(event_type, payload)
         self.broker.publish(self.customer_id, event_type, payload)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -159,4 +166,7 @@ class SandboxCore:
             "live_calls": live,
             "calls_total": len(self.store.calls),
             "tasks": len(self._tasks),
+            "connections_refused": self.server_stats.connections_refused,
+            "header_timeouts": self.server_stats.header_timeouts,
+            "bodies_refused": self.server_stats.bodies_refused,
         }

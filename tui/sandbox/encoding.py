@@ -29,6 +29,14 @@ def go_time(value: dt.datetime) -> str:
     return base + "Z"
 
 
+def go_time_ns(value: dt.datetime, extra_ns: int) -> str:
+    """Like :func:`go_time` with nanoseconds: ``extra_ns`` (0-999) below the microsecond."""
+    value = value.astimezone(dt.UTC)
+    base = f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%S")
+    fraction = f"{value.microsecond:06d}{extra_ns % 1000:03d}".rstrip("0")
+    return base + ("." + fraction if fraction else "") + "Z"
+
+
 def go_time_or_none(value: dt.datetime | None) -> str | None:
     return None if value is None else go_time(value)
 

@@ -28,10 +28,12 @@ class ApiError(Exception):
     reason: str
     message: str
     details: list[dict[str, Any]] = field(default_factory=list)
+    # For the sandbox's own limits (413, 408), which have no canonical status of their own.
+    http_override: int | None = None
 
     @property
     def http_status(self) -> int:
-        return HTTP_FOR_STATUS[self.status]
+        return self.http_override or HTTP_FOR_STATUS[self.status]
 
     def envelope(self, request_id: str) -> dict[str, Any]:
         body: dict[str, Any] = {

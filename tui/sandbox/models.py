@@ -8,10 +8,11 @@ empty strings; transcribes, transcripts, customers, numbers and extensions write
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.sandbox.encoding import ZERO_UUID, go_time, go_time_or_none, offset_time
+from tui.sandbox.encoding import ZERO_UUID, go_time, go_time_ns, go_time_or_none, offset_time
 
 
 def address_json(address: dict[str, str]) -> dict[str, str]:
@@ -312,17 +313,23 @@ class Transcript:
     offset_seconds: float
     tm_create: dt.datetime
     tm_delete: dt.datetime | None = None
+    # Which offset field(s) to write: the server code's ``tm_transcript``, the newer clients' ``offset_ms``.
+    offset_field: str = "tm_transcript"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "customer_id": self.customer_id,
             "transcribe_id": self.transcribe_id,
             "direction": self.direction,
             "message": self.message,
-            "tm_transcript": offset_time(self.offset_seconds),
-            "tm_create": go_time(self.tm_create),
         }
+        if self.offset_field in ("tm_transcript", "both"):
+            out["tm_transcript"] = offset_time(self.offset_seconds)
+        if self.offset_field in ("offset_ms", "both"):
+            out["offset_ms"] = round(self.offset_seconds * 1000)
+        out["tm_create"] = go_time(self.tm_create)
+        return out
 
 
 def speech_json(
@@ -345,6 +352,8 @@ def speech_json(
     }
     if message:
         out["message"] = message
-    out["tm_event"] = go_time(at)
-    out["tm_create"] = go_time(at)
+    # The real processor stamps these with time.Now(): nanosecond precision (NOTES §F8).
+    stamp = go_time_ns(at, time.perf_counter_ns())
+    out["tm_event"] = stamp
+    out["tm_create"] = stamp
     return out

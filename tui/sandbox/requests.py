@@ -31,7 +31,9 @@ def decode_body(raw: bytes) -> Any:
         raise errors.invalid_json_body()
     try:
         value, _ = _decoder.raw_decode(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        # Go's decoder stops at 10000 levels of nesting with a syntax error; Python's recursion limit
+        # comes first, and must be a 400 as well, never a crash.
         raise errors.invalid_json_body() from exc
     return value
 

@@ -20,6 +20,7 @@ import uvicorn
 
 from tui.sandbox.app import build_app
 from tui.sandbox.core import SandboxCore
+from tui.sandbox.limits import connection_cap, http_protocol
 from tui.sandbox.settings import SandboxSettings
 from tui.sandbox.wsprotocol import SandboxWSProtocol
 
@@ -48,14 +49,14 @@ def _log_server_end(task: asyncio.Task[None]) -> None:
         log.error("sandbox server stopped unexpectedly", exc_info=task.exception())
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, backlog: int = 128) -> socket.socket:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(2048)
+        sock.listen(backlog)
         sock.setblocking(False)
     except OSError:
         sock.close()
@@ -103,7 +104,7 @@ class EmbeddedSandbox:
         if self.settings.sip:
             await self._start_sip(core)
         try:
-            sock = _bind(self.host, self._port_request)
+            sock = _bind(self.host, self._port_request, self.settings.backlog)
         except OSError:
             if core.sip is not None:
                 await core.sip.stop()
@@ -115,6 +116,11 @@ class EmbeddedSandbox:
             access_log=False,
             lifespan="off",
             ws=SandboxWSProtocol,
+            http=http_protocol(self.settings, core.server_stats),
+            limit_concurrency=connection_cap(self.settings.max_connections),
+            timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
+            h11_max_incomplete_event_size=self.settings.max_header_bytes,
+            backlog=self.settings.backlog,
             ws_ping_interval=None,
             ws_ping_timeout=None,
             ws_per_message_deflate=False,

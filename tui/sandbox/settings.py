@@ -21,6 +21,7 @@ SEED_PASSWORDS = {"quickstart-phone": "quickstart-secret", "2000": "secret-2000"
 
 AnswerMode = Literal["auto", "manual", "reject"]
 FrameShape = Literal["bare", "wrapped", "documented"]
+OffsetField = Literal["tm_transcript", "offset_ms", "both"]
 
 
 class ExtensionSeed(BaseModel):
@@ -67,6 +68,28 @@ class SandboxSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address the standalone server binds.")
     port: int = Field(default=8765, ge=0, le=65535, description="Port of the standalone server (0 = OS-chosen).")
     speed: float = Field(default=1.0, gt=0, description="Simulation speed; every simulated duration is divided by it.")
+    max_connections: int = Field(
+        default=256,
+        ge=1,
+        description="Open client connections at most; more are answered 503 and closed at once "
+        "(lowered automatically to stay below the open-file limit).",
+    )
+    backlog: int = Field(default=128, ge=1, description="Listen backlog of the server socket.")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Wall-clock seconds for a request head to arrive in full before the close."
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Wall-clock seconds for a request body to arrive in full (else 408)."
+    )
+    idle_timeout: float = Field(
+        default=5.0, gt=0, description="Wall-clock seconds an idle keep-alive connection stays open."
+    )
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="Largest request body accepted; larger ones are answered 413."
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request head (request line and headers) accepted."
+    )
 
     # --- the softphone -------------------------------------------------------------------------
     ring_delay: float = Field(default=1.0, ge=0, description="Seconds from call creation (dialing) to ringing.")
@@ -108,6 +131,18 @@ class SandboxSettings(BaseModel):
     )
     stt_final_delay_max: float = Field(
         default=1.5, ge=0, description="Maximum seconds from the end of a sentence to its final result."
+    )
+    transcribe_stream_limit: float | None = Field(
+        default=305.0,
+        ge=0,
+        description="Seconds a live STT stream of provider '' or 'gcp' lasts before it silently stops "
+        "(Google's 5-minute streaming cap; the transcribe stays progressing). 0 or unset = unlimited; "
+        "provider 'aws' is never limited.",
+    )
+    transcript_offset_field: OffsetField = Field(
+        default="tm_transcript",
+        description="Offset field(s) transcripts carry: tm_transcript (the server code), offset_ms "
+        "(newer official clients expect it), or both.",
     )
     sentence_gap: float = Field(default=0.4, ge=0, description="Pause between spoken sentences, seconds.")
     tts_first_audio_delay: float = Field(
@@ -177,6 +212,11 @@ class SandboxSettings(BaseModel):
     )
     ws_buffer_frames: int = Field(
         default=2000, ge=1, description="Frames queued per WebSocket before new ones are dropped."
+    )
+
+    aggregated_events: bool = Field(
+        default=True,
+        description="Serve GET /aggregated-events; off, the route answers 404 like a server without it.",
     )
 
     # --- seed data -----------------------------------------------------------------------------

@@ -136,8 +136,10 @@ class SpeakingService:
         speaking = self.get(speaking_id)
         if speaking.status != "stopped":
             self.stop(speaking_id)
-        if speaking.tm_delete is None:
-            speaking.tm_delete = self.core.store.stamp()
+        # tts-manager stamps both and has no already-deleted guard: a second DELETE re-stamps them.
+        now = self.core.store.stamp()
+        speaking.tm_delete = now
+        speaking.tm_update = now
         return speaking
 
     def media_gone(self, call_id: str) -> None:

@@ -11,6 +11,8 @@ sentences. Each open STT stream that hears that direction behaves like VoIPBIN's
   "ended" when the final arrives, not when the audio stops);
 - while a final is outstanding, interims of the next sentence are held back, so one stream's events
   never interleave two utterances;
+- audio from two sources overlapping in one direction gives one interim hypothesis covering both
+  (VoIPBIN keeps one hypothesis per direction); each source's words still get their own final;
 - ``tm_transcript`` is the wall-clock time from the stream's start to the final result.
 
 Cut-off audio (flush, stop, hangup) still yields a final for the words already spoken, as a real
@@ -60,6 +62,24 @@ class SttStream:
         self.closed = False
         self._pending: collections.deque[tuple[asyncio.TimerHandle, str]] = collections.deque()
         self._last_final_at = 0.0
+        # Overlapping sources of audio in this direction: one hypothesis covering all of them.
+        self._heard: dict[object, str] = {}
+        self.expired = False
+        limit = core.settings.transcribe_stream_limit
+        if limit and transcribe.provider in ("", "gcp"):
+            # Google ends a streaming request after 5 minutes; transcribe-manager never reopens it.
+            core.later(limit, self.expire)
+
+    def expire(self) -> None:
+        """The provider ended the stream: nothing more is recognised, and nothing says so."""
+        if self.closed:
+            return
+        self.expired = True
+        self.closed = True
+        while self._pending:
+            handle, _ = self._pending.popleft()
+            handle.cancel()
+        self._heard.clear()
 
     def _speech(self, event_type: str, message: str) -> None:
         payload = speech_json(
@@ -73,13 +93,23 @@ class SttStream:
         )
         self.core.publish(event_type, payload)
 
-    def interim(self, text: str) -> None:
+    def interim(self, text: str, source: object = None) -> None:
         if self.closed or self._pending:
             return
+        if source is not None:
+            self._heard[source] = text
+        parts = [*self._heard.values(), *([text] if source is None else [])]
         if not self.speaking:
             self.speaking = True
             self._speech("transcribe_speech_started", "")
-        self._speech("transcribe_speech_interim", text)
+        self._speech("transcribe_speech_interim", " ".join(parts))
+
+    def finish(self, text: str, audio_end: float, source: object = None) -> None:
+        """One source stopped: its words are final (the hypothesis goes on with the others)."""
+        if self.closed:
+            return
+        self._heard.pop(source, None)
+        self.schedule_final(text, audio_end)
 
     def schedule_final(self, text: str, audio_end: float) -> None:
         if self.closed:
@@ -113,6 +143,7 @@ class SttStream:
             message=text,
             offset_seconds=self._loop.time() - self.started_at,
             tm_create=self.core.store.stamp(),
+            offset_field=self.core.settings.transcript_offset_field,
         )
         self.core.store.transcripts.setdefault(self.transcribe.id, []).append(transcript)
         self.core.publish("transcript_created", transcript.to_json())
@@ -169,6 +200,7 @@ class SpeechHub:
         settings = self.core.settings
         loop = asyncio.get_running_loop()
         words = sentence.split()
+        source = object()  # tells this sentence's audio apart from another one overlapping it
         duration = len(sentence) * settings.talk_ms_per_char / 1000.0
         # On a SIP call the sentence becomes real audio to the phone and its length is the audio's.
         media = self.core.sip.media_for(call_id, direction) if self.core.sip is not None else None
@@ -187,7 +219,7 @@ class SpeechHub:
                 heard = spoken_prefix(words, offset / duration)
                 if transcribed:
                     for stream in self.listeners(call_id, direction):
-                        stream.interim(heard)
+                        stream.interim(heard, source)
                 step += 1
             await clock.sleep_until(end)
         except asyncio.CancelledError:
@@ -196,11 +228,11 @@ class SpeechHub:
             if transcribed and heard:
                 cut = loop.time()
                 for stream in self.listeners(call_id, direction):
-                    stream.schedule_final(heard, cut)
+                    stream.finish(heard, cut, source)
             raise
         if transcribed:
             for stream in self.listeners(call_id, direction):
-                stream.schedule_final(sentence, end)
+                stream.finish(sentence, end, source)
 
 
 class SpeechQueue:

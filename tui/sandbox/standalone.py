@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -120,6 +122,38 @@ def parse_settings(
     return SandboxSettings.model_validate(values)
 
 
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposed(settings: SandboxSettings) -> tuple[SandboxSettings, list[str]]:
+    """Settings safe to serve beyond loopback, and the warnings to print.
+
+    The default password is public (it is in this project's README), and a login with it hands out a
+    JWT; on any address but loopback it is replaced by a random one unless one was configured.
+    """
+    if is_loopback_host(settings.host):
+        return settings, []
+    warnings = [
+        f"WARNING: the sandbox listens on {settings.host}, beyond this machine. Anyone who can reach",
+        "WARNING: that address can log in, place simulated calls and read everything in the sandbox.",
+        "WARNING: the control API (/_sandbox) stays loopback-only. Use --host 127.0.0.1 unless you need this.",
+    ]
+    updates: dict[str, Any] = {}
+    default_password = SandboxSettings.model_fields["password"].default
+    if "password" not in settings.model_fields_set or settings.password == default_password:
+        updates["password"] = secrets.token_urlsafe(18)
+        warnings.append("WARNING: the login password is random for this run (shown below).")
+    if "accesskey" in settings.model_fields_set:
+        warnings.append("WARNING: a fixed accesskey was configured and is now reachable from the network.")
+    return settings.model_copy(update=updates), warnings
+
+
 def banner(sandbox: Any) -> str:
     return "\n".join(
         [
@@ -155,7 +189,13 @@ def sip_banner(sandbox: Any) -> list[str]:
 
 
 async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
+    from tui.sandbox import quietlog
     from tui.sandbox.server import EmbeddedSandbox
+
+    settings, warnings = exposed(settings)
+    for line in warnings:
+        print(line, file=sys.stderr, flush=True)
+    condensing = quietlog.install()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -184,6 +224,7 @@ async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
         await sandbox.stop()
         for sig in installed:
             loop.remove_signal_handler(sig)
+        quietlog.uninstall(condensing)
     print("Sandbox stopped.", file=out, flush=True)
     return 0
 

@@ -23,8 +23,10 @@ from typing import Any
 from tui.session.account import Account
 from tui.session.dial import DialRequest
 from tui.session.record import SessionRecorder
+from tui.session.recovery import Recovered, Recoverer
 from tui.session.says import SayItem, SayLedger, percentile
 from tui.session.speaking import SpeakingOptions, SpeakingStream
+from tui.session.stall import STREAM_LIMIT_S, StallWatch
 from tui.session.transcript import TranscriptBook, TranscriptChange
 from tui.session.updates import (
     CallEnded,
@@ -74,10 +76,14 @@ class CallSession:
         speaking: SpeakingOptions | None = None,
         recorder: SessionRecorder | None = None,
         max_lines: int = 50_000,
+        transcription_quiet_s: float = 60.0,
+        stream_limit_s: float = STREAM_LIMIT_S,
     ) -> None:
         self.account = account
+        self.stall = StallWatch(transcription_quiet_s, stream_limit_s)
         self.client = account.client
         self.recorder = recorder or SessionRecorder(None)
+        self.recorder.on_failure = lambda why: self._emit(Notice("error", f"record incomplete: {why}"))
         self.book = TranscriptBook(max_lines=max_lines)
         self.ledger = SayLedger()
         self.phase: Phase = "idle"
@@ -96,6 +102,7 @@ class CallSession:
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._backfill_lock = asyncio.Lock()
+        self.recoverer = Recoverer(self.client)
         self._transcribe_search: asyncio.Task[None] | None = None
         self._closed = False
         self._answer_handled = False
@@ -120,6 +127,8 @@ class CallSession:
             self._listeners.remove(listener)
 
     def _emit(self, update: SessionUpdate) -> None:
+        if isinstance(update, SayUpdated) and update.item.state == "sent":
+            self.stall.expect(time.monotonic(), "a line was said")
         for listener in list(self._listeners):
             try:
                 listener(update)
@@ -339,8 +348,31 @@ class CallSession:
             self._apply_transcribe(event.transcribe)
         elif event.transcript is not None:
             self._apply_transcript(event.transcript, arrived_mono=event.received_mono)
+            self._transcription_heard()
         elif event.speech is not None:
             self._apply_speech(event.speech, event.event)
+            self._transcription_heard()
+
+    # -- transcription that went quiet ------------------------------------------------------------------
+
+    def _transcription_heard(self) -> None:
+        if self.stall.heard():
+            self._emit(Notice("info", "transcription is producing results again"))
+
+    async def _watch_stall(self) -> None:
+        interval = max(0.05, min(5.0, self.stall.quiet_after / 4))
+        while self.is_live:
+            await asyncio.sleep(interval)
+            live = [t for t in self.transcribes.values() if t.status == "progressing" and t.tm_delete is None]
+            if not live:
+                continue
+            newest = max(live, key=lambda t: _ts(t.tm_create))
+            age = None if newest.tm_create is None else (datetime.now(UTC) - newest.tm_create).total_seconds()
+            warning = self.stall.check(time.monotonic(), progressing=True, stream_age=age, provider=newest.provider)
+            if warning is not None:
+                self._record("transcription_quiet", text=warning.text, likely_limit=warning.likely_limit, flush=True)
+                self._patch(self.book.add_line(key=f"q:{time.monotonic()}", kind="note", text=f"⚠ {warning.text}"))
+                self._emit(Notice("warning", warning.text, hint=warning.hint))
 
     # -- applying state ---------------------------------------------------------------------------------
 
@@ -380,8 +412,11 @@ class CallSession:
                 ago = (datetime.now(UTC) - call.tm_progressing).total_seconds()
                 if ago > 1.0:
                     self.answered_mono -= ago
+        if call.action_type == "talk" and call.status == "progressing":
+            self.stall.expect(time.monotonic(), "the greeting is playing")
         if call.status == "progressing" and not self._answer_handled and not self._attaching:
             self._answer_handled = True
+            self._spawn(self._watch_stall(), "transcription-quiet")
             self.speech.call_answered(call.id, self.language)
             self._look_for_transcribe(call.id)
         if call.is_hungup:
@@ -411,6 +446,11 @@ class CallSession:
                 self._on_main_call_changed(main)
         self._record("groupcall", id=gc.id, status=gc.status, answer_call_id=answered, call_ids=gc.call_ids)
         self._emit(CallUpdated(self.call, dict(self.legs), self.groupcall))
+        if gc.status == "hangup" and self.pending_legs:
+            # A leg without a record by now was cancelled with the groupcall and will never exist.
+            self.pending_legs.clear()
+            if not self.legs or self._all_legs_over():
+                self._spawn(self._finish(), "finish")
 
     def _apply_transcribe(self, tr: Transcribe) -> None:
         prev = self.transcribes.get(tr.id)
@@ -554,26 +594,27 @@ class CallSession:
             ended = state.gap_ended or state.at
             recovered = {"status": 0, "transcripts": 0}
             error: str | None = None
-            ids = list(self.call_ids)
             try:
-                if self.groupcall is not None:
-                    before = self.groupcall.status
-                    self._apply_groupcall(await self.client.get_groupcall(self.groupcall.id))
-                    recovered["status"] += int(self.groupcall.status != before)
-                for cid in ids:
-                    try:
-                        call = await self.client.get_call(cid)
-                    except VoipbinError as exc:
-                        if exc.http_status in (404, 409):
-                            continue
-                        raise
-                    if self._apply_call(call):
-                        recovered["status"] += 1
-                counts = await self._load_transcribes([c for c in ids if c in self.legs], backfilled=True)
-                recovered["transcripts"] += counts["transcripts"]
+                missed = await self.recoverer.recover(
+                    call_ids=list(self.call_ids),
+                    groupcall_ids=[self.groupcall.id] if self.groupcall is not None else [],
+                    transcribe_ids=list(self.transcribes),
+                    since=started,
+                )
             except VoipbinError as exc:
                 error = str(exc)
                 self._emit(_error_notice("backfill after reconnect failed", exc))
+            else:
+                recovered["status"] += self._apply_recovered(missed)
+                now = time.monotonic()
+                for item in missed.transcripts:
+                    if self._apply_transcript(item, arrived_mono=now, backfilled=True):
+                        recovered["transcripts"] += 1
+                if missed.errors:
+                    error = missed.errors[0]
+                if recovered["transcripts"]:
+                    self._transcription_heard()
+                self._record("recovered", via=missed.via, errors=len(missed.errors))
             gap = GapRecovered(started, ended, recovered, error)
             self.gaps.append(gap)
             text = (
@@ -593,6 +634,22 @@ class CallSession:
             )
             self._record("gap", started=started, ended=ended, recovered=recovered, error=error, flush=True)
             self._emit(gap)
+
+    def _apply_recovered(self, missed: Recovered) -> int:
+        """Apply read-back state; returns how many status changes it brought."""
+        changes = 0
+        for gc in missed.groupcalls.values():
+            if self.groupcall is not None and gc.id == self.groupcall.id:
+                before = self.groupcall.status
+                self._apply_groupcall(gc)
+                changes += int(self.groupcall.status != before)
+        for call in missed.calls.values():
+            if call.id in self.call_ids and self._apply_call(call):
+                changes += 1
+        for tr in missed.transcribes.values():
+            if tr.reference_id in self.legs:
+                self._apply_transcribe(tr)
+        return changes
 
     # -- commands ---------------------------------------------------------------------------------------
 
@@ -639,6 +696,20 @@ class CallSession:
 
     async def hangup(self) -> None:
         """Hang up our call (every leg of an unanswered groupcall)."""
+        gc = self.groupcall
+        if gc is not None and not self.legs and gc.status == "progressing":
+            # No leg record exists yet (the extension is still being dialled): only the groupcall's
+            # hangup reaches a leg that does not exist yet, so the call is never left ringing.
+            self._record("hangup", groupcall=gc.id, flush=True)
+            self._hangup_requested = True
+            try:
+                self._apply_groupcall(await self.client.hangup_groupcall(gc.id))
+                return
+            except VoipbinError as exc:
+                if exc.http_status not in (404, 405, 501):
+                    self._emit(_error_notice("hangup failed", exc))
+                    return
+                log.info("groupcall hangup not available (%s); hanging up the legs", exc.http_status)
         targets = [self.main_call_id] if self.main_call_id else list(self.call_ids)
         targets = [t for t in targets if t and not (t in self.legs and self.legs[t].is_hungup)]
         if not targets:
@@ -732,6 +803,7 @@ class CallSession:
             say_heard_p95_ms=percentile(lat, 95),
             record_path=str(self.recorder.path) if self.recorder.path and self.recorder.active else None,
             gaps=len(self.gaps),
+            record_incomplete=self.recorder.failed,
         )
 
     # -- utilities --------------------------------------------------------------------------------------

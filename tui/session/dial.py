@@ -17,6 +17,8 @@ SEED_GREETING = (
     "will be transcribed. The call will stay open for you to test the Speaking API."
 )
 
+TRANSCRIBE_PROVIDERS = ("", "gcp", "aws")
+
 _TEL = re.compile(r"^\+[1-9]\d{6,14}$")
 # BCP 47 as VoIPBIN's transcribers take it: language, optional script, optional region ("en-US",
 # "cmn-Hans-CN", "es-419"). A three-letter region such as "en-USK" is a typo, not a language.
@@ -67,6 +69,8 @@ class DialRequest:
     sleep_ms: int = 600_000
     transcribe: bool = True
     transcribe_direction: str = "both"
+    # "" lets VoIPBIN choose (Google first, whose streams stop after ~5 minutes); "aws" has no such limit.
+    transcribe_provider: str = ""
 
     @property
     def kind(self) -> DestinationType:
@@ -88,6 +92,8 @@ class DialRequest:
             out.append(f"source {source!r} is not E.164: + and 7 to 15 digits, one of yours (see GET /numbers)")
         if not _LANGUAGE.match(self.language.strip()):
             out.append(f"language {self.language.strip()!r} is not a BCP 47 tag such as en-US or ko-KR")
+        if self.transcribe_provider not in TRANSCRIBE_PROVIDERS:
+            out.append("transcribe provider must be empty (VoIPBIN's choice), gcp or aws")
         if self.sleep_ms < 0:
             out.append("sleep must not be negative")
         return out
@@ -95,7 +101,11 @@ class DialRequest:
     def actions(self) -> list[dict[str, Any]]:
         actions: list[dict[str, Any]] = []
         if self.transcribe:
-            actions.append(transcribe_start_action(self.language, direction=self.transcribe_direction))
+            actions.append(
+                transcribe_start_action(
+                    self.language, direction=self.transcribe_direction, provider=self.transcribe_provider or None
+                )
+            )
         if self.greeting.strip():
             actions.append(talk_action(self.greeting.strip(), language=self.language))
         if self.sleep_ms > 0:

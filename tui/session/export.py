@@ -2,11 +2,20 @@
 
 The lines come from the session's transcript book; when the book has evicted old lines (very long
 calls), the transcript entries are read back from the session record on disk so nothing is missing.
+
+Transcript text is someone else's words, so each format gets it as data: line breaks are folded into
+spaces (no line can start a heading, a list, a table row or a new SRT cue), control characters are
+visible escapes (``tui.voipbin.safetext``), Markdown's inline metacharacters are backslash-escaped (no
+emphasis, code, HTML, entity, link, image or autolink, ``javascript:`` or any other), and SRT's tag
+openers become look-alikes (``<`` ``>`` ``{`` ``}`` → ``‹`` ``›`` ``❴`` ``❵``) since SRT has no escape.
+JSONL keeps the exact text: JSON escapes what it must. Files are created readable by the owner only.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tui.session.record import read_record
 from tui.session.says import SayItem
+from tui.voipbin.safetext import safe_line
 from tui.voipbin.timeparse import parse_time
 
 if TYPE_CHECKING:
@@ -108,14 +118,44 @@ def export(session: CallSession, directory: Path, formats: Iterable[ExportFormat
     lines = collect_lines(session)  # once: it may read the whole record from disk
     for fmt in formats:
         path = directory / f"{stem}.{fmt}"
-        path.write_text(render(session, fmt, lines), encoding="utf-8")
+        _write_private(path, render(session, fmt, lines))
         paths.append(path)
     return paths
 
 
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with open(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+_LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029])[ \t]*")
+# Every ASCII punctuation character that opens an inline construct (CommonMark and GFM: emphasis, code,
+# HTML, entities, links, images, strikethrough, math, table cells) or starts a scheme (``:``) or an email
+# autolink (``@``); ``www.`` loses its autolink through its dot. A backslash makes each one literal.
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]()<>&!~|#$:@]|(?i:(?<=www)\.)")
+_SRT_LOOKALIKES = str.maketrans({"<": "‹", ">": "›", "{": "❴", "}": "❵"})
+
+
+def flat_text(text: str) -> str:
+    """One line: line breaks folded into a space, controls shown as escapes."""
+    return safe_line(_LINE_BREAKS.sub(" ", text))
+
+
+def md_inline(text: str) -> str:
+    """Text that Markdown shows literally, on one line."""
+    return _MD_SPECIAL.sub(r"\\\g<0>", flat_text(text))
+
+
+def srt_text(text: str) -> str:
+    """Text that an SRT player shows literally, on one line (so it cannot end its cue)."""
+    return flat_text(text).translate(_SRT_LOOKALIKES)
+
+
 def _markdown(session: CallSession, lines: list[ExportLine]) -> str:
     call = session.call
-    out = [f"# Call {call.id if call else '(not placed)'}", ""]
+    out = [f"# Call {md_inline(call.id) if call else '(not placed)'}", ""]
     req = session.dial_request
     meta: list[tuple[str, str]] = []
     if req is not None:
@@ -135,19 +175,20 @@ def _markdown(session: CallSession, lines: list[ExportLine]) -> str:
     out += ["## Transcript", ""]
     for ln in lines:
         stamp = ln.at.astimezone(UTC).strftime("%H:%M:%S")
+        text = md_inline(ln.text)
         if ln.kind == "gap":
-            out.append(f"- `{stamp}` — *{ln.text}*")
+            out.append(f"- `{stamp}` — *{text}*")
         elif ln.kind == "say":
             lat = f", heard after {ln.latency_ms / 1000:.1f}s" if ln.latency_ms is not None else ""
-            out.append(f"- `{stamp}` **SAY** ({ln.say_state}{lat}): {ln.text}")
+            out.append(f"- `{stamp}` **SAY** ({md_inline(ln.say_state or '')}{lat}): {text}")
         else:
             arrow = "←" if ln.direction == "in" else "→"
-            out.append(f"- `{stamp}` {arrow} **{_WHO.get(ln.direction, ln.direction)}**: {ln.text}")
+            out.append(f"- `{stamp}` {arrow} **{md_inline(_WHO.get(ln.direction, ln.direction))}**: {text}")
     return "\n".join(out) + "\n"
 
 
 def _md_cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    return md_inline(value)
 
 
 def _jsonl(lines: list[ExportLine]) -> str:
@@ -186,8 +227,8 @@ def _srt(session: CallSession, lines: list[ExportLine]) -> str:
         end = start + length
         if n < len(spoken):
             end = min(end, max(start + timedelta(milliseconds=500), spoken[n].at - t0))
-        who = _WHO.get(ln.direction, ln.direction)
-        blocks.append(f"{n}\n{_srt_time(start)} --> {_srt_time(end)}\n[{who}] {ln.text}\n")
+        who = srt_text(_WHO.get(ln.direction, ln.direction))
+        blocks.append(f"{n}\n{_srt_time(start)} --> {_srt_time(end)}\n[{who}] {srt_text(ln.text)}\n")
     return "\n".join(blocks)
 
 

@@ -75,6 +75,9 @@ class SpeakingStream:
         self._closed = False
         self._tasks: set[asyncio.Task[bool]] = set()
         self._in_flight: SayItem | None = None
+        # The /say request now out, and what to call its line when flush/stop/reopen abandons it.
+        self._say_task: asyncio.Future[Speaking] | None = None
+        self._abandoned = ("flushed", "")
         self._parked: SayItem | None = None
         self._ending: asyncio.Future[None] | None = None
         self._held: list[Callable[[], None]] = []
@@ -130,6 +133,7 @@ class SpeakingStream:
         async with self._open_lock:
             if self.phase == "active":
                 return True
+            self._abandon_in_flight("failed", "a new speaking stream was opened while this line was being sent")
             if not self.reference_id:
                 self._set_phase("waiting", "the call has not been answered yet")
                 return False
@@ -233,8 +237,11 @@ class SpeakingStream:
         task.add_done_callback(self._tasks.discard)
 
     async def flush(self) -> None:
+        # What waits and what is being sent go first, before the request: a line sent while the flush is
+        # out would be spoken after it. Dropped lines keep their text for /resend if the flush fails.
+        self._drop_local("flushed", "flushed before it was sent")
+        self._abandon_in_flight("flushed", "flushed while its request was still out (it may have been queued)")
         if self.speaking is None or self.phase != "active":
-            self._drop_local("flushed", "flushed before it was sent")
             self._emit(Notice("warning", "no active speaking stream to flush"))
             return
         try:
@@ -243,12 +250,12 @@ class SpeakingStream:
             self._emit(_notice("flush failed", exc))
             await self._refresh()
             return
-        self._drop_local("flushed", "flushed before it was sent")
         self._cut_playback("flushed")
         self._emit(Notice("info", "flushed: playback cut and queue cleared"))
 
     async def stop(self) -> None:
         """Stop the stream (VoIPBIN cannot resume it; /speak opens a new one)."""
+        self._abandon_in_flight("flushed", "the stream was stopped while its request was still out")
         self._drop_local("flushed", "stream stopped before it was sent")
         if self.speaking is None or self.phase in ("stopped", "closed"):
             self._emit(Notice("warning", "no speaking stream to stop"))
@@ -382,10 +389,24 @@ class SpeakingStream:
         item.speaking_id = self.speaking.id
         sent_mono = time.monotonic()
         self._in_flight = item
+        task = asyncio.ensure_future(self._client.say(self.speaking.id, item.text, on_sent=self._on_request_written))
+        self._say_task = task
         try:
-            await self._client.say(self.speaking.id, item.text, on_sent=self._on_request_written)
+            # Waited on, not awaited: a flush cancelling the request must not look like our own cancellation.
+            await asyncio.wait({task})
         except asyncio.CancelledError:
+            task.cancel()
             raise
+        finally:
+            self._say_task = None
+        try:
+            if task.cancelled():
+                self._in_flight = None
+                self._release_held()
+                state, why = self._abandoned
+                self._set_item(item, state, error=why)
+                return
+            task.result()
         except Exception as exc:
             self._in_flight = None
             self._release_held()
@@ -405,6 +426,12 @@ class SpeakingStream:
         item.sent_mono = sent_mono
         item.sent_at = time.time()
         self._set_item(item, "sent")
+
+    def _abandon_in_flight(self, state: str, why: str) -> None:
+        task = self._say_task
+        if task is not None and not task.done():
+            self._abandoned = (state, why)
+            task.cancel()
 
     def _on_request_written(self) -> None:
         item = self._in_flight

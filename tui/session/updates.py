@@ -92,6 +92,8 @@ class CallSummary:
     say_heard_p95_ms: float | None
     record_path: str | None
     gaps: int
+    # Why the record misses lines (a write failed), or None when it is whole or was not wanted.
+    record_incomplete: str | None = None
 
     def headline(self) -> str:
         dur = "—" if self.duration_s is None else _fmt_duration(self.duration_s)
@@ -113,6 +115,7 @@ class CallSummary:
             "say_heard_p95_ms": self.say_heard_p95_ms,
             "record_path": self.record_path,
             "gaps": self.gaps,
+            "record_incomplete": self.record_incomplete,
         }
 
 

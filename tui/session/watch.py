@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.session.account import Account
+from tui.session.recovery import GAP_MARGIN_S, Recovered, Recoverer
 from tui.voipbin.errors import VoipbinError
 from tui.voipbin.events import ConnectionState, Event
 from tui.voipbin.models import Call, Transcribe, Transcript, call_supersedes
@@ -27,10 +28,6 @@ Emit = Callable[[dict[str, Any]], None]
 # Bounded memories: a watcher may run for days.
 _MAX_IDS = 200_000
 _MAX_TRACKED = 5_000
-# Calls created this long before the socket was seen to drop are looked at too (a silent drop is
-# noticed only after the ping timeout).
-GAP_MARGIN_S = 30.0
-MAX_BACKFILL_PAGES = 10
 
 
 class _LRU(OrderedDict[str, Any]):
@@ -55,6 +52,7 @@ class AccountWatcher:
         self._transcribes = _LRU(_MAX_TRACKED)  # id -> Transcribe
         self._calls = _LRU(_MAX_TRACKED)  # id -> Call (latest applied)
         self._backfill_lock = asyncio.Lock()
+        self._recoverer = Recoverer(account.client)
         self._tasks: set[asyncio.Task[None]] = set()
         self.lines = 0
 
@@ -128,70 +126,40 @@ class AccountWatcher:
             started = state.gap_started or state.at
             ended = state.gap_ended or state.at
             recovered = {"transcripts": 0, "calls": 0, "transcribes": 0}
-            errors: list[str] = []
-            client = self.account.client
-            # Calls that were live, and calls created while the socket was down (newest first).
-            calls = {c.id: c for c in self._calls.values() if c.status != "hangup"}
+            # Calls that were live, and calls created while the socket was down.
+            live = [c.id for c in self._calls.values() if c.status != "hangup"]
             try:
-                for call in await self._calls_since(started - GAP_MARGIN_S):
-                    calls.setdefault(call.id, call)
+                missed = await self._recoverer.recover(
+                    call_ids=live,
+                    transcribe_ids=[tid for tid, tr in self._transcribes.items() if _may_have_grown(tr, started)],
+                    since=started,
+                    new_calls_since=started - GAP_MARGIN_S,
+                )
             except VoipbinError as exc:
-                errors.append(str(exc))
-            for call_id in calls:
-                try:
-                    fresh = await client.get_call(call_id)
-                    if self._remember_call(fresh):
-                        recovered["calls"] += 1
-                        self._out(_line("call", _call_event(fresh), fresh.model_dump(mode="json"), backfilled=True))
-                    page = await client.list_transcribes(reference_type="call", reference_id=call_id)
-                except VoipbinError as exc:
-                    if exc.http_status not in (404, 409):
-                        errors.append(str(exc))
-                    continue
-                for tr in page.result:
-                    if tr.id not in self._transcribes:
-                        recovered["transcribes"] += 1
-                        self._out(
-                            _line("transcribe", _transcribe_event(tr), tr.model_dump(mode="json"), backfilled=True)
-                        )
-                    self._transcribes.put(tr.id, tr)
-            # Only transcribes that could have produced a transcript during the gap: one request each.
-            for tid, tr in list(self._transcribes.items()):
-                if tr.status == "done" and tr.tm_update is not None and tr.tm_update.timestamp() < started:
-                    continue
-                try:
-                    transcripts = await client.list_transcripts(tid)
-                except VoipbinError as exc:
-                    errors.append(str(exc))
-                    continue
-                for item in sorted(transcripts, key=lambda t: t.tm_create.timestamp() if t.tm_create else 0.0):
-                    if self._transcript(item, None, backfilled=True):
-                        recovered["transcripts"] += 1
+                missed = Recovered(errors=[str(exc)])
+            for call in missed.calls.values():
+                if self._remember_call(call):
+                    recovered["calls"] += 1
+                    self._out(_line("call", _call_event(call), call.model_dump(mode="json"), backfilled=True))
+            for tr in missed.transcribes.values():
+                if tr.id not in self._transcribes:
+                    recovered["transcribes"] += 1
+                    self._out(_line("transcribe", _transcribe_event(tr), tr.model_dump(mode="json"), backfilled=True))
+                self._transcribes.put(tr.id, tr)
+            for item in missed.transcripts:
+                if self._transcript(item, None, backfilled=True):
+                    recovered["transcripts"] += 1
             gap: dict[str, Any] = {
                 "kind": "gap",
                 "started": _iso(started),
                 "ended": _iso(ended),
                 "seconds": round(max(0.0, ended - started), 3),
                 "recovered": recovered,
+                "via": missed.via,
             }
-            if errors:
-                gap["errors"] = errors[:5]
+            if missed.errors:
+                gap["errors"] = missed.errors[:5]
             self._out(gap)
-
-    async def _calls_since(self, since: float) -> list[Call]:
-        """Calls created after ``since`` (wall time), paging GET /calls back until older ones show."""
-        found: list[Call] = []
-        token: str | None = None
-        for _ in range(MAX_BACKFILL_PAGES):
-            page = await self.account.client.list_calls(page_size=100, page_token=token)
-            for call in page.result:
-                if call.tm_create is not None and call.tm_create.timestamp() < since:
-                    return found
-                found.append(call)
-            if len(page.result) < 100 or not page.next_page_token:
-                return found
-            token = page.next_page_token
-        return found
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -212,6 +180,11 @@ def _line(kind: str, event: str, data: dict[str, Any], *, backfilled: bool = Fal
     if backfilled:
         line["backfilled"] = True
     return line
+
+
+def _may_have_grown(tr: Transcribe, since: float) -> bool:
+    """A transcribe that ended before ``since`` cannot have produced a transcript after it."""
+    return not (tr.status == "done" and tr.tm_update is not None and tr.tm_update.timestamp() < since)
 
 
 def _call_event(call: Call) -> str:

@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 from tui.actions.context import ActionContext
 from tui.actions.keys import check_keymap, effective_keys, how_to
 from tui.actions.registry import ActionArg
-from tui.ui import exit_signals
+from tui.ui import exit_signals, safe
 from tui.ui.call_control import CallControl
 from tui.ui.clock import UiClock
 from tui.ui.commands import ConsoleCommands, PaletteEntry
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui.ui")
 
 SHUTDOWN_TIMEOUT = 8.0
+NOTICE_HEAD = 8192
 # Textual's own alias lives in a private module; this is the same type.
 CSSPathType = str | PurePath | list[str | PurePath]
 
@@ -146,9 +147,9 @@ class VoipbinApp(App[None]):
 
     def _fatal(self, message: str) -> None:
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        message = self._redact(message)
-        text = one_line(message, 2000) if "\n" not in message else message
-        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{where}"))
+        # Printed on the terminal after the screen is restored: escaped, and a few lines at most.
+        text = safe.one_line(self._redact(message[:NOTICE_HEAD]) + message[NOTICE_HEAD:], 2000)
+        self.exit(return_code=1, message=Text(f"voipbin-tui: {text}{safe.clean(where)}"))
 
     def _after_start(self) -> None:
         runtime = self.runtime
@@ -168,6 +169,8 @@ class VoipbinApp(App[None]):
         screen.set_keys(self.keys)
         for problem in problems:
             self.show_notice("warning", problem)
+        if runtime.account is not None and runtime.account.client.plaintext_warning:
+            self.show_notice("warning", runtime.account.client.plaintext_warning)
         screen.configure(ui.transcript_max_lines, ui.event_log_max_lines, ui.show_event_log)
         screen.set_sandbox(runtime.mode == "sandbox")
         screen.header.set_mode(runtime.mode, host_of(runtime.api_url))
@@ -369,8 +372,12 @@ class VoipbinApp(App[None]):
         request_id: str = "",
         reason: str = "",
     ) -> None:
-        # Error texts can quote URLs or bodies; nothing on screen may carry a credential.
-        text, hint = self._redact(text), self._redact(hint)
+        # Error texts can quote URLs or bodies; nothing on screen may carry a credential. They are also
+        # someone else's words: one bounded line each, controls escaped, never parsed as markup.
+        # Only a head can be shown, so only a head is redacted (with room for a secret across the cut).
+        text = safe.one_line(self._redact(text[:NOTICE_HEAD]) + text[NOTICE_HEAD:], 2000)
+        hint = safe.one_line(self._redact(hint[:NOTICE_HEAD]) + hint[NOTICE_HEAD:], 400)
+        request_id, reason = safe.clean(request_id, 120), safe.clean(reason, 200)
         self.notices.append((level, text))
         del self.notices[:-50]
         (log.warning if level in ("warning", "error") else log.info)(
@@ -378,9 +385,10 @@ class VoipbinApp(App[None]):
         )
         if level in ("error", "warning"):
             self.call_screen.notice.show(level, text, hint=hint, request_id=request_id, reason=reason)
-        message = text + (f"\nhint: {hint}" if hint else "") + (f"\nrequest {request_id}" if request_id else "")
+        message = one_line(text, 300) + (f"\nhint: {one_line(hint, 300)}" if hint else "")
+        message += f"\nrequest {request_id}" if request_id else ""
         severity: SeverityLevel = "error" if level == "error" else "warning" if level == "warning" else "information"
-        self.notify(one_line(message, 300) if "\n" not in message else message, severity=severity)
+        self.notify(message, severity=severity, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error sink: a worker that failed becomes a notice (and a logged traceback)."""
@@ -405,7 +413,8 @@ class VoipbinApp(App[None]):
         # prints the error's ``__rich__`` when it has one instead of a traceback, so we give it one line.
         log.error("unhandled error in the console", exc_info=error)
         where = f" (details in {self.runtime.log_path})" if self.runtime.log_path else ""
-        line = Text(f"voipbin-tui: internal error: {self._redact(f'{type(error).__name__}: {error}')}{where}")
+        detail = safe.one_line(self._redact(f"{type(error).__name__}: {error}"[:NOTICE_HEAD]), 2000)
+        line = Text(f"voipbin-tui: internal error: {detail}{safe.clean(where)}")
         with contextlib.suppress(AttributeError):  # an exception with __slots__ keeps Textual's traceback
             error.__rich__ = lambda: line  # type: ignore[attr-defined]
         super()._handle_exception(error)

@@ -134,6 +134,7 @@ class CallControl:
             sleep_ms=request.sleep_ms,
             provider=speaking.provider,
             direction=speaking.direction or "out",
+            transcribe_provider=request.transcribe_provider,
         )
 
     async def load_choices(self) -> tuple[list[Choice], list[Choice]]:

@@ -120,5 +120,6 @@ def sleep_text(ms: int) -> str:
 
 
 def one_line(text: str, limit: int = 400) -> str:
-    flat = " ".join(text.split())
+    # Only the head can be shown: splitting a 5 MB message whole would stall the screen.
+    flat = " ".join(text[: limit * 4 + 16].split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

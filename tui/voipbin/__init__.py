@@ -7,6 +7,7 @@ imported until something needs them.
 Modules:
 
 ``redact``       keep secrets out of logs and screens
+``safetext``     remote text made safe to show, log or write (visible escapes, length caps)
 ``timeparse``    Go timestamps, transcript offsets
 ``models``       pydantic models of the resources
 ``errors``       ``VoipbinError`` and friends

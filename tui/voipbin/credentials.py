@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -35,6 +36,7 @@ __all__ = [
     "customer_id_from_token",
     "is_jwt",
     "jwt_payload",
+    "plaintext_warning",
     "token_expiry",
 ]
 
@@ -270,3 +272,28 @@ class Credentials:
     def without_token(self) -> Credentials:
         """A copy with the token dropped (forces a fresh login when username/password exist)."""
         return Credentials(accesskey=self._accesskey, username=self._username, password=self._password)
+
+
+def _is_loopback_host(host: str) -> bool:
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def plaintext_warning(url: str, credentials: Credentials) -> str | None:
+    """A warning when ``credentials`` would travel unencrypted (``http://``/``ws://``) beyond this machine."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "ws") or not credentials.secrets():
+        return None
+    host = parts.hostname or ""
+    if _is_loopback_host(host):
+        return None
+    what = {"accesskey": "the accesskey", "token": "the token"}.get(credentials.kind, "the password and its token")
+    return (
+        f"{what} will be sent unencrypted over {parts.scheme}:// to {host[:253]}: anyone on the network path "
+        "can read it; use https:// for any host other than this machine"
+    )

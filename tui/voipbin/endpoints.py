@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from tui.voipbin.models import (
     Action,
     Address,
+    AggregatedEvent,
     Call,
     CallCreateResult,
     Extension,
@@ -55,14 +56,22 @@ class VoipbinEndpoints:
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
         on_sent: Callable[[], None] | None = None,
+        limit: int | None = None,
     ) -> Any:
         raise NotImplementedError
+
+    @property
+    def _list_limit(self) -> int | None:
+        """The larger decoded-size cap of list endpoints (``None``: the client's default)."""
+        return None
 
     def _parse(self, model: type[_M], data: Any, method: str, path: str) -> _M:
         raise NotImplementedError
 
     async def _get(self, path: str, model: type[_M], params: Mapping[str, str | int] | None = None) -> _M:
-        data = await self._request("GET", path, params=params)
+        # A page of up to 100 items may be larger than one resource.
+        limit = self._list_limit if issubclass(model, Page) else None
+        data = await self._request("GET", path, params=params, limit=limit)
         return self._parse(model, data, "GET", path)
 
     async def _send(self, method: str, path: str, model: type[_M], body: Any = None) -> _M:
@@ -154,6 +163,30 @@ class VoipbinEndpoints:
 
     async def get_groupcall(self, groupcall_id: str) -> Groupcall:
         return await self._get(f"/groupcalls/{_seg(groupcall_id)}", Groupcall)
+
+    async def list_groupcalls(self, page_size: int = 100, page_token: str | None = None) -> Page[Groupcall]:
+        return await self._get("/groupcalls", Page[Groupcall], self._page_params(page_size, page_token))
+
+    async def hangup_groupcall(self, groupcall_id: str) -> Groupcall:
+        """``POST /groupcalls/{id}/hangup``: hangs up every leg, also one whose record does not exist yet."""
+        return await self._send("POST", f"/groupcalls/{_seg(groupcall_id)}/hangup", Groupcall)
+
+    async def delete_groupcall(self, groupcall_id: str) -> Groupcall:
+        return await self._send("DELETE", f"/groupcalls/{_seg(groupcall_id)}", Groupcall)
+
+    async def list_aggregated_events(
+        self,
+        *,
+        call_id: str | None = None,
+        activeflow_id: str | None = None,
+        page_size: int = 100,
+        page_token: str | None = None,
+    ) -> Page[AggregatedEvent]:
+        """``GET /aggregated-events`` for one call or activeflow (exactly one), newest first."""
+        extra = {"call_id": call_id, "activeflow_id": activeflow_id}
+        return await self._get(
+            "/aggregated-events", Page[AggregatedEvent], self._page_params(page_size, page_token, extra)
+        )
 
     # ------------------------------------------------------------------ speakings
 

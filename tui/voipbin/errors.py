@@ -17,6 +17,7 @@ Subclasses let callers branch without string matching: :class:`AuthError`
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -36,12 +37,54 @@ __all__ = [
     "ServerError",
     "TransportError",
     "VoipbinError",
+    "cut_text",
     "error_class_for",
     "error_from_response",
     "parse_retry_after",
 ]
 
 _BODY_SNIPPET = 200
+#: Longest message kept from a server (a 5 MB one froze the console and filled every log).
+MESSAGE_MAX = 500
+#: Longest reason/status/request id kept, and how many ``details`` entries.
+FIELD_MAX = 120
+DETAILS_MAX = 10
+#: A ``Retry-After`` longer than this (or infinite) is shown as this: nobody waits longer in a console.
+RETRY_AFTER_MAX = 3600.0
+CUT_MARK = "…[cut: {n} more characters]"
+# Room for a cut marker on top of MESSAGE_MAX (a cut message is not cut again).
+_MESSAGE_HARD_MAX = MESSAGE_MAX + 80
+#: How much of a cut-off error body is searched for the envelope's fields.
+ERROR_SALVAGE_BYTES = 64 * 1024
+
+
+def cut_text(text: str, limit: int = MESSAGE_MAX) -> str:
+    """``text`` at most about ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + CUT_MARK.format(n=len(text) - limit)
+
+
+def _cut_field(value: str | None) -> str | None:
+    return cut_text(value, FIELD_MAX) if value else None
+
+
+def _cut_details(details: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for entry in details or ():
+        if len(out) >= DETAILS_MAX:
+            break
+        if isinstance(entry, Mapping):
+            out.append({cut_text(str(k), FIELD_MAX): _cut_value(v) for k, v in list(entry.items())[:DETAILS_MAX]})
+    return out
+
+
+def _cut_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return cut_text(value, FIELD_MAX)
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return cut_text(json.dumps(value, default=str)[: FIELD_MAX * 2], FIELD_MAX)
 
 
 class VoipbinError(Exception):
@@ -63,15 +106,20 @@ class VoipbinError(Exception):
         secrets: Iterable[str | None] = (),
     ) -> None:
         secret_list = [s for s in secrets if s]
-        self.message: str = redact_text(message, secret_list) if message else ""
+        # Cut before redacting (bounded work), redact, then cut again (a redaction marker may lengthen it).
+        self.message: str = (
+            cut_text(redact_text(cut_text(message, _MESSAGE_HARD_MAX), secret_list), _MESSAGE_HARD_MAX)
+            if message
+            else ""
+        )
         self.http_status = http_status
-        self.status = status or None
-        self.reason = reason or None
-        self.request_id = request_id or None
-        self.method = method.upper()
-        self.url = redact_text(redact_url(url), secret_list) if url else ""
-        self.details: list[dict[str, Any]] = [dict(d) for d in (details or ()) if isinstance(d, Mapping)]
-        self.retry_after = retry_after
+        self.status = _cut_field(status)
+        self.reason = _cut_field(reason)
+        self.request_id = _cut_field(request_id)
+        self.method = method.upper()[:FIELD_MAX]
+        self.url = cut_text(redact_text(redact_url(url), secret_list)) if url else ""
+        self.details: list[dict[str, Any]] = _cut_details(details)
+        self.retry_after = _sane_retry_after(retry_after)
         self.credential_kind = credential_kind
         super().__init__(self.__str__())
 
@@ -133,6 +181,8 @@ class VoipbinError(Exception):
                 return "a transcribe for this call and language is already running; look it up with GET /transcribes"
             return None
         if self.http_status == 429:
+            if self.retry_after is not None and self.retry_after >= RETRY_AFTER_MAX:
+                return "rate limited for an hour or more: try again later"
             if self.retry_after is not None:
                 return f"rate limited: wait {self.retry_after:g} s and try again"
             return "rate limited: slow down and try again"
@@ -231,9 +281,14 @@ def parse_retry_after(value: str | None) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - datetime.now(UTC)).total_seconds()
-    if seconds != seconds:  # NaN
+    return _sane_retry_after(seconds)
+
+
+def _sane_retry_after(seconds: float | None) -> float | None:
+    """NaN → unknown; negative → 0; infinite or huge → :data:`RETRY_AFTER_MAX`."""
+    if seconds is None or seconds != seconds:
         return None
-    return max(0.0, seconds)
+    return min(RETRY_AFTER_MAX, max(0.0, seconds))
 
 
 def _one_line(text: str) -> str:
@@ -252,12 +307,14 @@ def error_from_response(
     url: str,
     credential_kind: str | None = None,
     secrets: Iterable[str | None] = (),
+    body_cut: bool = False,
 ) -> VoipbinError:
     """Build the right :class:`VoipbinError` subclass from a non-2xx response.
 
     Understands the VoIPBIN envelope ``{"error": {status, reason, message, request_id, details}}``;
     anything else (empty body, HTML from a proxy, plain text) becomes a message with
-    a short, redacted snippet of the body.
+    a short, redacted snippet of the body. ``body_cut`` says the body was only read in part (it
+    was too large): the envelope's fields are then picked out of the part that was read.
     """
     secret_list = [s for s in secrets if s]
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -273,6 +330,8 @@ def error_from_response(
             parsed = json.loads(body)
         except (ValueError, RecursionError):
             parsed = None
+    if parsed is None and body_cut:
+        parsed = _salvage_envelope(body)
     envelope = parsed.get("error") if isinstance(parsed, dict) else None
     if isinstance(envelope, dict):
         status = _str_or_none(envelope.get("status"))
@@ -281,7 +340,7 @@ def error_from_response(
         request_id = _str_or_none(envelope.get("request_id")) or request_id
         raw_details = envelope.get("details")
         if isinstance(raw_details, list):
-            details = [d for d in raw_details if isinstance(d, dict)]
+            details = [d for d in raw_details[:DETAILS_MAX] if isinstance(d, dict)]
     elif isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
         message = parsed["message"]
     elif body:
@@ -289,7 +348,7 @@ def error_from_response(
             text = body.decode("utf-8", errors="replace")
         except Exception:  # pragma: no cover - decode with "replace" does not fail
             text = ""
-        snippet = _one_line(redact_text(text, secret_list))
+        snippet = _one_line(redact_text(text[: _BODY_SNIPPET * 8], secret_list))
         message = f"unexpected response body: {snippet}" if snippet else ""
     if not message:
         message = _default_message(http_status)
@@ -309,6 +368,36 @@ def error_from_response(
         credential_kind=credential_kind,
         secrets=secret_list,
     )
+
+
+# Possessive quantifiers: no backtracking (and no stack) however long the cut-off string is.
+_FIELD_RE = re.compile(rb'"(status|reason|message|request_id)"\s*:\s*"((?:[^"\\]++|\\.)*+)(")?')
+
+
+def _salvage_envelope(body: bytes) -> dict[str, Any] | None:
+    """The envelope fields found in the start of a JSON body that was cut off."""
+    fields: dict[str, str] = {}
+    for match in _FIELD_RE.finditer(body[:ERROR_SALVAGE_BYTES]):
+        name = match.group(1).decode()
+        raw = match.group(2)
+        text = _json_string(raw, tries=1 if match.group(3) else 7)
+        if text is None:
+            continue
+        if match.group(3) is None:
+            text = text[:MESSAGE_MAX] + "…[cut: the response was too large to read]"
+        fields.setdefault(name, text)
+    return {"error": fields} if fields else None
+
+
+def _json_string(raw: bytes, tries: int) -> str | None:
+    # A string cut off may end inside an escape (``\u00``): drop a few bytes until it decodes.
+    for end in range(len(raw), max(-1, len(raw) - tries), -1):
+        try:
+            value = json.loads(b'"' + raw[:end] + b'"')
+        except ValueError:
+            continue
+        return value if isinstance(value, str) else None
+    return None
 
 
 def _str_or_none(value: object) -> str | None:

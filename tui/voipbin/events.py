@@ -174,6 +174,7 @@ class ConnectionState:
     * ``connected`` — socket open and subscriptions sent (the server sends no ack);
     * ``reconnecting`` — the socket dropped or an attempt failed; the next attempt
       (``attempt``) starts after ``delay`` seconds; ``error`` says why (redacted);
+      ``unauthorized`` when the credential was refused (and is being retried);
     * ``reconnected`` — open again and resubscribed; ``gap_started``/``gap_ended``
       are the wall times of the outage (events in between were not delivered:
       backfill from REST);
@@ -189,9 +190,13 @@ class ConnectionState:
     gap_ended: float | None = None
     at: float = field(default_factory=time.time)
     fatal: bool = False
+    # ``reconnecting`` because the credential was refused (retried while it may come back).
+    unauthorized: bool = False
 
     def summary(self) -> str:
         parts: list[str] = [self.state]
+        if self.unauthorized:
+            parts = ["unauthorized,", "retrying" if self.state == "reconnecting" else self.state]
         if self.attempt and self.state in ("connecting", "reconnecting"):
             parts.append(f"attempt {self.attempt}")
         if self.delay is not None:

@@ -119,7 +119,7 @@ def infer_kind(payload: dict[str, Any]) -> EventKind | None:
     """Which resource a bare payload is, from its keys (README §6.5); ``None`` when none fits."""
     if "streaming_id" in payload and ("transcribe_id" in payload or "tm_event" in payload):
         return "speech"
-    if "transcribe_id" in payload and ("message" in payload or "tm_transcript" in payload):
+    if "transcribe_id" in payload and ("message" in payload or "tm_transcript" in payload or "offset_ms" in payload):
         return "transcript"
     if "ring_method" in payload or "call_ids" in payload or "answer_call_id" in payload:
         return "groupcall"

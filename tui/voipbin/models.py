@@ -21,6 +21,7 @@ Treat model instances as immutable values; use ``model_copy(update=…)``.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Final, Generic, TypeVar
 
@@ -164,6 +165,16 @@ def _none_to_false(value: object) -> object:
 
 
 Int = Annotated[int, BeforeValidator(_none_to_zero)]
+
+
+def _finite_number_or_none(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return None
+    return value
+
+
+Millis = Annotated[float | None, BeforeValidator(_finite_number_or_none)]
+"""A non-negative count of milliseconds, or ``None`` when absent or not a usable number."""
 Bool = Annotated[bool, BeforeValidator(_none_to_false)]
 
 _T = TypeVar("_T")
@@ -397,13 +408,19 @@ class Transcript(VoipbinModel):
     direction: Str = ""
     message: Str = ""
     tm_transcript: Time = None
+    # Newer official clients key transcripts on this; the server code read emits tm_transcript only.
+    offset_ms: Millis = None
     tm_create: Time = None
     tm_delete: Time = None
 
     @property
     def offset_seconds(self) -> float | None:
-        """Seconds since this direction's stream started (from ``tm_transcript``), if it is an offset."""
-        return offset_seconds(self.tm_transcript)
+        """Seconds since this direction's stream started: ``tm_transcript`` if it is an offset, else
+        ``offset_ms``."""
+        from_time = offset_seconds(self.tm_transcript)
+        if from_time is not None:
+            return from_time
+        return None if self.offset_ms is None else self.offset_ms / 1000.0
 
 
 class SpeechEvent(VoipbinModel):
@@ -517,6 +534,16 @@ class Page(VoipbinModel, Generic[_T]):
 
     result: Annotated[list[_T], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
     next_page_token: Str = ""
+
+
+class AggregatedEvent(VoipbinModel):
+    """One record of ``GET /aggregated-events``: an event with the type bare WebSocket frames lack."""
+
+    timestamp: Time = None
+    event_type: Str = ""
+    data: Annotated[dict[str, Any], BeforeValidator(lambda v: v if isinstance(v, dict) else {})] = Field(
+        default_factory=dict
+    )
 
 
 class CallCreateResult(VoipbinModel):

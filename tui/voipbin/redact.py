@@ -36,9 +36,14 @@ _PARAM_RE = re.compile(
     r"(?P<key>(?:^|(?<=[?&;\s\"'(]))(?:" + "|".join(SECRET_QUERY_PARAMS) + r")=)(?P<value>[^&#\s\"';)]*)",
     re.IGNORECASE,
 )
-_USERINFO_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@:\s]*):(?P<pw>[^/@\s]*)@")
+# Remote text is redacted too, so no pattern may backtrack quadratically: a match starts only where a
+# run of its characters starts, and runs are bounded (an unbounded scheme run made a 3 MB error message
+# take minutes).
+_USERINFO_RE = re.compile(
+    r"(?<![a-zA-Z0-9+.-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)(?P<user>[^/@:\s]*):(?P<pw>[^/@\s]*)@"
+)
 # A JWT: three base64url segments, the first one starting with the encoding of '{"'.
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+_JWT_RE = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,2048}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 # VoIPBIN accesskeys are "vb_" followed by random characters.
 _ACCESSKEY_RE = re.compile(r"\bvb_[A-Za-z0-9_-]{6,}")
 _BEARER_RE = re.compile(r"(?P<prefix>\bBearer\s+)(?P<value>[^\s,;\"']+)", re.IGNORECASE)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import json
 import logging
 import random
 import time
@@ -40,7 +41,16 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from tui import __version__
-from tui.voipbin.credentials import Credentials
+from tui.voipbin.bounded import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    LIST_RESPONSE_FACTOR,
+    BodyError,
+    Reply,
+    exchange,
+)
+from tui.voipbin.credentials import Credentials, plaintext_warning
 from tui.voipbin.endpoints import VoipbinEndpoints
 from tui.voipbin.errors import (
     AuthError,
@@ -99,6 +109,8 @@ class VoipbinClient(VoipbinEndpoints):
         max_retries: int = 2,
         retry_base_delay: float = 0.25,
         max_retry_after: float = 10.0,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._api_url, self._login_url, self._ws_url = derive_urls(api_url)
         if credentials is None:
@@ -109,6 +121,12 @@ class VoipbinClient(VoipbinEndpoints):
         self._max_retries = max(0, max_retries)
         self._retry_base_delay = max(0.0, retry_base_delay)
         self._max_retry_after = max(0.0, max_retry_after)
+        # Per-read timeouts alone let a server trickle one byte every few seconds for ever.
+        self._deadline = max(0.001, request_deadline)
+        self._max_body = max(1024, max_response_bytes)
+        self.plaintext_warning = plaintext_warning(self._api_url, credentials)
+        if self.plaintext_warning:
+            logger.warning("%s", self.plaintext_warning)
         self._auth_lock = asyncio.Lock()
         self._auth_generation = 0
         self._customer_id: str | None = None
@@ -120,7 +138,7 @@ class VoipbinClient(VoipbinEndpoints):
             # Idle connections are closed before common server keep-alive timeouts (5 s for uvicorn and
             # many proxies): reusing one the server is closing loses a /say, which is never retried.
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            headers={"User-Agent": user_agent, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             cookies=http.cookiejar.CookieJar(policy=RefuseAllCookies()),
             follow_redirects=False,
         )
@@ -240,8 +258,10 @@ class VoipbinClient(VoipbinEndpoints):
             attempt += 1
             started = time.monotonic()
             try:
-                resp = await self._http.post(self._login_url, json={"username": username, "password": password})
-            except httpx.HTTPError as exc:
+                resp = await self._exchange(
+                    "POST", self._login_url, json_body={"username": username, "password": password}
+                )
+            except (httpx.HTTPError, TimeoutError, BodyError) as exc:
                 elapsed = (time.monotonic() - started) * 1000
                 text = self._transport_text(exc, secrets)
                 self._record("POST", self._login_url, None, elapsed, None, text, attempt)
@@ -287,6 +307,7 @@ class VoipbinClient(VoipbinEndpoints):
                 err = error_from_response(
                     http_status=status,
                     body=resp.content,
+                    body_cut=resp.cut,
                     headers=resp.headers,
                     method="POST",
                     url=self._login_url,
@@ -335,8 +356,28 @@ class VoipbinClient(VoipbinEndpoints):
             except Exception:
                 logger.exception("on_request callback failed")
 
-    @staticmethod
-    def _transport_text(exc: BaseException, secrets: Sequence[str]) -> str:
+    @property
+    def _list_limit(self) -> int | None:
+        return self._max_body * LIST_RESPONSE_FACTOR
+
+    async def _exchange(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        extensions: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Reply:
+        request = self._http.build_request(method, url, headers=headers, json=json_body, extensions=extensions)
+        return await exchange(self._http, request, deadline=self._deadline, limit=limit or self._max_body)
+
+    def _transport_text(self, exc: BaseException, secrets: Sequence[str]) -> str:
+        if isinstance(exc, TimeoutError) and not isinstance(exc, httpx.HTTPError):
+            return redact_text(f"no complete answer within {self._deadline:g} s (the request deadline)", secrets)
+        if isinstance(exc, BodyError):
+            return redact_text(str(exc), secrets)
         detail = str(exc).strip()
         name = type(exc).__name__
         text = f"{name}: {detail}" if detail else name
@@ -362,8 +403,10 @@ class VoipbinClient(VoipbinEndpoints):
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
         on_sent: Callable[[], None] | None = None,
+        limit: int | None = None,
     ) -> Any:
         """Send one logical request (with the retry/re-login policy); return the decoded JSON body."""
+        limit = limit or self._max_body
         extensions = {"trace": sent_tracer(on_sent)} if on_sent is not None else None
         if self._closed:
             raise RuntimeError("VoipbinClient is closed")
@@ -382,13 +425,19 @@ class VoipbinClient(VoipbinEndpoints):
             full_url = httpx.URL(url, params=query) if query else httpx.URL(url)
             started = time.monotonic()
             try:
-                resp = await self._http.request(
-                    method, full_url, headers=creds.headers(), json=json_body, extensions=extensions
+                resp = await self._exchange(
+                    method, full_url, headers=creds.headers(), json_body=json_body, extensions=extensions, limit=limit
                 )
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, TimeoutError, BodyError) as exc:
                 elapsed = (time.monotonic() - started) * 1000
                 text = self._transport_text(exc, secrets)
-                retry = safe and attempt <= self._max_retries
+                if isinstance(exc, BodyError):
+                    self._record(method, str(full_url), None, elapsed, None, text, attempt)
+                    raise ResponseFormatError(
+                        text, method=method, url=url, credential_kind=creds.kind, secrets=secrets
+                    ) from None
+                # Past the deadline a retry would only double the wait: that one request fails.
+                retry = safe and attempt <= self._max_retries and not isinstance(exc, TimeoutError)
                 self._record(method, str(full_url), None, elapsed, None, text, attempt, None, retry)
                 if retry:
                     await asyncio.sleep(self._backoff(attempt))
@@ -410,6 +459,7 @@ class VoipbinClient(VoipbinEndpoints):
             err = error_from_response(
                 http_status=status,
                 body=resp.content,
+                body_cut=resp.cut,
                 headers=resp.headers,
                 method=method,
                 url=url,
@@ -456,13 +506,13 @@ class VoipbinClient(VoipbinEndpoints):
         return err
 
     @staticmethod
-    def _decode(resp: httpx.Response, method: str, url: str, secrets: Sequence[str]) -> Any:
+    def _decode(resp: Reply, method: str, url: str, secrets: Sequence[str]) -> Any:
         if not resp.content:
             return None
         try:
-            return resp.json()
+            return json.loads(resp.content)
         except (ValueError, RecursionError):
-            snippet = redact_text(resp.text[:120], secrets)
+            snippet = redact_text(resp.content[:120].decode("utf-8", errors="replace"), secrets)
             raise ResponseFormatError(
                 f"the response is not JSON: {snippet!r}",
                 http_status=resp.status_code,

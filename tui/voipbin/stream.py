@@ -21,9 +21,17 @@ The backoff resets once a connection has delivered a frame or stayed up for
 
 Authentication failures at the handshake (HTTP 401/403): when the credential
 source can log in again (a :class:`~tui.voipbin.rest.VoipbinClient` configured
-with username/password), the stream logs in once and retries at once; otherwise,
-or if that does not help, it reports ``closed`` with ``fatal=True`` and an error
-naming what to do, and stops.
+with username/password), the stream logs in and retries at once. When that is
+not possible or does not help: a credential that worked earlier in this run
+(or any credential while ``keep_trying()`` says a call is live) is retried with
+the usual backoff, reported as ``reconnecting`` with ``unauthorized=True``, for
+as long as it takes (then ``reconnected`` with the gap, so callers backfill); a
+credential refused from the start reports ``closed`` with ``fatal=True`` and an
+error naming what to do, and the stream stops.
+
+Bounds: a message larger than ``max_frame_bytes`` drops the connection, and a
+message that has started must finish within ``message_deadline`` seconds (a
+fragment followed by silence would otherwise look like a healthy connection).
 
 Subscriptions: the server sends no acknowledgement; an invalid topic makes it
 drop the socket (README §6.2). A drop right after subscribing says so in the error.
@@ -35,12 +43,14 @@ state, an error or a log line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
@@ -72,6 +82,10 @@ StreamItem = Event | ConnectionState
 
 #: Drops within this many seconds of subscribing are reported as a possible topic problem.
 _EARLY_DROP: Final = 1.0
+#: Largest message accepted (a frame is a few kilobytes; the library enforces it on fragmented ones too).
+DEFAULT_MAX_MESSAGE_BYTES: Final = 2 * 1024 * 1024
+#: Once a message has started, the rest must arrive within this many seconds.
+DEFAULT_MESSAGE_DEADLINE: Final = 10.0
 
 
 def subscriptions_for(customer_id: str) -> list[str]:
@@ -129,10 +143,42 @@ class _Retry(Exception):
         self.min_delay = min_delay
 
 
-class _Refresh(Exception):
+class _Unauthorized(Exception):
+    """The handshake was refused (401/403) or logging in for it failed."""
+
+    def __init__(self, message: str, relogin: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.relogin = relogin
+
+
+class _Stalled(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one connect attempt came to (``again``: logged in anew, retry without waiting)."""
+
+    kind: Literal["connected", "retry", "unauthorized", "fatal", "closing", "again"]
+    ws: ClientConnection | None = None
+    error: str = ""
+    min_delay: float = 0.0
+    relogin: bool = False
+    unauthorized: bool = False
+
+
+@dataclass(slots=True)
+class _RunState:
+    """What the reconnect loop remembers between attempts."""
+
+    failures: int = 0
+    relogged: bool = False
+    had_connection: bool = False
+    gap_started: float | None = None
+    drop_error: str = ""
 
 
 class EventStream:
@@ -155,7 +201,9 @@ class EventStream:
         jitter: float = 0.2,
         open_timeout: float = 10.0,
         close_timeout: float = 1.0,
-        max_frame_bytes: int = 8 * 1024 * 1024,
+        max_frame_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        message_deadline: float = DEFAULT_MESSAGE_DEADLINE,
+        keep_trying: Callable[[], bool] | None = None,
         stable_after: float = 10.0,
         namer: EventNamer | None = None,
         max_queue: int = 1024,
@@ -176,6 +224,8 @@ class EventStream:
         self._open_timeout = open_timeout
         self._close_timeout = close_timeout
         self._max_frame_bytes = max_frame_bytes
+        self._message_deadline = message_deadline
+        self._keep_trying: Callable[[], bool] = keep_trying or (lambda: False)
         self._stable_after = stable_after
         self._namer = namer if namer is not None else EventNamer()
         self._max_queue = max_queue
@@ -318,7 +368,7 @@ class EventStream:
         try:
             creds = await self._credentials()
         except AuthError as exc:
-            raise _Fatal(str(exc)) from None
+            raise _Unauthorized(str(exc), relogin=False) from None
         except VoipbinError as exc:
             raise _Retry(str(exc)) from None
         url = creds.apply_to_url(self._ws_url)
@@ -351,9 +401,7 @@ class EventStream:
             )
             text = f"WebSocket handshake refused: {err}"
             if status in (401, 403):
-                if status == 401 and creds.can_login:
-                    raise _Refresh(text) from None
-                raise _Fatal(text) from None
+                raise _Unauthorized(text, relogin=status == 401 and creds.can_login) from None
             raise _Retry(text, err.retry_after or 0.0) from None
         except InvalidURI:
             raise _Fatal("the WebSocket URL is not valid; check the API URL") from None
@@ -373,125 +421,187 @@ class EventStream:
         return self._redact(text)
 
     async def _run(self) -> AsyncGenerator[StreamItem, None]:
-        failures = 0
-        refreshed = False
-        had_connection = False
-        gap_started: float | None = None
+        run = _RunState()
         yield self._report(ConnectionState(state="connecting", attempt=1))
         prepare_models()  # build validators now, not while the first frame waits
         while not self._closing.is_set():
-            # ---------------------------------------------------------- connect
-            open_task = asyncio.ensure_future(self._open())
-            close_wait = asyncio.ensure_future(self._closing.wait())
-            try:
-                await asyncio.wait({open_task, close_wait}, return_when=asyncio.FIRST_COMPLETED)
-            except BaseException:
-                _abandon(open_task)
-                raise
-            finally:
-                close_wait.cancel()
-            if not open_task.done():
-                _abandon(open_task)
-                break
-            error: str | None = None
-            min_delay = 0.0
-            try:
-                ws = open_task.result()
-            except _Fatal as exc:
-                yield self._report(ConnectionState(state="closed", error=exc.message, fatal=True))
+            outcome = await self._connect_once()
+            if outcome.kind == "unauthorized":
+                outcome = await self._after_unauthorized(outcome, run)
+            if outcome.kind == "again":
+                continue
+            if outcome.kind == "fatal":
+                yield self._report(ConnectionState(state="closed", error=outcome.error, fatal=True))
                 return
-            except _Refresh as exc:
-                if refreshed:
-                    yield self._report(ConnectionState(state="closed", error=exc.message, fatal=True))
-                    return
-                refreshed = True
-                try:
-                    ok = await self._refresh()
-                except AuthError as auth_exc:
-                    yield self._report(ConnectionState(state="closed", error=str(auth_exc), fatal=True))
-                    return
-                except VoipbinError as other:
-                    error = str(other)
-                else:
-                    if ok:
-                        logger.info("WebSocket handshake got 401: logged in again, retrying at once")
-                        continue
-                    yield self._report(ConnectionState(state="closed", error=exc.message, fatal=True))
-                    return
-            except _Retry as exc:
-                error, min_delay = exc.message, exc.min_delay
-            if error is not None:
-                if self._closing.is_set():
-                    break
-                failures += 1
-                delay = max(min_delay, self._delay(failures))
-                yield self._report(ConnectionState(state="reconnecting", attempt=failures, delay=delay, error=error))
+            if outcome.kind == "closing" or self._closing.is_set():
+                if outcome.ws is not None:
+                    self._ws = outcome.ws  # events() closes it
+                break
+            if outcome.kind == "retry":
+                run.failures += 1
+                delay = max(outcome.min_delay, self._delay(run.failures))
+                yield self._report(
+                    ConnectionState(
+                        state="reconnecting",
+                        attempt=run.failures,
+                        delay=delay,
+                        error=outcome.error,
+                        unauthorized=outcome.unauthorized,
+                    )
+                )
                 if await self._wait_closing(delay):
                     break
                 continue
-
-            # ---------------------------------------------------------- connected
-            self._ws = ws
-            self.connections += 1
+            assert outcome.ws is not None
+            async for item in self._connected(outcome.ws, run):
+                yield item
             if self._closing.is_set():
                 break
-            if self._topics:
-                await self._send_now({"type": "subscribe", "topics": list(self._topics)})
-            subscribed_at = time.monotonic()
-            if had_connection:
-                yield self._report(
-                    ConnectionState(
-                        state="reconnected",
-                        attempt=failures,
-                        gap_started=gap_started,
-                        gap_ended=time.time(),
-                    )
-                )
-            else:
-                yield self._report(ConnectionState(state="connected", attempt=failures + 1))
-            had_connection = True
-            gap_started = None
-            got_frame = False
-            drop_error = "connection closed"
-            try:
-                while True:
-                    message = await ws.recv()
-                    event = classify_frame(message, received_at=time.time(), received_mono=time.monotonic())
-                    event = self._namer.process(event)
-                    self.frames_received += 1
-                    if event.duplicate:
-                        self.duplicates += 1
-                    if not got_frame:
-                        got_frame = True
-                        failures = 0
-                        refreshed = False
-                    yield event
-            except ConnectionClosed as exc:
-                drop_error = self._describe_drop(exc, time.monotonic() - subscribed_at)
-            except (OSError, WebSocketException) as exc:
-                drop_error = self._redact(f"{type(exc).__name__}: {exc}")
-            # (if the consumer leaves mid-stream, self._ws stays set and events() closes it)
-            self._ws = None
-            if self._closing.is_set():
-                break
-            if time.monotonic() - subscribed_at >= self._stable_after:
-                failures = 0
-                refreshed = False
-            gap_started = time.time()
-            failures += 1
-            delay = self._delay(failures)
+            run.failures += 1
+            delay = self._delay(run.failures)
             yield self._report(
                 ConnectionState(
                     state="reconnecting",
-                    attempt=failures,
+                    attempt=run.failures,
                     delay=delay,
-                    error=drop_error,
-                    gap_started=gap_started,
+                    error=run.drop_error,
+                    gap_started=run.gap_started,
                 )
             )
             if await self._wait_closing(delay):
                 break
         yield self._report(ConnectionState(state="closed"))
+
+    async def _connect_once(self) -> _Outcome:
+        """One handshake attempt, abandoned at once when close() is called."""
+        open_task = asyncio.ensure_future(self._open())
+        close_wait = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({open_task, close_wait}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            _abandon(open_task)
+            raise
+        finally:
+            close_wait.cancel()
+        if not open_task.done():
+            _abandon(open_task)
+            return _Outcome("closing")
+        try:
+            ws = open_task.result()
+        except _Fatal as exc:
+            return _Outcome("fatal", error=exc.message)
+        except _Unauthorized as exc:
+            return _Outcome("unauthorized", error=exc.message, relogin=exc.relogin)
+        except _Retry as exc:
+            return _Outcome("retry", error=exc.message, min_delay=exc.min_delay)
+        return _Outcome("connected", ws=ws)
+
+    async def _after_unauthorized(self, outcome: _Outcome, run: _RunState) -> _Outcome:
+        """A refused handshake (401/403): log in again where we can, else keep trying or give up.
+
+        A credential that worked in this run (or while ``keep_trying`` says a call is live) is retried
+        with backoff for as long as it takes: one 401 from a restarting auth service must not cut a
+        live call's transcripts off for good. A credential refused from the very start is reported
+        as fatal, as a wrong key should be.
+        """
+        error = outcome.error
+        if outcome.relogin and not run.relogged:
+            run.relogged = True
+            try:
+                ok = await self._refresh()
+            except AuthError as exc:
+                error = str(exc)
+            except VoipbinError as exc:
+                return _Outcome("retry", error=str(exc))
+            else:
+                if ok:
+                    logger.info("WebSocket handshake refused: logged in again, retrying at once")
+                    return _Outcome("again")
+        if not (run.had_connection or self._keep_trying()):
+            return _Outcome("fatal", error=error)
+        # The next attempt after this backoff may log in again.
+        run.relogged = False
+        return _Outcome("retry", error=error, unauthorized=True)
+
+    async def _connected(self, ws: ClientConnection, run: _RunState) -> AsyncGenerator[StreamItem, None]:
+        """Subscribe, report the (re)connection, then pump frames until the socket drops."""
+        self._ws = ws
+        self.connections += 1
+        if self._closing.is_set():
+            return
+        if self._topics:
+            await self._send_now({"type": "subscribe", "topics": list(self._topics)})
+        subscribed_at = time.monotonic()
+        if run.had_connection:
+            yield self._report(
+                ConnectionState(
+                    state="reconnected",
+                    attempt=run.failures,
+                    gap_started=run.gap_started,
+                    gap_ended=time.time(),
+                )
+            )
+        else:
+            yield self._report(ConnectionState(state="connected", attempt=run.failures + 1))
+        run.had_connection = True
+        run.gap_started = None
+        async for event in self._pump(ws, run, subscribed_at):
+            yield event
+        # (if the consumer leaves mid-stream, self._ws stays set and events() closes it)
+        self._ws = None
+        if time.monotonic() - subscribed_at >= self._stable_after:
+            run.failures = 0
+            run.relogged = False
+        run.gap_started = time.time()
+
+    async def _pump(self, ws: ClientConnection, run: _RunState, subscribed_at: float) -> AsyncGenerator[Event, None]:
+        """Classified frames until the socket drops; the reason is left in ``run.drop_error``."""
+        got_frame = False
+        run.drop_error = "connection closed"
+        try:
+            while True:
+                message = await self._receive(ws)
+                event = classify_frame(message, received_at=time.time(), received_mono=time.monotonic())
+                event = self._namer.process(event)
+                self.frames_received += 1
+                if event.duplicate:
+                    self.duplicates += 1
+                if not got_frame:
+                    got_frame = True
+                    run.failures = 0
+                    run.relogged = False
+                yield event
+        except ConnectionClosed as exc:
+            run.drop_error = self._describe_drop(exc, time.monotonic() - subscribed_at)
+        except _Stalled as exc:
+            run.drop_error = exc.message
+            with contextlib.suppress(Exception):
+                await ws.close()
+        except (OSError, WebSocketException) as exc:
+            run.drop_error = self._redact(f"{type(exc).__name__}: {exc}")
+
+    async def _receive(self, ws: ClientConnection) -> str | bytes:
+        """One whole message; once it has started, the rest must follow within ``message_deadline``.
+
+        Keepalive pings cannot tell a server that sends one fragment and then only pongs from a healthy
+        one: without this the header would say "connected" while nothing ever arrives.
+        """
+        fragments = ws.recv_streaming()
+        first = await anext(fragments)
+        parts = [first]
+        try:
+            async with asyncio.timeout(self._message_deadline):
+                async for part in fragments:
+                    parts.append(part)
+        except TimeoutError:
+            raise _Stalled(
+                f"a message was started but not finished within {self._message_deadline:g} s; reconnecting"
+            ) from None
+        if len(parts) == 1:
+            return first
+        if isinstance(first, str):
+            return "".join(p for p in parts if isinstance(p, str))
+        return b"".join(p for p in parts if isinstance(p, bytes))
 
     def _delay(self, attempt: int) -> float:
         return backoff_delay(

@@ -175,7 +175,7 @@ class CallScreen(Screen[None]):
         self.legs.show_session(session)
 
     def show_connection(self, state: ConnectionState, *, backfills: bool) -> None:
-        self.header.set_channel(state.state, state.attempt, state.error or "")
+        self.header.set_channel(state.state, state.attempt, state.error or "", unauthorized=state.unauthorized)
         self.events.write("connection", "event channel " + state.summary(), state.at)
         if state.state == "reconnected" and state.gap_started is not None and state.gap_ended is not None:
             seconds = state.gap_ended - state.gap_started

@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from tui.ui import safe
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -49,14 +51,16 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Label(self.title_text, id="confirm-title")
-            yield Label(self.message, id="confirm-message")
+            yield Label(safe.plain(self.title_text), id="confirm-title")
+            yield Label(safe.multiline(self.message), id="confirm-message")
             with Horizontal(id="confirm-buttons"):
                 for choice in self.shown:
                     variant = (
                         choice.variant if choice.variant in ("primary", "error", "warning", "success") else "default"
                     )
-                    yield Button(f"{choice.label} [{choice.key}]", id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
+                    # A Content label: "[h]" is the key to press, not a markup tag.
+                    label = safe.plain(f"{choice.label} [{choice.key}]")
+                    yield Button(label, id=f"choice-{choice.value}", variant=variant)  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
         self.query_one(f"#choice-{self.shown[0].value}", Button).focus()

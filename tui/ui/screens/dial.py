@@ -17,10 +17,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
+from tui.ui import safe
 from tui.ui.format import one_line, parse_sleep, sleep_text
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +40,7 @@ class DialValues:
     sleep_ms: int
     provider: str
     direction: str
+    transcribe_provider: str = ""
 
     def request_changes(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class DialValues:
             "language": self.language,
             "greeting": self.greeting,
             "sleep_ms": self.sleep_ms,
+            "transcribe_provider": self.transcribe_provider,
         }
 
     def speaking_changes(self) -> dict[str, Any]:
@@ -119,6 +121,14 @@ class DialScreen(ModalScreen[bool]):
                 with Horizontal(classes="field"):
                     yield Label("Language", classes="field-label")
                     yield Input(d.language, id="dial-language", compact=True, placeholder="BCP47, e.g. en-US")
+                    yield Select[str](
+                        [(f"transcribe: {p or 'default'}", p or "default") for p in ("", "gcp", "aws")],
+                        value=d.transcribe_provider or "default",
+                        id="dial-transcribe-provider",
+                        allow_blank=False,
+                        compact=True,
+                        tooltip="default and gcp stop transcribing after about 5 minutes; aws does not",
+                    )
                 with Horizontal(classes="field"):
                     yield Label("Greeting", classes="field-label")
                     yield Input(d.greeting, id="dial-greeting", compact=True, placeholder="talk action text")
@@ -168,7 +178,7 @@ class DialScreen(ModalScreen[bool]):
             numbers, extensions = await self._load_choices()
         except Exception as exc:  # the form still works by typing
             self.query_one("#dial-problem", Label).update(
-                Content.styled(f"could not list numbers/extensions: {one_line(str(exc), 120)}", "$warning")
+                safe.plain(f"could not list numbers/extensions: {one_line(str(exc), 120)}", "$warning")
             )
             return
         self._set_options("#pick-source", numbers)
@@ -176,7 +186,8 @@ class DialScreen(ModalScreen[bool]):
 
     def _set_options(self, selector: str, choices: Sequence[Choice]) -> None:
         picker = self.query_one(selector, Select)
-        picker.set_options([(c.label, c.value) for c in choices])
+        # Names come from the server: plain Text, so "[/x]" is shown, not parsed (and typing still searches).
+        picker.set_options([(safe.plain_text(c.label, limit=200), c.value) for c in choices])
 
     @on(Select.Changed, "#pick-source")
     def _pick_source(self, event: Select.Changed) -> None:
@@ -208,6 +219,7 @@ class DialScreen(ModalScreen[bool]):
             sleep_ms=parse_sleep(text("dial-sleep") or "0"),
             provider=choice("dial-provider"),
             direction=choice("dial-direction"),
+            transcribe_provider=choice("dial-transcribe-provider").replace("default", ""),
         )
 
     @on(Input.Submitted)
@@ -264,7 +276,7 @@ class DialScreen(ModalScreen[bool]):
             parts += ["  ", ("request ", "$text-muted"), problem.request_id]
         if problem.hint:
             parts += ["\n", ("hint: ", "bold $text-muted"), one_line(problem.hint, 300)]
-        self.query_one("#dial-problem", Label).update(Content.assemble(*parts))
+        self.query_one("#dial-problem", Label).update(safe.assemble(*parts))
 
     def action_cancel(self) -> None:
         if not self.busy:

@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 from tui.actions.keys import key_label
 from tui.actions.registry import ACTIONS, ActionState
 from tui.actions.slash import slash_actions
+from tui.ui import safe
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,7 +44,7 @@ def help_content(keys: Mapping[str, str], state: ActionState, *, notes: Mapping[
         parts += ["\n\n", ("Files", "bold $accent")]
         for name, value in notes.items():
             parts += ["\n", (f"  {name:<18}", "bold"), value]
-    return Content.assemble(*parts)
+    return safe.assemble(*parts)
 
 
 class HelpScreen(ModalScreen[None]):

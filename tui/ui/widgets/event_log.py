@@ -27,8 +27,14 @@ from tui.ui.clock import UiClock
 from tui.ui.keymap import widget_binding
 from tui.ui.widgets.line_view import LineView
 from tui.ui.widgets.transcript_cursor import select_cells
+from tui.voipbin.safetext import safe_line
 
 log = logging.getLogger("tui.ui")
+
+# What one entry shows (a raw frame can be megabytes); the head kept is a little longer so that a secret
+# crossing the cut is still whole when redaction runs, before the final cut.
+ENTRY_LIMIT = 4000
+_KEPT = ENTRY_LIMIT + 512
 
 EntryKind = Literal["frame", "duplicate", "unrecognised", "request", "request-error", "connection", "note"]
 
@@ -178,7 +184,10 @@ class EventLog(LineView, can_focus=True):
         self._schedule()
 
     def write(self, kind: EntryKind, text: str, at: float, detail: object = None) -> None:
-        flat = text.replace("\r", " ").replace("\n", " ")
+        more = len(text) - _KEPT
+        flat = text[:_KEPT].replace("\r", " ").replace("\n", " ")
+        if more > 0:
+            flat += f" … ({more} more chars)"
         entry = _LogEntry(at, kind, flat, detail)
         self._entries.append(entry)
         if self.filter.active and self.filter.accepts(kind, flat):
@@ -325,7 +334,8 @@ class EventLog(LineView, can_focus=True):
 
     def _shown(self, entry: _LogEntry) -> str:
         if entry.shown is None:
-            entry.shown = self.redact(entry.text)
+            # Redact first (a cut must not split a secret), then escape and cut to what a row can show.
+            entry.shown = safe_line(self.redact(entry.text), ENTRY_LIMIT)
         return entry.shown
 
     def _row(self, row: int) -> tuple[_LogEntry, int] | None:

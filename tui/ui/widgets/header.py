@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
+from tui.ui import safe
 from tui.ui.format import CONNECTION_COLOUR, lifetime
 from tui.ui.widgets.guard import safe_render
 
@@ -29,6 +30,7 @@ class ConsoleHeader(Widget):
         self.channel_state = "starting"
         self.channel_attempt = 0
         self.channel_error = ""
+        self.channel_unauthorized = False
         self.gap_note = ""
         self.credential: str = ""
 
@@ -42,8 +44,9 @@ class ConsoleHeader(Widget):
         self.customer = customer
         self.refresh()
 
-    def set_channel(self, state: str, attempt: int = 0, error: str = "") -> None:
+    def set_channel(self, state: str, attempt: int = 0, error: str = "", *, unauthorized: bool = False) -> None:
         self.channel_state, self.channel_attempt, self.channel_error = state, attempt, error
+        self.channel_unauthorized = unauthorized
         if state == "reconnecting":
             self.gap_note = ""
         self.refresh()
@@ -61,7 +64,9 @@ class ConsoleHeader(Widget):
     @property
     def channel_text(self) -> str:
         state = self.channel_state
-        if state == "reconnecting":
+        if state == "reconnecting" and self.channel_unauthorized:
+            text = "unauthorized, retrying"
+        elif state == "reconnecting":
             text = f"reconnecting {self.channel_attempt}" if self.channel_attempt else "reconnecting"
         elif state == "reconnected":
             text = "connected"
@@ -80,12 +85,12 @@ class ConsoleHeader(Widget):
         if self.mode == "sandbox":
             banner = (" SANDBOX ", "bold reverse $warning")
         else:
-            banner = (f" {self.host or 'VoIPBIN'} ", "bold reverse $primary")
+            banner = (f" {safe.clean(self.host or 'VoIPBIN', 80)} ", "bold reverse $primary")
         colour = CONNECTION_COLOUR.get(self.channel_state, "$text-muted")
         parts: list[str | tuple[str, str]] = [banner]
         if self.customer:
-            parts += ["  ", (self.customer, "bold")]
+            parts += ["  ", (safe.clean(self.customer, 60), "bold")]
         parts += ["  ", ("events ", "$text-muted"), ("● ", colour), (self.channel_text, colour)]
         if self.credential:
             parts += ["  ", (self.credential, "$text-muted")]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)

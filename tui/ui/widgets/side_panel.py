@@ -15,6 +15,7 @@ from textual.widgets import Button, Label
 
 from tui.actions.keys import how_to
 from tui.actions.registry import BY_ID
+from tui.ui import safe
 from tui.ui.format import STATUS_COLOUR, short_id
 from tui.ui.widgets.guard import safe_render
 
@@ -47,7 +48,7 @@ class LegsPanel(Widget):
     def render(self) -> Content:
         session = self.session
         if session is None:
-            return Content.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
+            return safe.assemble(("Legs", "bold"), "\n", ("no call", "$text-muted"))
         parts: list[str | tuple[str, str]] = [("Legs", "bold")]
         gc = session.groupcall
         if gc is not None:
@@ -69,7 +70,7 @@ class LegsPanel(Widget):
         path = session.recorder.path
         if path is not None:
             parts += ["\n", ("record ", "$text-muted"), path.name]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)
 
 
 class PhonePanel(Vertical):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widget import Widget
 
+from tui.ui import safe
 from tui.ui.clock import UiClock
 from tui.ui.format import SPEAKING_COLOUR, STATUS_COLOUR, duration, one_line, short_id
 from tui.ui.widgets.guard import safe_render
@@ -52,7 +53,7 @@ class StatusPanel(Widget):
     def render(self) -> Content:
         session = self.session
         if session is None:
-            return Content.assemble(("○ ", "$text-muted"), self.idle_text)
+            return safe.assemble(("○ ", "$text-muted"), self.idle_text)
         return Content("\n").join([self._call_line(session), self._stream_line(session)])
 
     def _call_line(self, session: CallView) -> Content:
@@ -97,7 +98,7 @@ class StatusPanel(Widget):
                 parts += [f" ({legs} legs)"]
         elif phase == "failed" and not request:
             parts += ["  ", "see the error above"]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)
 
     def _stream_line(self, session: CallView) -> Content:
         parts: list[Part] = [("transcribe ", "$text-muted")]
@@ -130,7 +131,7 @@ class StatusPanel(Widget):
             parts += [f" · {heard} heard"]
             if failed:
                 parts += [" · ", (f"{failed} failed", "$error")]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)
 
 
 class NoticeLine(Widget):
@@ -192,4 +193,4 @@ class NoticeLine(Widget):
             parts += ["  ", ("request ", "$text-muted"), self.request_id]
         if self.hint:
             parts += ["\n", ("  hint: ", "bold $text-muted"), one_line(self.hint)]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)

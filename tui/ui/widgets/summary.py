@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widget import Widget
 
+from tui.ui import safe
 from tui.ui.format import latency
 from tui.ui.widgets.guard import safe_render
 
@@ -29,6 +30,8 @@ def summary_lines(summary: CallSummary, keys: dict[str, str] | None = None) -> l
     lines.append(stats)
     if summary.record_path:
         lines.append(f"record {summary.record_path}")
+    if summary.record_incomplete:
+        lines.append(f"record incomplete: {summary.record_incomplete}")
     new_call = keys.get("new_call", "F5")
     export = keys.get("export", "F7")
     lines.append(f"{new_call} or /dial: new call · {export} or /export: save the transcript")
@@ -80,4 +83,4 @@ class SummaryPanel(Widget):
             parts += ["\n", ("  " + line, "$text-muted")]
         if self.exported:
             parts += ["\n", ("  exported ", "$text-muted"), ", ".join(self.exported)]
-        return Content.assemble(*parts)
+        return safe.assemble(*parts)

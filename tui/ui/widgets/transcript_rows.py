@@ -18,11 +18,15 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui.ui.format import latency
+from tui.voipbin.safetext import safe_line
 
 if TYPE_CHECKING:
     from tui.session.transcript import TranscriptLine
 
 MARKER_WIDTH = 3
+# The view shows this much of one line (about 125 rows at 80 columns); the session record and the
+# exports keep the whole text. A megabyte line would otherwise cost seconds and tens of MB to lay out.
+LINE_LIMIT = 10_000
 
 
 class Entry:
@@ -71,7 +75,7 @@ def render_rows(line: TranscriptLine, width: int, rs: RowStyle) -> list[Strip]:
     kind = line.kind
     if kind in ("gap", "note"):
         mark = "━━ " if kind == "gap" else "·· "
-        text = Text.assemble((at, style("time")), " ", (mark + line.text, style(kind)))
+        text = Text.assemble((at, style("time")), " ", (mark + safe_line(line.text, LINE_LIMIT), style(kind)))
         _highlight(text, rs)
         return [Strip(list(row.render(console))) for row in text.wrap(console, max(MIN_TEXT_WIDTH, width))]
 
@@ -80,17 +84,17 @@ def render_rows(line: TranscriptLine, width: int, rs: RowStyle) -> list[Strip]:
     extra: list[Text] = []
     if kind == "say":
         marker, marker_style = "SAY", style("say")
-        body = Text(line.text, style=style("say"))
+        body = Text(safe_line(line.text, LINE_LIMIT), style=style("say"))
         _highlight(body, rs)
         extra = say_details(line, body, style)
     else:
         direction = line.direction or "?"
-        marker = direction[:MARKER_WIDTH]
+        marker = safe_line(direction[:MARKER_WIDTH])[:MARKER_WIDTH]
         marker_style = style("in" if direction == "in" else "out")
         if kind == "interim":
-            body = Text(line.text.rstrip() + " …", style=style("interim"))
+            body = Text(safe_line(line.text.rstrip(), LINE_LIMIT) + " …", style=style("interim"))
         else:
-            body = Text(line.text, style=marker_style)
+            body = Text(safe_line(line.text, LINE_LIMIT), style=marker_style)
             if line.backfilled:
                 body = Text.assemble(("↺ ", style("backfilled")), body)
         _highlight(body, rs)
@@ -115,7 +119,7 @@ def say_details(line: TranscriptLine, body: Text, style: Callable[[str], Style])
     if item is None:
         return []
     state: str = getattr(item, "state", "queued")
-    tag = str(getattr(item, "label", state))
+    tag = safe_line(str(getattr(item, "label", state)), 40)
     if state == "heard":
         tag += f" {latency(getattr(item, 'latency_ms', None))}"
     body.append("  ")
@@ -126,11 +130,11 @@ def say_details(line: TranscriptLine, body: Text, style: Callable[[str], Style])
     error = getattr(item, "error", None)
     request_id = getattr(item, "request_id", None)
     if state == "failed" and error:
-        why = f"✗ {error}" + (f" (request {request_id})" if request_id else "")
+        why = safe_line(f"✗ {error}" + (f" (request {request_id})" if request_id else ""), 2000)
         details.append(Text(why, style=style("state-failed")))
     hint = getattr(item, "hint", None)
     if state == "failed" and hint:
-        details.append(Text(f"hint: {hint}", style=style("hint")))
+        details.append(Text(safe_line(f"hint: {hint}", 1000), style=style("hint")))
     elif state == "flushed":
         details.append(Text("/resend (or ↑ Enter) says it again", style=style("hint")))
     return details

@@ -24,13 +24,15 @@ from textual.strip import Strip
 
 from tui.ui.clock import TimeMode, UiClock
 from tui.ui.widgets.transcript_cursor import CursorView, select_cells
+from tui.ui.widgets.transcript_rows import LINE_LIMIT, RowStyle, render_rows
 from tui.ui.widgets.transcript_rows import Entry as _Entry
-from tui.ui.widgets.transcript_rows import RowStyle, render_rows
 
 if TYPE_CHECKING:
     from tui.session.transcript import TranscriptChange, TranscriptLine
 
 log = logging.getLogger("tui.ui")
+
+__all__ = ["LINE_LIMIT", "TranscriptView"]
 
 # The time column's width in each mode (``12:00:01``, ``12:00:01.234``, ``T+0:12.345``): every text row
 # starts after it and the marker, so columns line up.
