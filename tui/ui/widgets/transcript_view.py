@@ -352,7 +352,9 @@ class TranscriptView(CursorView, can_focus=True):
                 strips = self._strips(self._entries[index])
                 offset = row - offsets[index]
                 if offset < len(strips):
-                    strip = strips[offset]
+                    # The offsets Textual's mouse selection reads; the strip caches the result, so a row
+                    # drawn again (every frame while lines arrive) pays nothing for them.
+                    strip = strips[offset].apply_offsets(0, virtual_row)
                     marked = self._cursor is not None and self._is_marked(index)
         if strip is None:
             return Strip.blank(width, base)
@@ -365,7 +367,7 @@ class TranscriptView(CursorView, can_focus=True):
         strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         if self._unseen and not self._follow and y == region.height - 1:
             strip = self._with_badge(strip, width)
-        return strip.apply_style(base).apply_offsets(scroll_x, virtual_row)
+        return strip.apply_style(base)
 
     def _with_badge(self, strip: Strip, width: int) -> Strip:
         badge = Text(f" {self._unseen} new ↓ ", style=self._style("badge"))
