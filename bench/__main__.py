@@ -49,6 +49,8 @@ GOALS = [
     Goal("search_100k_lines_ms", "find the next match in a 100 000-line transcript → drawn, p95", 50),
     Goal("say_overhead_p50_ms", "Enter → request at the server, minus a raw httpx POST, p50", 3),
     Goal("sandbox_concurrent_calls", "concurrent answered calls with speech, all deadlines met", 100, True),
+    Goal("runner_overhead_ratio", "seed scenario through the runner over a raw httpx+websockets script", 1.15),
+    Goal("runner_concurrent_calls", "concurrent scenario calls, every expectation resolved within 100 ms", 200, True),
     Goal("sip_rtp_jitter_p99_ms", "RTP interarrival jitter from the sandbox, 50 concurrent SIP calls, p99", 5),
     Goal("phone_cpu_per_call_pct", "`voipbin-tui phone` CPU, one live call with audio both ways, % of a core", 5),
 ]
@@ -66,6 +68,8 @@ class Plan:
     calls_duration: float
     search: bool
     calls_speed: float = 1.0
+    runner_pairs: int = 7
+    runner_calls: int = 200
     sip_calls: int = 50
     sip_seconds: float = 20.0
     search_lines: int = 100_000
@@ -73,8 +77,8 @@ class Plan:
     phone_seconds: float = 1.5
 
 
-FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True, phone_seconds=20.0)
-QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, sip_seconds=8.0, phone_seconds=8.0)
+FULL = Plan(15, 1000, 10.0, 100_000, 4000.0, 40, 100, 60.0, True, runner_pairs=9, phone_seconds=20.0)
+QUICK = Plan(5, 250, 10.0, 100_000, 6000.0, 15, 100, 15.0, False, runner_pairs=3, sip_seconds=8.0, phone_seconds=8.0)
 # The console measurements inject their own traffic at wall-clock rates; the sandbox's speed only shortens
 # the ring/answer before each measurement starts.
 SETUP_SPEED = 10.0
@@ -134,6 +138,22 @@ async def _sandbox_figure(plan: Plan, details: dict[str, Any]) -> float:
     return float(plan.calls) if result["deadlines_met"] else 0.0
 
 
+async def _runner_figures(plan: Plan, details: dict[str, Any]) -> dict[str, float]:
+    from bench.runner_load import concurrent_calls, overhead_ratio, search_max_concurrent
+
+    overhead = await overhead_ratio(plan.runner_pairs)
+    details["runner_overhead"] = overhead
+    if plan.search:
+        found = await search_max_concurrent(plan.runner_calls)
+        details["runner_concurrent"] = found
+        calls = float(found["max_calls"])
+    else:
+        result = await concurrent_calls(plan.runner_calls)
+        details["runner_concurrent"] = result
+        calls = float(plan.runner_calls) if result["all_on_time"] else 0.0
+    return {"runner_overhead_ratio": overhead["ratio"], "runner_concurrent_calls": calls}
+
+
 async def _sip_figure(plan: Plan, details: dict[str, Any]) -> float:
     from bench.sip_jitter import measure_sip_jitter
 
@@ -160,6 +180,7 @@ def run(plan: Plan) -> tuple[dict[str, float], dict[str, Any]]:
     figures.update(asyncio.run(_console_figures(plan, details)))
     figures["search_100k_lines_ms"] = asyncio.run(_search_figure(plan, details))
     figures["sandbox_concurrent_calls"] = asyncio.run(_sandbox_figure(plan, details))
+    figures.update(asyncio.run(_runner_figures(plan, details)))
     figures["sip_rtp_jitter_p99_ms"] = asyncio.run(_sip_figure(plan, details))
     figures["phone_cpu_per_call_pct"] = asyncio.run(_phone_figure(plan, details))
     details["seconds"] = time.monotonic() - started

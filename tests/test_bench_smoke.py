@@ -23,6 +23,8 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
         calls_duration=3.0,
         search=False,
         calls_speed=20.0,
+        runner_pairs=1,
+        runner_calls=3,
         sip_calls=2,
         sip_seconds=1.5,
         search_lines=3000,
@@ -42,6 +44,10 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
     assert details["sandbox"]["say_errors"] == 0
     assert details["sandbox"]["frames_sent"] > 0
     assert figures["sandbox_concurrent_calls"] in (0.0, 2.0)
+    assert figures["runner_overhead_ratio"] > 0
+    assert details["runner_concurrent"]["failures"] == 0, details["runner_concurrent"]
+    assert details["runner_concurrent"]["resolutions"] == 3 * 4  # phone.say and its expectation are skipped
+    assert figures["runner_concurrent_calls"] in (0.0, 3.0)
     assert details["sip"]["packets_received"] > 0
     assert details["sip"]["packets_lost"] == 0
     assert details["search"]["finds"] == 3

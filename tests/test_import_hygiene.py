@@ -40,6 +40,10 @@ def loaded_modules(module: str) -> list[str]:
         "tui.phone.runner",
         "tui.phone.baresip_engine",
         "tui.phone.pjsua2_engine",
+        "tui.runner.live",
+        "tui.runner.replay",
+        "tui.runner.plugin",
+        "tui.runner.cli",
     ],
 )
 def test_no_textual_below_the_ui(module: str) -> None:

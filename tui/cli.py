@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voipbin-tui",
         description="Live-test VoIPBIN real-time voice calls from the terminal. With no credentials "
         "configured it runs on a built-in VoIPBIN sandbox.",
-        epilog="Commands: watch (JSON lines of every call event), phone (a headless answering softphone), "
+        epilog="Commands: watch (JSON lines of every call event), test (run scenario files), "
+        "phone (a headless answering softphone), "
         "sandbox (run the sandbox server), "
         "config path|check|example. `voipbin-tui COMMAND --help` for details.",
     )
@@ -88,8 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_phone(build_phone_parser().parse_args(args[1:]))
         if command == "config":
             return _config(build_config_parser().parse_args(args[1:]))
+        if command == "test":
+            from tui.runner.cli import main as test_main
+
+            return test_main(args[1:])
         if command is not None:
-            build_parser().error(f"unknown command {command!r} (commands: watch, phone, sandbox, config)")
+            build_parser().error(f"unknown command {command!r} (commands: watch, test, phone, sandbox, config)")
         ns = build_parser().parse_args(args)
     except KeyboardInterrupt:
         return EXIT_OK

@@ -71,6 +71,8 @@ class DialRequest:
     transcribe_direction: str = "both"
     # "" lets VoIPBIN choose (Google first, whose streams stop after ~5 minutes); "aws" has no such limit.
     transcribe_provider: str = ""
+    # A scenario file's own action list, sent as given instead of the transcribe/talk/sleep trio above.
+    custom_actions: tuple[dict[str, Any], ...] | None = None
 
     @property
     def kind(self) -> DestinationType:
@@ -99,6 +101,8 @@ class DialRequest:
         return out
 
     def actions(self) -> list[dict[str, Any]]:
+        if self.custom_actions is not None:
+            return [dict(a) for a in self.custom_actions]
         actions: list[dict[str, Any]] = []
         if self.transcribe:
             actions.append(

@@ -6,6 +6,10 @@ import math
 from typing import Final
 from urllib.parse import urlsplit
 
+# The dial form and scenario files read durations the same way; the parser lives below the UI.
+from tui.durations import parse_sleep as parse_sleep
+from tui.durations import sleep_text as sleep_text
+
 # Call status → the TCSS colour variable that paints it. The status word itself is always printed, so the
 # meaning survives NO_COLOR and monochrome terminals.
 STATUS_COLOUR: Final[dict[str, str]] = {
@@ -90,33 +94,6 @@ def host_of(url: str) -> str:
         return urlsplit(url).netloc or url
     except ValueError:
         return url
-
-
-def parse_sleep(text: str) -> int:
-    """Sleep duration as typed in the dial form → milliseconds.
-
-    ``600`` and ``600s`` are seconds, ``10m`` minutes, ``600000ms`` milliseconds; plain numbers of
-    10 000 or more are taken as milliseconds (the API's unit), so a pasted ``600000`` works too.
-    """
-    value = text.strip().lower().replace(" ", "").replace("_", "")
-    if not value:
-        raise ValueError("sleep is empty")
-    units = (("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000))
-    for suffix, factor in units:
-        if value.endswith(suffix) and value[: -len(suffix)].replace(".", "", 1).isdigit():
-            return int(float(value[: -len(suffix)]) * factor)
-    if value.replace(".", "", 1).isdigit():
-        number = float(value)
-        return int(number) if number >= 10_000 else int(number * 1000)
-    raise ValueError(f"cannot read sleep {text!r}: use e.g. 600s, 10m or 600000ms")
-
-
-def sleep_text(ms: int) -> str:
-    if ms % 60_000 == 0 and ms >= 60_000:
-        return f"{ms // 60_000}m"
-    if ms % 1000 == 0:
-        return f"{ms // 1000}s"
-    return f"{ms}ms"
 
 
 def one_line(text: str, limit: int = 400) -> str:

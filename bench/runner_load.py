@@ -1,0 +1,251 @@
+"""The scenario runner's cost: ``runner_overhead_ratio`` and ``runner_concurrent_calls``.
+
+- Overhead: the same scenario (dial → answered → greeting heard → say → heard → the phone speaks → heard
+  → hang up → ended) through ``run_live`` and through a minimal script of raw httpx + websockets doing the
+  same steps with the same event waits, each with its own embedded sandbox of the same settings; wall
+  time of alternated pairs, median of the per-pair ratios.
+- Concurrency: N scenario calls at once in this process (one account each, the runner's real-service
+  path) against a sandbox in another process; an expectation counts as resolved on time when its step
+  ends within 100 ms of the moment the session applied the event that satisfies it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+import time
+from typing import Any
+
+from tui.runner.schema import Scenario
+
+GREETING = "Hello. This is the scripted test."
+SAID = "Your order has shipped."
+CALLER = "Thank you, goodbye."
+ON_TIME_S = 0.100
+
+
+def bench_scenario(speed: float = 20.0, sleep: str = "60s") -> Scenario:
+    return Scenario.model_validate(
+        {
+            "name": "bench-seed",
+            "sandbox": {"speed": speed, "random_seed": 7, "caller_script": []},
+            "call": {
+                "actions": [
+                    {"transcribe_start": {"language": "en-US"}},
+                    {"talk": {"text": GREETING}},
+                    {"sleep": sleep},
+                ]
+            },
+            "steps": [
+                {"expect": {"call": "progressing", "within": "30s"}},
+                {"expect": {"transcript": "out", "contains": "scripted test", "within": "30s"}},
+                {"say": SAID},
+                {"expect": {"say": "last", "state": "heard", "within": "30s"}},
+                {"phone.say": CALLER},
+                {"expect": {"transcript": "in", "contains": "thank you goodbye", "within": "30s"}},
+                {"hangup": {}},
+                {"expect": {"call": "hangup", "within": "30s"}},
+            ],
+        }
+    )
+
+
+# -- the baseline: raw httpx + websockets -------------------------------------------------------------------
+
+
+class _RawCall:
+    def __init__(self) -> None:
+        self.statuses: dict[str, str] = {}
+        self.lines: list[tuple[str, str]] = []
+        self.changed = asyncio.Event()
+
+    def on_frame(self, text: str) -> None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(data, dict):
+            return
+        if isinstance(data.get("data"), dict):
+            data = data["data"]
+        if "message" in data and "direction" in data and "transcribe_id" in data:
+            self.lines.append((str(data["direction"]), str(data["message"])))
+        elif isinstance(data.get("status"), str) and "destination" in data and isinstance(data.get("id"), str):
+            self.statuses[data["id"]] = data["status"]
+        self.changed.set()
+
+    async def until(self, predicate: Any, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            self.changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("baseline script: an event did not come")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), remaining)
+
+
+def _heard(lines: list[tuple[str, str]], direction: str, words: str) -> bool:
+    return any(
+        d == direction and words in " ".join(t.lower().replace(",", "").replace(".", "").split()) for d, t in lines
+    )
+
+
+async def raw_once(speed: float = 20.0) -> float:
+    import httpx
+    import websockets
+
+    from tui.sandbox import EmbeddedSandbox, SandboxSettings
+
+    started = time.monotonic()
+    sandbox = EmbeddedSandbox(SandboxSettings(speed=speed, random_seed=7, caller_script=[]), port=0)
+    await sandbox.start()
+    key = {"accesskey": sandbox.accesskey}
+    call = _RawCall()
+    try:
+        async with httpx.AsyncClient(base_url=sandbox.api_url, params=key, timeout=10) as http:
+            cid = (await http.get("/customer")).json()["id"]
+            async with websockets.connect(f"{sandbox.ws_url}?accesskey={sandbox.accesskey}") as ws:
+                topics = [f"customer_id:{cid}:{k}:{k}_" for k in ("call", "groupcall", "transcribe", "transcript")]
+                await ws.send(json.dumps({"type": "subscribe", "topics": topics}))
+
+                async def read() -> None:
+                    async for message in ws:
+                        call.on_frame(message if isinstance(message, str) else message.decode())
+
+                reader = asyncio.create_task(read())
+                body = {
+                    "source": {"type": "tel", "target": "+15551234567"},
+                    "destinations": [{"type": "extension", "target_name": "quickstart-phone"}],
+                    "actions": [a.model_dump() for a in bench_scenario(speed).call.actions],  # type: ignore[union-attr]
+                }
+                created = (await http.post("/calls", json=body)).json()
+                legs = [c["id"] for c in created.get("calls", [])]
+                for gc in created.get("groupcalls", []):
+                    legs.extend(gc.get("call_ids", []))
+                await call.until(lambda: any(call.statuses.get(c) == "progressing" for c in legs))
+                leg = next(c for c in legs if call.statuses.get(c) == "progressing")
+                await call.until(lambda: _heard(call.lines, "out", "scripted test"))
+                spec = {"reference_type": "call", "reference_id": leg, "provider": "elevenlabs", "direction": "out"}
+                speaking = (await http.post("/speakings", json=spec)).json()
+                # No event says a speaking is up: poll, as every client must.
+                while (await http.get(f"/speakings/{speaking['id']}")).json().get("status") != "active":  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+                await http.post(f"/speakings/{speaking['id']}/say", json={"text": SAID})
+                await call.until(lambda: _heard(call.lines, "out", "order has shipped"))
+                async with httpx.AsyncClient(base_url=sandbox.control_url, timeout=10) as control:
+                    await control.post(f"/calls/{leg}/speak", json={"text": CALLER})
+                await call.until(lambda: _heard(call.lines, "in", "thank you goodbye"))
+                await http.post(f"/calls/{leg}/hangup")
+                await call.until(lambda: call.statuses.get(leg) == "hangup")
+                await http.delete(f"/speakings/{speaking['id']}")
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reader
+    finally:
+        await sandbox.stop()
+    return time.monotonic() - started
+
+
+async def runner_once(speed: float = 20.0) -> float:
+    from tui.runner.live import run_live
+    from tui.runner.target import TargetOptions
+
+    started = time.monotonic()
+    outcome = await run_live(bench_scenario(speed), TargetOptions())
+    if outcome.failure is not None:
+        raise RuntimeError(f"the bench scenario failed: {outcome.failure.kind}: {outcome.failure.message}")
+    return time.monotonic() - started
+
+
+async def overhead_ratio(pairs: int) -> dict[str, Any]:
+    await raw_once()
+    await runner_once()
+    ratios, raws, runs = [], [], []
+    for i in range(pairs):
+        if i % 2:
+            raw = await raw_once()
+            run = await runner_once()
+        else:
+            run = await runner_once()
+            raw = await raw_once()
+        raws.append(raw)
+        runs.append(run)
+        ratios.append(run / raw)
+    return {
+        "ratio": statistics.median(ratios),
+        "raw_median_s": statistics.median(raws),
+        "runner_median_s": statistics.median(runs),
+        "pairs": pairs,
+    }
+
+
+# -- concurrency ------------------------------------------------------------------------------------------
+
+
+async def concurrent_calls(n_calls: int, speed: float = 5.0) -> dict[str, Any]:
+    """N scenario calls at once against a sandbox in another process; lateness of every resolution."""
+    from pydantic import SecretStr
+
+    from bench.sandbox_load import SandboxProcess
+    from tui.config import Settings
+    from tui.runner.live import LiveCall, run_to_completion
+    from tui.runner.target import TargetOptions
+
+    async with SandboxProcess(speed, 10.0) as proc:
+        info = proc.info
+        # A long sleep: a late runner must fail on lateness, not because the call's flow ran out.
+        scenario = bench_scenario(speed, sleep="10m")
+        # The sandbox process is reached as a service would be (no scenario sandbox, no control of its own).
+        settings = Settings.model_construct().model_copy(
+            update={"api_url": info["api_url"], "accesskey": SecretStr(info["accesskey"])}
+        )
+        late: list[float] = []
+        failures: list[str] = []
+
+        async def one(index: int) -> None:
+            call = LiveCall(scenario, TargetOptions(real=True, allow_real=True, settings=settings))
+            try:
+                await call.start()
+                for step_index, step in enumerate(scenario.steps):
+                    await call.runner.run_step(step_index, step)
+                    record = call.runner.trace[-1]
+                    if step.expect is not None and record.status == "passed":
+                        started = call.runner.t0 + record.started_s
+                        satisfied = max(call.log.last_change, started)
+                        late.append(max(0.0, call.runner.t0 + record.ended_s - satisfied))
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                await run_to_completion(call.close())
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(n_calls)))
+        elapsed = time.monotonic() - started
+    late.sort()
+    return {
+        "calls": n_calls,
+        "failures": len(failures),
+        "first_failure": failures[0] if failures else None,
+        "resolutions": len(late),
+        "late_p50_ms": 1000 * late[len(late) // 2] if late else None,
+        "late_max_ms": 1000 * late[-1] if late else None,
+        "all_on_time": not failures and bool(late) and late[-1] <= ON_TIME_S,
+        "seconds": elapsed,
+    }
+
+
+async def search_max_concurrent(start: int, limit: int = 800) -> dict[str, Any]:
+    runs: list[dict[str, Any]] = []
+    best = 0
+    n = start
+    while n <= limit:
+        result = await concurrent_calls(n)
+        runs.append(result)
+        if not result["all_on_time"]:
+            break
+        best = n
+        n *= 2
+    return {"max_calls": best, "runs": runs}

@@ -1,0 +1,88 @@
+"""--allow-real: a named target, the plan first, a call cap, clean-up, sandbox-only steps skipped, no secrets.
+
+The "real service" here is a sandbox in the test's own process, reached the way VoIPBIN is: through
+VOIPBIN_API_URL and VOIPBIN_ACCESSKEY, with no scenario sandbox and no control API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.runner.conftest import EXAMPLES, FAST_START, command
+from tui.sandbox import EmbeddedSandbox, SandboxSettings
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[EmbeddedSandbox]:
+    sandbox = EmbeddedSandbox(SandboxSettings(speed=20, random_seed=1, caller_script=[]), port=0)
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+async def run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        command(),
+        "test",
+        *args,
+        cwd=cwd,
+        env={**os.environ, **FAST_START, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_real_run_prints_the_plan_skips_sandbox_steps_cleans_up_and_leaks_no_secret(
+    service: EmbeddedSandbox, tmp_path: Path
+) -> None:
+    env = {"VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
+    seed = str(EXAMPLES / "seed-roundtrip.scenario.yaml")
+    args = [seed, "--allow-real", "--json", "r.json", "--artifacts", "art"]
+    code, out, err = await run(args, tmp_path, env)
+    assert code == 0, out + err
+    assert f"REAL RUN on {service.api_url}" in err
+    assert "seed-roundtrip: dial quickstart-phone from +15551234567, 11 steps; 2 sandbox-only step(s) skipped" in err
+    assert "calls: 1 (--max-calls 10)" in err
+    report = json.loads((tmp_path / "r.json").read_text())
+    (entry,) = report["scenarios"]
+    assert entry["target"] == "service"
+    statuses = {row["index"]: row["status"] for row in entry["trace"]}
+    assert [i for i, s in statuses.items() if s == "skipped"] == [4, 5, 6, 7, 8]
+    skipped = next(row for row in entry["trace"] if row["index"] == 4)
+    assert "not available on the real service" in skipped["message"]
+
+    store = service.core.store  # type: ignore[union-attr]
+    assert [c.status for c in store.calls.values()] == ["hangup"]
+    assert store.speakings
+    assert all(sp.tm_delete is not None for sp in store.speakings.values())
+
+    texts = [out, err, (tmp_path / "r.json").read_text()]
+    texts += [p.read_text() for p in (tmp_path / "art").rglob("*") if p.is_file()]
+    assert len(texts) > 4
+    assert not any(service.accesskey in text for text in texts)
+
+
+async def test_real_run_refuses_without_allowance_credentials_or_over_the_cap(
+    service: EmbeddedSandbox, tmp_path: Path
+) -> None:
+    seed = str(EXAMPLES / "seed-roundtrip.scenario.yaml")
+    env = {"VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
+    code, _, err = await run([seed, "--allow-real", "--max-calls", "0"], tmp_path, env)
+    assert code == 4
+    assert "1 calls exceed --max-calls 0; nothing was run" in err
+    code, _, err = await run([seed, "--allow-real"], tmp_path, {"VOIPBIN_API_URL": service.api_url})
+    assert code == 4
+    assert "--allow-real needs a named target" in err
+    assert service.core is not None
+    assert service.core.store.calls == {}
