@@ -47,9 +47,10 @@ def test_keyboard_only_walk(tmp_path: Path) -> None:
         term.tmux("set-option", "-s", "set-clipboard", "on")
         term.wait_for(lambda s: "New call" in s and "Greeting" in s, "the dial form")
 
-        # Destination (focused) → its extension picker → Language → Greeting: typing replaces the value.
+        # Destination (focused) → its extension picker → Language → the transcribe provider → Greeting:
+        # typing replaces the value. (A field added to the form changes the count; the check below says so.)
         time.sleep(1.0)  # the form is drawn before its pickers have loaded and the focus has settled
-        for _ in range(3):
+        for _ in range(4):
             term.send("Tab")
             time.sleep(0.2)
         term.send("Walking by keyboard only.", literal=True)
