@@ -27,6 +27,8 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
         runner_calls=3,
         sip_calls=2,
         sip_seconds=1.5,
+        search_lines=3000,
+        search_finds=3,
     )
     figures, details = run(tiny)
     assert list(figures) == [g.key for g in GOALS]
@@ -48,4 +50,5 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
     assert figures["runner_concurrent_calls"] in (0.0, 3.0)
     assert details["sip"]["packets_received"] > 0
     assert details["sip"]["packets_lost"] == 0
+    assert details["search"]["finds"] == 3
     assert "startup_ratio" in table(figures)

@@ -47,6 +47,10 @@ async def test_export_has_every_transcript_in_every_format(account: Account, tmp
     for message in server.values():
         assert md_inline(message) in md
     assert "Call ended after" in md
+    # Every line carries its date and zone (UTC, to the millisecond).
+    lines = [ln for ln in md.splitlines() if ln.startswith("- `")]
+    assert lines
+    assert all(re.match(r"^- `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z` ", ln) for ln in lines), lines[:3]
 
     srt = paths[".srt"].read_text(encoding="utf-8")
     blocks = [b for b in srt.strip().split("\n\n") if b]

@@ -12,8 +12,10 @@ from tui.actions.keys import check_keymap, effective_keys, key_label
 from tui.actions.registry import ACTIONS, BY_ID, BY_SLASH, ActionState
 from tui.actions.slash import parse_line
 from tui.ui.commands import palette_entries
+from tui.ui.console_actions import ConsoleActions
 from tui.ui.format import duration, latency, lifetime, parse_sleep, sleep_text
 from tui.ui.keymap import bindings
+from tui.ui.reading_actions import ReadingActions
 from tui.ui.theme import ANSI_THEME, DEFAULT_THEME, choose_theme
 
 
@@ -37,7 +39,8 @@ def test_parse_line(typed: str, kind: str, text: str, name: str, arg: str) -> No
 
 def test_every_slash_command_has_an_action_or_an_argument() -> None:
     for name, decl in BY_SLASH.items():
-        assert decl.run is not None or decl.console or not decl.arg, name
+        handled = any(hasattr(cls, "_console_" + decl.keymap_id) for cls in (ConsoleActions, ReadingActions))
+        assert decl.run is not None or decl.console or handled or not decl.arg, name
     assert {
         "flush",
         "stop",

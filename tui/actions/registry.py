@@ -45,7 +45,7 @@ class ActionDecl:
     priority: bool = False
     # A console-only action name to call instead of the generic dispatcher (``scroll_transcript(-1)``).
     console: str = ""
-    # Handled inside the say box widget, not bound on the app.
+    # Handled inside a widget (the say box, the event log), not bound on the app.
     widget: bool = False
 
     @property
@@ -239,6 +239,113 @@ def _decls() -> tuple[ActionDecl, ...]:
         ),
         ActionDecl(
             "follow", "Follow the transcript", "Jump to the newest line and keep following", console="follow_transcript"
+        ),
+        # Finding, copying and reading: their whole effect is on the screen (and the terminal's clipboard).
+        ActionDecl(
+            "find",
+            "Find",
+            "Search the transcript: opens the find box; /find TEXT jumps to the newest match",
+            "ctrl+f",
+            ("/find",),
+            arg="[TEXT]",
+            footer=False,
+        ),
+        ActionDecl(
+            "find_next",
+            "Find next",
+            "In the transcript: the next (newer) line matching the search",
+            "n",
+            ("/next",),
+            footer=False,
+            widget=True,
+        ),
+        ActionDecl(
+            "find_prev",
+            "Find previous",
+            "In the transcript: the previous (older) line matching the search",
+            "p",
+            ("/prev",),
+            footer=False,
+            widget=True,
+        ),
+        ActionDecl(
+            "copy_id",
+            "Copy call id",
+            "Copy the call's full id",
+            "ctrl+y",
+            ("/copyid",),
+            needs=frozenset({C}),
+            footer=False,
+        ),
+        ActionDecl(
+            "copy_line",
+            "Copy line",
+            "Copy the transcript's selected lines (the newest line when none is selected)",
+            "ctrl+l",
+            ("/copyline",),
+            needs=frozenset({C}),
+            footer=False,
+        ),
+        ActionDecl(
+            "copy_transcript",
+            "Copy transcript",
+            "Copy the whole transcript as text",
+            "ctrl+o",
+            ("/copy",),
+            needs=frozenset({C}),
+            footer=False,
+        ),
+        ActionDecl(
+            "toggle_time",
+            "Transcript times",
+            "In the transcript: cycle times between wall clock, wall clock with ms, since the call began (T+0:12.345)",
+            "t",
+            ("/time",),
+            footer=False,
+            widget=True,
+        ),
+        ActionDecl(
+            "log_filter",
+            "Filter the event log",
+            "Show only entries with every WORD (kind:NAME for a kind, -WORD hides); no argument shows all",
+            slash=("/filter",),
+            arg="[WORD…]",
+        ),
+        ActionDecl(
+            "log_quiet",
+            "Quiet event log",
+            "In the event log: hide or show interim speech frames and speaking polls",
+            "h",
+            ("/quiet",),
+            footer=False,
+            widget=True,
+        ),
+        ActionDecl(
+            "log_open",
+            "Open log entry",
+            "In the event log: show the selected entry's whole frame or request (↑/↓ select)",
+            "enter",
+            ("/entry",),
+            footer=False,
+            widget=True,
+        ),
+        ActionDecl(
+            "log_wrap",
+            "Wrap the log",
+            "In the event log: wrap long entries",
+            "w",
+            ("/wrap",),
+            footer=False,
+            widget=True,
+        ),
+        ActionDecl(
+            "log_full",
+            "Full-screen log",
+            "In the event log: fill the screen with it (again: back)",
+            "f",
+            ("/logfull",),
+            footer=False,
+            widget=True,
         ),
         ActionDecl(
             "history_prev", "Previous line", "Previous line from the say box history", "up", footer=False, widget=True

@@ -174,7 +174,8 @@ def _markdown(session: CallSession, lines: list[ExportLine]) -> str:
         out += ["| | |", "|---|---|", *[f"| {k} | {_md_cell(v)} |" for k, v in meta], ""]
     out += ["## Transcript", ""]
     for ln in lines:
-        stamp = ln.at.astimezone(UTC).strftime("%H:%M:%S")
+        # The date and the zone too: an export is read later, elsewhere.
+        stamp = ln.at.astimezone(UTC).isoformat(sep=" ", timespec="milliseconds").replace("+00:00", "Z")
         text = md_inline(ln.text)
         if ln.kind == "gap":
             out.append(f"- `{stamp}` — *{text}*")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -227,3 +227,26 @@ def _interim_key(transcribe_id: str, direction: str) -> str:
 
 def _sort_key(line: TranscriptLine) -> tuple[datetime, int]:
     return (line.at, line.seq)
+
+
+def find_line(lines: Sequence[TranscriptLine], query: str, start: int, *, forward: bool = True) -> int | None:
+    """The index of the first line after ``start`` (before it, going back) whose text contains ``query``,
+    ignoring case; the search wraps around and may end on ``start`` itself. None when no line matches.
+
+    ``start`` may be -1 or ``len(lines)`` to search from either end.
+    """
+    needle = query.casefold()
+    count = len(lines)
+    if not needle or not count:
+        return None
+    # One pass in each of at most two ranges; str.casefold and ``in`` run in C, which is what keeps a
+    # search through 100 000 lines within a few tens of milliseconds.
+    if forward:
+        ranges = (range(start + 1, count), range(min(start + 1, count)))
+    else:
+        ranges = (range(min(start, count) - 1, -1, -1), range(count - 1, max(start, 0) - 1, -1))
+    for indices in ranges:
+        for i in indices:
+            if needle in lines[i].text.casefold():
+                return i
+    return None

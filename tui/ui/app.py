@@ -117,6 +117,7 @@ class VoipbinApp(App[None]):
             "starting the sandbox…" if self.runtime.mode == "sandbox" else "connecting to VoIPBIN…"
         )
         screen.set_keys(self.keys)
+        screen.transcript.on_copy = screen.events.on_copy = self._copy_selection
         if self.deterministic:
             screen.say_box.cursor_blink = False
         if self._theme_problem:
@@ -215,11 +216,13 @@ class VoipbinApp(App[None]):
             kind = "duplicate"
         else:
             kind = "frame"
-        self.call_screen.events.write(kind, f"{event.summary()} [{event.shape}] {event.raw}", event.received_at)
+        self.call_screen.events.write(
+            kind, f"{event.summary()} [{event.shape}] {event.raw}", event.received_at, event.raw
+        )
 
     def _on_request(self, record: RequestRecord) -> None:
         failed = record.status is None or record.status >= 400
-        self.call_screen.events.write("request-error" if failed else "request", record.summary(), record.at)
+        self.call_screen.events.write("request-error" if failed else "request", record.summary(), record.at, record)
 
     def _on_connection(self, state: ConnectionState) -> None:
         session = self.session
@@ -297,6 +300,9 @@ class VoipbinApp(App[None]):
         box.value = text
         box.cursor_position = len(text)
         box.focus()
+
+    def _copy_selection(self, text: str) -> None:
+        self.actions.reading.copy(text, "the selection")
 
     def action_scroll_transcript(self, direction: int) -> None:
         self.call_screen.scroll_transcript(direction)

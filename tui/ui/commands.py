@@ -25,7 +25,7 @@ def palette_entries(state: ActionState, keys: Mapping[str, str]) -> list[Palette
     """Every action a person can invoke on this target, for the palette (ctrl+p)."""
     entries = []
     for decl in ACTIONS:
-        if decl.widget or decl.id in ("scroll_up", "scroll_down", "say"):
+        if (decl.widget and not decl.slash) or decl.id in ("scroll_up", "scroll_down", "say"):
             continue
         if decl.availability(state) == "hidden":
             continue

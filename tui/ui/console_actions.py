@@ -14,6 +14,7 @@ from tui.actions.registry import BY_ID, ActionArg, ActionDecl, ActionState
 from tui.actions.slash import command_for, parse_line
 from tui.ui import safe
 from tui.ui.commands import PaletteEntry, palette_entries
+from tui.ui.reading_actions import ReadingActions
 from tui.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ log = logging.getLogger("tui.ui")
 class ConsoleActions:
     def __init__(self, app: VoipbinApp) -> None:
         self.app = app
+        self.reading = ReadingActions(app)
 
     def state(self) -> ActionState:
         app = self.app
@@ -59,8 +61,8 @@ class ConsoleActions:
         if decl is None:
             log.error("no action %s", action_id)
             return
-        handler = getattr(self, "_console_" + decl.keymap_id, None)
-        if handler is not None:
+        handler = getattr(self, "_console_" + decl.keymap_id, None) or self.reading.handler(decl.keymap_id)
+        if callable(handler):
             handler(arg)
             return
         if decl.console:

@@ -16,6 +16,7 @@ from tui.actions.keys import how_to, key_label
 from tui.ui.clock import UiClock
 from tui.ui.view_changes import GapNote, LineTouched, ShowSummary, StatusChanged, TranscriptChanged, ViewChange
 from tui.ui.widgets.event_log import EventLog
+from tui.ui.widgets.find_bar import FindBar
 from tui.ui.widgets.footer import FittedFooter
 from tui.ui.widgets.header import ConsoleHeader
 from tui.ui.widgets.say_input import SayInput
@@ -79,6 +80,7 @@ class CallScreen(Screen[None]):
         self.events = EventLog(max_lines=event_log_max_lines, clock=clock, redact=redact, id="events")
         self.summary = SummaryPanel(id="summary")
         self.say_box = SayInput(on_line, id="say")
+        self.find_bar = FindBar(self._find_typed, self.find_step, self.close_find, id="find")
         self.sandbox = mode == "sandbox"
         self.keys: dict[str, str] = {}
 
@@ -93,6 +95,7 @@ class CallScreen(Screen[None]):
                 yield self.phone
                 yield self.events
         yield self.summary
+        yield self.find_bar
         yield self.say_box
         yield FittedFooter(id="footer")
 
@@ -124,6 +127,42 @@ class CallScreen(Screen[None]):
         self.set_class(show, "-log")
         if show:
             self.events.call_after_refresh(self.events.refresh)
+
+    @property
+    def log_full(self) -> bool:
+        return self.has_class("-log-full")
+
+    def show_log_full(self, full: bool) -> None:
+        """The event log fills the body (the transcript steps aside), or goes back to its place."""
+        self.set_class(full, "-log-full")
+        if full:
+            self.show_log(True)
+            self.events.focus()
+
+    # -- finding ------------------------------------------------------------------------------------------
+
+    @property
+    def find_shown(self) -> bool:
+        return self.has_class("-find")
+
+    def open_find(self) -> None:
+        self.set_class(True, "-find")
+        self.find_bar.value = self.transcript.query_text
+        self.find_bar.focus()
+
+    def close_find(self) -> None:
+        self.set_class(False, "-find")
+        self.say_box.focus()
+
+    def _find_typed(self, text: str) -> None:
+        self.transcript.find(text, forward=False)
+
+    def find(self, text: str) -> bool:
+        """Search for ``text`` from the newest line back; True when a line matched."""
+        return self.transcript.find(text, forward=False) is not None
+
+    def find_step(self, forward: bool) -> None:
+        self.transcript.find(forward=forward)
 
     # -- what the app routes here -------------------------------------------------------------------------
 

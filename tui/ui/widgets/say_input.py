@@ -13,6 +13,7 @@ from typing import ClassVar
 from textual.binding import BindingType
 from textual.widgets import Input
 
+from tui.actions.slash import parse_line
 from tui.ui.keymap import widget_binding
 
 PLACEHOLDER = "Type a line to say into the call · /help for commands"
@@ -37,6 +38,9 @@ class SayInput(Input):
         self._history_size = history_size
         self._position = 0
         self._draft = ""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.border_subtitle = byte_count(event.value)
 
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
@@ -66,3 +70,17 @@ class SayInput(Input):
         self.remember(text)
         if not keep:
             self.value = ""
+
+
+def byte_count(text: str) -> str:
+    """What the say box shows under the text: its size against VoIPBIN's 5000-byte limit per /say."""
+    # Not imported at start-up: the console paints before any session module loads.
+    from tui.session.textsplit import SAY_LIMIT_BYTES, split_for_say, utf8_len
+
+    parsed = parse_line(text)
+    if parsed.kind != "say":
+        return ""
+    size = utf8_len(parsed.text)
+    if size <= SAY_LIMIT_BYTES:
+        return f"{size}/{SAY_LIMIT_BYTES} B"
+    return f"{size}/{SAY_LIMIT_BYTES} B · sent as {len(split_for_say(parsed.text))} lines"

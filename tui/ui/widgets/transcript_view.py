@@ -8,12 +8,12 @@ only the newest ``max_lines`` lines; the session keeps more and its record on di
 
 from __future__ import annotations
 
-import itertools
 import logging
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,24 +22,21 @@ from textual import events
 from textual.geometry import Size
 from textual.strip import Strip
 
-from tui.ui.clock import UiClock
-from tui.ui.format import latency
-from tui.ui.widgets.line_view import LineView
-from tui.voipbin.safetext import safe_line
+from tui.ui.clock import TimeMode, UiClock
+from tui.ui.widgets.transcript_cursor import CursorView, select_cells
+from tui.ui.widgets.transcript_rows import LINE_LIMIT, RowStyle, render_rows
+from tui.ui.widgets.transcript_rows import Entry as _Entry
 
 if TYPE_CHECKING:
     from tui.session.transcript import TranscriptChange, TranscriptLine
 
 log = logging.getLogger("tui.ui")
 
-# Width of "HH:MM:SS " + marker + " ": every text row starts after it, so columns line up.
-_MARKER_WIDTH = 3
-_PREFIX_WIDTH = 8 + 1 + _MARKER_WIDTH + 1
-_MIN_TEXT_WIDTH = 12
+__all__ = ["LINE_LIMIT", "TranscriptView"]
 
-# The view shows this much of one line (about 125 rows at 80 columns); the session record and the
-# exports keep the whole text. A megabyte line would otherwise cost seconds and tens of MB to lay out.
-LINE_LIMIT = 10_000
+# The time column's width in each mode (``12:00:01``, ``12:00:01.234``, ``T+0:12.345``): every text row
+# starts after it and the marker, so columns line up.
+_TIME_WIDTH: dict[str, int] = {"wall": 8, "wall-ms": 12, "relative": 10}
 
 
 # Drawn rows are kept for this many entries only (the visible ones and their neighbours); the others keep
@@ -48,23 +45,7 @@ LINE_LIMIT = 10_000
 _DRAWN_ENTRIES = 400
 
 
-class _Entry:
-    __slots__ = ("line", "rows", "width")
-
-    def __init__(self, line: TranscriptLine) -> None:
-        self.line = line
-        self.rows = -1  # laid-out row count at ``width``; -1 until laid out
-        self.width = 0
-
-    @property
-    def key(self) -> str:
-        return self.line.key
-
-    def invalidate(self) -> None:
-        self.rows = -1
-
-
-class TranscriptView(LineView, can_focus=True):
+class TranscriptView(CursorView, can_focus=True):
     """Shows a CallSession's transcript book: finals, interim text, SAY lines, gap markers."""
 
     STYLE_PREFIX: ClassVar[str] = "transcript--"
@@ -85,6 +66,8 @@ class TranscriptView(LineView, can_focus=True):
         "transcript--backfilled",
         "transcript--placeholder",
         "transcript--badge",
+        "transcript--match",
+        "transcript--cursor",
     }
 
     DEFAULT_CSS = """
@@ -127,6 +110,8 @@ class TranscriptView(LineView, can_focus=True):
         self.changes_applied = 0
         self.resyncs = 0
         self.removed_after_trim = 0
+        self.time_mode: TimeMode = "wall"
+        self.time_origin: datetime | None = None
 
     # -- reading (tests, benchmarks) ----------------------------------------------------------------------
 
@@ -165,6 +150,8 @@ class TranscriptView(LineView, can_focus=True):
         self._dirty_from = 0
         self._unseen = 0
         self._follow = True
+        self._cursor = self._anchor = None
+        self._lines_changed(-1)
         self._schedule()
 
     def reset(self, lines: Sequence[TranscriptLine]) -> None:
@@ -179,6 +166,8 @@ class TranscriptView(LineView, can_focus=True):
         self._rows_dropped_above = 0
         self._dirty_from = 0
         self._unseen = 0
+        self._cursor = self._anchor = None
+        self._lines_changed(-1)
         self._schedule()
 
     def apply(self, changes: Iterable[TranscriptChange]) -> None:
@@ -189,6 +178,7 @@ class TranscriptView(LineView, can_focus=True):
             self.changes_applied += 1
             index = change.index - self._base
             line = change.line
+            self._lines_changed(-1 if index < 0 else change.index)
             if change.op == "insert":
                 if index < 0:
                     self._base += 1
@@ -249,7 +239,9 @@ class TranscriptView(LineView, can_focus=True):
         if entry is not None:
             entry.invalidate()
             self._drawn.pop(entry, None)
-            self._dirty_from = min(self._dirty_from, self._entries.index(entry))
+            index = self._entries.index(entry)
+            self._lines_changed(self._base + index)
+            self._dirty_from = min(self._dirty_from, index)
             self._schedule()
 
     def follow(self) -> None:
@@ -299,7 +291,8 @@ class TranscriptView(LineView, can_focus=True):
         offsets = self._offsets
         del offsets[start + 1 :]
         rows = offsets[start]
-        for entry in itertools.islice(entries, start, None):
+        # Not islice: it walks the skipped entries one by one, which is most of a flush in a long call.
+        for entry in entries[start:]:
             if entry.rows < 0 or entry.width != width:
                 entry.width = width
                 entry.rows = len(self._draw(entry))
@@ -316,11 +309,7 @@ class TranscriptView(LineView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._rich_style = None
-        for entry in self._entries:
-            entry.rows = -1
-        self._drawn.clear()
-        self._dirty_from = 0
-        self._schedule()
+        self._redraw_all()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -346,7 +335,9 @@ class TranscriptView(LineView, can_focus=True):
         width = region.width
         base = self._base_style()
         row = scroll_y + y
+        virtual_row = row
         strip: Strip | None = None
+        marked = False
         if not self._entries:
             if y == 0 and self.placeholder:
                 strip = Strip(list(Text(self.placeholder, style=self._style("placeholder")).render(self.app.console)))
@@ -361,9 +352,18 @@ class TranscriptView(LineView, can_focus=True):
                 strips = self._strips(self._entries[index])
                 offset = row - offsets[index]
                 if offset < len(strips):
-                    strip = strips[offset]
+                    # The offsets Textual's mouse selection reads; the strip caches the result, so a row
+                    # drawn again (every frame while lines arrive) pays nothing for them.
+                    strip = strips[offset].apply_offsets(0, virtual_row)
+                    marked = self._cursor is not None and self._is_marked(index)
         if strip is None:
             return Strip.blank(width, base)
+        selection = self.text_selection
+        if selection is not None:
+            selected = self.screen.get_component_rich_style("screen--selection")
+            strip = select_cells(strip, selection.get_span(virtual_row), selected)
+        if marked:
+            strip = strip.apply_style(self._style("cursor"))
         strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         if self._unseen and not self._follow and y == region.height - 1:
             strip = self._with_badge(strip, width)
@@ -393,76 +393,36 @@ class TranscriptView(LineView, can_focus=True):
 
     def _render_entry(self, line: TranscriptLine, width: int) -> list[Strip]:
         try:
-            return self._render_rows(line, width)
+            return render_rows(line, width, self._row_style())
         except Exception:  # a bad line must not take the view down
             log.exception("cannot draw transcript line %s", line.key)
             return [Strip([Segment(f"(line {line.key} could not be drawn)")])]
 
-    def _render_rows(self, line: TranscriptLine, width: int) -> list[Strip]:
-        console = self.app.console
-        at = self.clock.clock_time(line.at)
-        kind = line.kind
-        if kind in ("gap", "note"):
-            style = self._style(kind)
-            mark = "━━ " if kind == "gap" else "·· "
-            text = Text.assemble((at, self._style("time")), " ", (mark + safe_line(line.text, LINE_LIMIT), style))
-            return [Strip(list(row.render(console))) for row in text.wrap(console, max(_MIN_TEXT_WIDTH, width))]
+    def _row_style(self) -> RowStyle:
+        mode, origin = self.time_mode, self.time_origin
 
-        body_width = max(_MIN_TEXT_WIDTH, width - _PREFIX_WIDTH)
-        extra: list[Text] = []
-        if kind == "say":
-            marker, marker_style = "SAY", self._style("say")
-            body = Text(safe_line(line.text, LINE_LIMIT), style=self._style("say"))
-            extra = self._say_details(line, body)
-        else:
-            direction = line.direction or "?"
-            marker = safe_line(direction[:_MARKER_WIDTH])[:_MARKER_WIDTH]
-            marker_style = self._style("in" if direction == "in" else "out")
-            if kind == "interim":
-                body = Text(safe_line(line.text.rstrip(), LINE_LIMIT) + " …", style=self._style("interim"))
-            else:
-                body = Text(safe_line(line.text, LINE_LIMIT), style=marker_style)
-                if line.backfilled:
-                    body = Text.assemble(("↺ ", self._style("backfilled")), body)
-        prefix = Text.assemble((at, self._style("time")), " ", (marker.ljust(_MARKER_WIDTH), marker_style), " ")
-        prefix_segments = list(prefix.render(console))
-        pad = [Segment(" " * prefix.cell_len)]
-        strips: list[Strip] = []
-        for part in itertools.chain([body], extra):
-            for row in part.wrap(console, body_width):
-                head = prefix_segments if not strips else pad
-                strips.append(Strip([*head, *row.render(console)]))
-        return strips or [Strip(prefix_segments)]
+        def stamp(line: TranscriptLine) -> str:
+            return self.clock.stamp(line.at, mode, origin or line.at)
 
-    def _say_details(self, line: TranscriptLine, body: Text) -> list[Text]:
-        item: Any = line.meta.get("say")
-        if item is None:
-            return []
-        state: str = getattr(item, "state", "queued")
-        tag = safe_line(str(getattr(item, "label", state)), 40)
-        if state == "heard":
-            tag += f" {latency(getattr(item, 'latency_ms', None))}"
-        style_name = {
-            "queued": "state-pending",
-            "sending": "state-pending",
-            "sent": "state-sent",
-            "heard": "state-heard",
-            "flushed": "state-flushed",
-            "failed": "state-failed",
-        }.get(state, "state-pending")
-        body.append("  ")
-        body.append(f"[{tag}]", style=self._style(style_name))
-        if state not in ("failed", "flushed"):
-            return []
-        details: list[Text] = []
-        error = getattr(item, "error", None)
-        request_id = getattr(item, "request_id", None)
-        if state == "failed" and error:
-            why = safe_line(f"✗ {error}" + (f" (request {request_id})" if request_id else ""), 2000)
-            details.append(Text(why, style=self._style("state-failed")))
-        hint = getattr(item, "hint", None)
-        if state == "failed" and hint:
-            details.append(Text(safe_line(f"hint: {hint}", 1000), style=self._style("hint")))
-        elif state == "flushed":
-            details.append(Text("/resend (or ↑ Enter) says it again", style=self._style("hint")))
-        return details
+        return RowStyle(self.app.console, self._style, stamp, _TIME_WIDTH[mode], self._match)
+
+    def _forget_drawn(self) -> None:
+        self._drawn.clear()
+
+    def _redraw_all(self) -> None:
+        for entry in self._entries:
+            entry.rows = -1
+        self._drawn.clear()
+        self._dirty_from = 0
+        self._schedule()
+
+    # -- times --------------------------------------------------------------------------------------------
+
+    def set_time_mode(self, mode: TimeMode, origin: datetime | None = None) -> None:
+        """Show times as the wall clock (to the second or millisecond) or since ``origin`` (the call's start)."""
+        self.time_mode = mode
+        self.time_origin = origin
+        self._redraw_all()
+
+    def stamp(self, line: TranscriptLine) -> str:
+        return self.clock.stamp(line.at, self.time_mode, self.time_origin or line.at)
