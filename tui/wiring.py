@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from tui.options import Mode, decide_mode
 
 if TYPE_CHECKING:
+    from tui.actions.context import PhoneOps
     from tui.config import Settings
+    from tui.headless_phone import HeadlessPhone
     from tui.sandbox.server import EmbeddedSandbox
     from tui.sandbox_control import SandboxControl
     from tui.session.account import Account
@@ -72,6 +74,10 @@ class Target:
     api_url: str
     sandbox: EmbeddedSandbox | None = None
     control: SandboxControl | None = None
+    # The phone the phone keys drive: the real headless phone when `[phone]` is configured, else the
+    # sandbox's simulated one (its control API), else none.
+    phone: PhoneOps | None = None
+    headless: HeadlessPhone | None = None
     closed: bool = field(default=False, init=False)
 
     def secrets(self) -> list[str]:
@@ -85,6 +91,9 @@ class Target:
         if self.closed:
             return
         self.closed = True
+        if self.headless is not None:
+            with contextlib.suppress(Exception):
+                await self.headless.close()
         with contextlib.suppress(Exception):
             await self.account.close()
         if self.control is not None:
@@ -126,10 +135,35 @@ async def open_target(
         opened(target)
     try:
         await target.account.start(wait_connected=wait_connected)
+        await choose_phone(settings, target)
     except BaseException:
         await target.close()
         raise
     return target
+
+
+def phone_configured(settings: Settings) -> bool:
+    """A `[phone]` table with an extension and its domain: the console then runs the real phone."""
+    return bool(settings.phone.extension and settings.phone.domain)
+
+
+async def choose_phone(settings: Settings, target: Target) -> None:
+    """Which phone a console (or a scenario) gets: the headless phone when `[phone]` is configured (and
+    on the embedded sandbox only when its SIP side is on), otherwise the sandbox's simulated phone."""
+    target.phone = target.control
+    if not phone_configured(settings) or (target.sandbox is not None and not settings.sandbox.sip):
+        return
+    from tui.headless_phone import HeadlessPhone
+
+    phone = settings.phone
+    password = phone.password.get_secret_value() if phone.password is not None else ""
+    headless = HeadlessPhone(phone, password, secrets=settings.secrets())
+    target.headless = headless
+    target.phone = headless
+    if not password:
+        headless.fail_now("no password for the phone: set VOIPBIN_PHONE__PASSWORD or [phone] password")
+        return
+    await headless.start()
 
 
 # -- from settings to a call session (the console, and the runner, make theirs here) --------------------------

@@ -531,6 +531,13 @@ class CallSession:
                 )
             )
 
+    def add_phone_heard(self, key: str, text: str) -> None:
+        """What the headless phone heard: its own kind of line (``pho``), beside VoIPBIN's ``out`` lines.
+
+        ``text`` is the phone's speech-to-text, or a segment that says it is one (never invented words).
+        """
+        self._patch(self.book.add_line(key=f"phone:{key}", kind="transcript", direction="phone", text=text))
+
     def _patch(self, changes: Iterable[TranscriptChange]) -> None:
         batch = tuple(changes)
         if batch:

@@ -99,6 +99,10 @@ class CallScreen(Screen[None]):
     def _fit_footer(self, width: int) -> None:
         self.query_one(Footer).compact = width < WIDE_FROM
 
+    def set_headless_phone(self, on: bool) -> None:
+        """The headless phone (`[phone]`) shows its panel on the real service too."""
+        self.set_class(on, "-phone")
+
     def set_sandbox(self, sandbox: bool) -> None:
         self.sandbox = sandbox
         self.set_class(sandbox, "-sandbox")
