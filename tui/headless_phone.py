@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -77,6 +78,10 @@ class PhoneStatus:
     tx_packets: int = 0
     rx_loss_pct: float = 0.0
     rx_jitter_ms: float = 0.0
+    rx_audio_s: float = 0.0
+    tx_speech_s: float = 0.0
+    rx_level_dbfs: float = -96.0
+    tx_level_dbfs: float = -96.0
     heard: deque[Heard] = field(default_factory=lambda: deque(maxlen=HEARD_KEEP))
     said: str = ""
     last_hangup: str = ""
@@ -93,9 +98,15 @@ class PhoneStatus:
         return f"{state}{over} as {who}"
 
     def audio(self) -> str:
-        return f"audio in {self.rx_packets} pkts, out {self.tx_packets} pkts" + (
-            f", loss {self.rx_loss_pct:.1f}%, jitter {self.rx_jitter_ms:.1f} ms" if self.rx_packets else ""
+        """``audio in 4.2 s, -23 dBFS · out (spoke 1.8 s) -96 dBFS`` and the RTP counts once RTCP has them."""
+        text = (
+            f"audio in {self.rx_audio_s:.1f} s, {self.rx_level_dbfs:.0f} dBFS"
+            f" · out spoke {self.tx_speech_s:.1f} s, {self.tx_level_dbfs:.0f} dBFS"
         )
+        if self.rx_packets or self.tx_packets:
+            text += f"\nRTP in {self.rx_packets} / out {self.tx_packets} pkts"
+            text += f", loss {self.rx_loss_pct:.1f}%, jitter {self.rx_jitter_ms:.1f} ms"
+        return text
 
 
 def _clean(value: object, limit: int = TEXT_CHARS) -> str:
@@ -145,6 +156,8 @@ class HeadlessPhone:
         self._tasks: list[asyncio.Task[None]] = []
         self._listeners: list[Callable[[PhoneStatus, dict[str, Any]], None]] = []
         self.lines: list[dict[str, Any]] = []  # every parsed line (tests and the runner read them)
+        self._settled = asyncio.Event()
+        self._closing = False
 
     # -- life ------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -169,12 +182,19 @@ class HeadlessPhone:
             asyncio.create_task(self._read_stderr(), name="phone-stderr"),
         ]
 
+    async def wait_registered(self, timeout: float) -> bool:
+        """Until the first registration succeeds or fails (bounded); True when registered."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled.wait(), timeout)
+        return self.status.state == "registered"
+
     async def close(self) -> None:
         """Hang up and unregister (SIGINT: the child does both), then wait; kill after a grace period."""
+        self._closing = True
         proc = self._proc
         if proc is not None and proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(2)
+                proc.send_signal(signal.SIGINT)
             try:
                 await asyncio.wait_for(proc.wait(), 6.0)
             except TimeoutError:
@@ -250,7 +270,7 @@ class HeadlessPhone:
                 continue
             self._on_line(line)
         code = await proc.wait()
-        if self.status.state not in ("failed", "stopped"):
+        if self.status.state not in ("failed", "stopped") and not self._closing:
             self._fail(f"the phone exited ({code}); see the log")
 
     async def _read_stderr(self) -> None:
@@ -297,6 +317,7 @@ class HeadlessPhone:
         elif kind == "answered":
             status.state = "in_call"
             status.rx_packets = status.tx_packets = 0
+            status.rx_audio_s = status.tx_speech_s = 0.0
             status.heard.clear()
             status.said = ""
         elif kind == "rtp":
@@ -304,6 +325,10 @@ class HeadlessPhone:
             status.tx_packets = _int(line.get("tx_packets"))
             status.rx_loss_pct = _float(line.get("rx_loss_pct"))
             status.rx_jitter_ms = _float(line.get("rx_jitter_ms"))
+            status.rx_audio_s = _float(line.get("rx_audio_s"))
+            status.tx_speech_s = _float(line.get("tx_speech_s"))
+            status.rx_level_dbfs = _float(line.get("rx_level_dbfs", -96.0))
+            status.tx_level_dbfs = _float(line.get("tx_level_dbfs", -96.0))
         elif kind == "heard":
             text = line.get("text")
             status.heard.append(
@@ -328,6 +353,8 @@ class HeadlessPhone:
         self._notify(line)
 
     def _notify(self, line: dict[str, Any]) -> None:
+        if self.status.state != "starting":
+            self._settled.set()
         for callback in list(self._listeners):
             try:
                 callback(self.status, line)

@@ -142,6 +142,10 @@ async def open_target(
     return target
 
 
+# baresip starts in about a second; a registrar over TLS on the internet answers within a few.
+PHONE_REGISTER_WAIT = 15.0
+
+
 def phone_configured(settings: Settings) -> bool:
     """A `[phone]` table with an extension and its domain: the console then runs the real phone."""
     return bool(settings.phone.extension and settings.phone.domain)
@@ -164,6 +168,9 @@ async def choose_phone(settings: Settings, target: Target) -> None:
         headless.fail_now("no password for the phone: set VOIPBIN_PHONE__PASSWORD or [phone] password")
         return
     await headless.start()
+    # A call dialled before the phone registered would find no contact and go to the simulated phone (on
+    # the sandbox) or nowhere: wait for the first answer of the registrar, bounded.
+    await headless.wait_registered(PHONE_REGISTER_WAIT)
 
 
 # -- from settings to a call session (the console, and the runner, make theirs here) --------------------------

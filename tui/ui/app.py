@@ -261,7 +261,7 @@ class VoipbinApp(App[None]):
         if line.get("kind") == "heard" and status.heard and session is not None and session.is_live:
             heard = status.heard[-1]
             session.add_phone_heard(f"{heard.start:.3f}", heard.display())
-        if line.get("kind") in ("registered", "incoming", "answered", "hangup", "error"):
+        if line.get("kind") in ("registered", "incoming", "answered", "hangup", "error") and self.screen_stack:
             self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------------------
