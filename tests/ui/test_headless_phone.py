@@ -100,7 +100,8 @@ async def test_phone_keys_caller_line_and_the_phone_hangs_up(sip_sandbox: Embedd
 
         await pilot.press("f11")  # the phone key: the phone hangs up
         await wait_until(pilot, lambda: app.session is not None and app.session.phase == "ended", "the call to end", 10)
-        assert app.session is not None and app.session.call is not None
+        assert app.session is not None
+        assert app.session.call is not None
         assert app.session.call.hangup_by == "remote"
         await wait_until(pilot, lambda: "hung up by local" in panel.state_text, "the phone's side of it")
     assert phone.status.state == "stopped"
@@ -117,4 +118,5 @@ async def test_the_console_hangs_up_on_the_phone(sip_sandbox: EmbeddedSandbox, t
         await wait_until(pilot, lambda: phone.status.rx_audio_s > 0.5, "audio at the phone", 10)
         await type_line(pilot, "/hangup")
         await wait_until(pilot, lambda: phone.status.last_hangup == "hung up by remote", "the BYE at the phone", 10)
-        assert app.session is not None and app.session.phase == "ended"
+        assert app.session is not None
+        assert app.session.phase == "ended"
