@@ -95,7 +95,10 @@ class PhonePanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Phone (sandbox)", id="phone-title", classes="panel-title")
-        yield Label("", id="phone-state")
+        # Only the headless phone has a state to show; the sandbox's panel stays as it was.
+        state = Label("", id="phone-state")
+        state.display = False
+        yield state
         with Horizontal():
             for button_id, label, action_id in self.BUTTONS:
                 yield Button(label, id=button_id, action=f"app.act({action_id!r})", compact=True)
@@ -114,7 +117,9 @@ class PhonePanel(Vertical):
             lines.append(status.last_hangup)
         with contextlib.suppress(NoMatches):
             self.query_one("#phone-title", Label).update(safe.plain("Phone (headless " + status.engine + ")"))
-            self.query_one("#phone-state", Label).update(safe.multiline("\n".join(lines)))
+            label = self.query_one("#phone-state", Label)
+            label.update(safe.multiline("\n".join(lines)))
+            label.display = True
 
     @property
     def state_text(self) -> str:
