@@ -87,7 +87,7 @@ class PhoneStatus:
     last_hangup: str = ""
 
     def summary(self) -> str:
-        """One line: ``registered over TLS (SRTP) as 2000@example.net``."""
+        """``registered over TLS (SRTP)`` and, on a second line, ``as 2000@example.net``."""
         who = f"{self.extension}@{self.domain}" if self.extension else ""
         if self.state == "failed":
             return f"failed: {self.error}"
@@ -95,13 +95,13 @@ class PhoneStatus:
             return f"{self.state} {who}".strip()
         over = f" over {self.transport.upper()}" + (" (SRTP)" if self.srtp else "") if self.transport else ""
         state = {"registered": "registered", "ringing": "ringing", "in_call": "in a call"}.get(self.state, self.state)
-        return f"{state}{over} as {who}"
+        return f"{state}{over}\nas {who}"
 
     def audio(self) -> str:
         """``audio in 4.2 s, -23 dBFS · out (spoke 1.8 s) -96 dBFS`` and the RTP counts once RTCP has them."""
         text = (
-            f"audio in {self.rx_audio_s:.1f} s, {self.rx_level_dbfs:.0f} dBFS"
-            f" · out spoke {self.tx_speech_s:.1f} s, {self.tx_level_dbfs:.0f} dBFS"
+            f"audio in {self.rx_audio_s:.1f} s, {self.rx_level_dbfs:.0f} dBFS\n"
+            f"audio out: spoke {self.tx_speech_s:.1f} s, {self.tx_level_dbfs:.0f} dBFS"
         )
         if self.rx_packets or self.tx_packets:
             text += f"\nRTP in {self.rx_packets} / out {self.tx_packets} pkts"

@@ -152,10 +152,11 @@ def phone_configured(settings: Settings) -> bool:
 
 
 async def choose_phone(settings: Settings, target: Target) -> None:
-    """Which phone a console (or a scenario) gets: the headless phone when `[phone]` is configured (and
-    on the embedded sandbox only when its SIP side is on), otherwise the sandbox's simulated phone."""
+    """Which phone a console (or a scenario) gets: the headless phone when `[phone]` is configured and the
+    target is reached by URL (the service, or a standalone sandbox), otherwise the embedded sandbox's
+    simulated phone (its SIP port is chosen at start, so a `[phone]` table could not name it)."""
     target.phone = target.control
-    if not phone_configured(settings) or (target.sandbox is not None and not settings.sandbox.sip):
+    if not phone_configured(settings) or target.sandbox is not None:
         return
     from tui.headless_phone import HeadlessPhone
 
