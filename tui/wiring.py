@@ -147,25 +147,45 @@ PHONE_REGISTER_WAIT = 15.0
 
 
 def phone_configured(settings: Settings) -> bool:
-    """A `[phone]` table with an extension and its domain: the console then runs the real phone."""
-    return bool(settings.phone.extension and settings.phone.domain)
+    """A `[phone]` table that names an extension: the console (or a scenario) then runs the real phone."""
+    return bool(settings.phone.extension)
 
 
 async def choose_phone(settings: Settings, target: Target) -> None:
-    """Which phone a console (or a scenario) gets: the headless phone when `[phone]` is configured and the
-    target is reached by URL (the service, or a standalone sandbox), otherwise the embedded sandbox's
-    simulated phone (its SIP port is chosen at start, so a `[phone]` table could not name it)."""
+    """Which phone a console (or a scenario) gets: the headless phone when `[phone]` names an extension and
+    the target can ring it (the service or a sandbox reached by URL: the table names the domain; the
+    embedded sandbox with its SIP side on: its registrar, domain and seed password are filled in),
+    otherwise the sandbox's simulated phone (its control API), or none."""
     target.phone = target.control
-    if not phone_configured(settings) or target.sandbox is not None:
+    if not phone_configured(settings):
+        return
+    phone = settings.phone
+    sandbox = target.sandbox
+    if sandbox is not None:
+        if not settings.sandbox.sip:
+            return
+        from pydantic import SecretStr
+
+        from tui.sandbox.settings import SEED_PASSWORDS
+
+        password = phone.password or SecretStr(SEED_PASSWORDS.get(phone.extension, ""))
+        phone = phone.model_copy(
+            update={
+                "registrar": f"127.0.0.1:{sandbox.sip_port}",
+                "domain": phone.domain or sandbox.customer_id,
+                "transport": "tcp" if phone.transport == "tls" else phone.transport,
+                "password": password,
+            }
+        )
+    elif not phone.domain:
         return
     from tui.headless_phone import HeadlessPhone
 
-    phone = settings.phone
-    password = phone.password.get_secret_value() if phone.password is not None else ""
-    headless = HeadlessPhone(phone, password, secrets=settings.secrets())
+    password_text = phone.password.get_secret_value() if phone.password is not None else ""
+    headless = HeadlessPhone(phone, password_text, secrets=settings.secrets())
     target.headless = headless
     target.phone = headless
-    if not password:
+    if not password_text:
         headless.fail_now("no password for the phone: set VOIPBIN_PHONE__PASSWORD or [phone] password")
         return
     await headless.start()
