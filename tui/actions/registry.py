@@ -135,7 +135,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.answer",
             "Answer",
-            "The sandbox phone answers the call",
+            "The phone answers the call (the sandbox's, or the headless phone)",
             "f9",
             ("/answer",),
             needs=frozenset({P}),
@@ -144,7 +144,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.reject",
             "Reject",
-            "The sandbox phone declines the call",
+            "The phone declines the call",
             "f10",
             ("/reject",),
             needs=frozenset({P}),
@@ -153,7 +153,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.hangup",
             "Phone hangs up",
-            "The sandbox phone hangs up",
+            "The phone hangs up",
             "f11",
             ("/phonehangup",),
             needs=frozenset({P}),
@@ -208,7 +208,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.say",
             "Caller line",
-            "The sandbox phone says TEXT (an `in` line)",
+            "The phone says TEXT (an `in` line)",
             slash=("/caller",),
             arg="TEXT",
             needs=frozenset({P}),
