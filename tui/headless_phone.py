@@ -122,6 +122,7 @@ def phone_command(phone: PhoneSettings, password_env: str) -> list[str]:
         "--cue", phone.cue, "--cue-seconds", str(phone.cue_seconds), "--gap", str(phone.gap),
         "--threshold", str(phone.energy_threshold_dbfs), "--reg-interval", str(phone.reg_interval),
         "--rtp-interval", str(min(phone.rtp_interval, RTP_INTERVAL)), "--password-env", password_env,
+        "--stop-on-stdin-eof",
     ]  # fmt: skip
     if phone.registrar:
         args += ["--registrar", phone.registrar]
