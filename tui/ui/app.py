@@ -237,6 +237,10 @@ class VoipbinApp(App[None]):
 
     def on_session_update(self, update: SessionUpdate) -> None:
         """The current session changed: the screen redraws its part, the app says and rebinds its part."""
+        if not self.screen_stack:
+            # The session's last updates (the call ending during shutdown) can outlive the screens.
+            log.debug("%s after the screens closed", type(update).__name__)
+            return
         try:
             for change in view_changes(update):
                 if isinstance(change, ShowNotice):
