@@ -29,6 +29,7 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
         sip_seconds=1.5,
         search_lines=3000,
         search_finds=3,
+        say_audible_says=1,
     )
     figures, details = run(tiny)
     assert list(figures) == [g.key for g in GOALS]
@@ -52,3 +53,6 @@ def test_every_measurement_runs_and_reports_every_key() -> None:
     assert details["sip"]["packets_lost"] == 0
     assert details["search"]["finds"] == 3
     assert "startup_ratio" in table(figures)
+    # POST /say → audible at a real phone, reported beside the sandbox's own TTS time.
+    assert details["say_audible"]["says"] == 1
+    assert details["reported"]["say_audible_latency_ms"] > details["reported"]["say_audible_baseline_tts_ms"] > 0

@@ -80,6 +80,9 @@ def build_phone_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-ca-file", metavar="PEM", help="CA bundle for the registrar's TLS certificate")
     p.add_argument("--stt-model", metavar="DIR", help="faster-whisper model directory (phone-stt extra)")
     p.add_argument("--once", action="store_true", help="exit after the first call ends")
+    # The console's child: when the console's end of stdin closes (it exited, even uncleanly), hang up and
+    # unregister rather than stay registered with nobody to drive it.
+    p.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
@@ -143,7 +146,7 @@ def run_phone(ns: argparse.Namespace) -> int:
     except EngineUnavailable as exc:
         return fail(str(exc))
     try:
-        return asyncio.run(_run(engine, account, phone, ns.once, secrets))
+        return asyncio.run(_run(engine, account, phone, ns.once, secrets, stop_on_eof=ns.stop_on_stdin_eof))
     except KeyboardInterrupt:
         return EXIT_OK
     except _BadLine as exc:
@@ -154,7 +157,9 @@ class _BadLine(Exception):
     pass
 
 
-async def _run(engine: Any, account: Any, phone: PhoneSettings, once: bool, secrets: list[str]) -> int:
+async def _run(
+    engine: Any, account: Any, phone: PhoneSettings, once: bool, secrets: list[str], *, stop_on_eof: bool = False
+) -> int:
     from tui.phone.runner import PhoneOptions, PhoneRunner, load_utterance
     from tui.phone.tts import TtsUnavailable, synthesize
 
@@ -204,7 +209,7 @@ async def _run(engine: Any, account: Any, phone: PhoneSettings, once: bool, secr
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    _read_commands(loop, runner.commands)
+    _read_commands(loop, runner.commands, stop if stop_on_eof else None)
     if phone.answer == "manual" and sys.stdin.isatty():
         print("voipbin-tui phone: manual answer: press Enter to answer, type reject to decline", file=sys.stderr)
     status = await runner.run(stop)
@@ -220,7 +225,9 @@ def _record_dir(phone: PhoneSettings) -> Path | None:
     return Path(phone.record_dir).expanduser() if phone.record_dir else user_state_dir() / "phone"
 
 
-def _read_commands(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
+def _read_commands(
+    loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str], stop_at_eof: asyncio.Event | None = None
+) -> None:
     """Stdin lines become commands; a daemon thread, since a blocking read cannot be cancelled."""
     if sys.stdin is None or sys.stdin.closed:
         return
@@ -229,5 +236,8 @@ def _read_commands(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -
         with contextlib.suppress(Exception):
             for line in sys.stdin:
                 loop.call_soon_threadsafe(queue.put_nowait, line[:2000])
+        if stop_at_eof is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed
+                loop.call_soon_threadsafe(stop_at_eof.set)
 
     threading.Thread(target=reader, name="phone-stdin", daemon=True).start()

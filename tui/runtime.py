@@ -19,7 +19,9 @@ from tui.configfile import QuickProbe, user_state_dir
 from tui.options import ConsoleOptions, Mode
 
 if TYPE_CHECKING:
+    from tui.actions.context import PhoneOps
     from tui.config import Settings
+    from tui.headless_phone import HeadlessPhone
     from tui.sandbox.server import EmbeddedSandbox
     from tui.sandbox_control import SandboxControl
     from tui.session.account import Account
@@ -82,6 +84,15 @@ class ConsoleRuntime:
     def _hold(self, target: Target) -> None:
         self.target = target
         self.sandbox, self.control, self.account = target.sandbox, target.control, target.account
+
+    @property
+    def phone(self) -> PhoneOps | None:
+        """What the phone keys drive (``tui.wiring.choose_phone``): the headless phone or the sandbox's."""
+        return self.target.phone if self.target is not None else None
+
+    @property
+    def headless_phone(self) -> HeadlessPhone | None:
+        return self.target.headless if self.target is not None else None
 
     async def close(self) -> None:
         if self.target is not None:

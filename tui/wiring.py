@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from tui.options import Mode, decide_mode
 
 if TYPE_CHECKING:
+    from tui.actions.context import PhoneOps
     from tui.config import Settings
+    from tui.headless_phone import HeadlessPhone
     from tui.sandbox.server import EmbeddedSandbox
     from tui.sandbox_control import SandboxControl
     from tui.session.account import Account
@@ -72,6 +74,10 @@ class Target:
     api_url: str
     sandbox: EmbeddedSandbox | None = None
     control: SandboxControl | None = None
+    # The phone the phone keys drive: the real headless phone when `[phone]` is configured, else the
+    # sandbox's simulated one (its control API), else none.
+    phone: PhoneOps | None = None
+    headless: HeadlessPhone | None = None
     closed: bool = field(default=False, init=False)
 
     def secrets(self) -> list[str]:
@@ -85,6 +91,9 @@ class Target:
         if self.closed:
             return
         self.closed = True
+        if self.headless is not None:
+            with contextlib.suppress(Exception):
+                await self.headless.close()
         with contextlib.suppress(Exception):
             await self.account.close()
         if self.control is not None:
@@ -142,10 +151,63 @@ async def open_target(
         opened(target)
     try:
         await target.account.start(wait_connected=wait_connected)
+        await choose_phone(settings, target)
     except BaseException:
         await target.close()
         raise
     return target
+
+
+# baresip starts in about a second; a registrar over TLS on the internet answers within a few.
+PHONE_REGISTER_WAIT = 15.0
+
+
+def phone_configured(settings: Settings) -> bool:
+    """A `[phone]` table that names an extension: the console (or a scenario) then runs the real phone."""
+    return bool(settings.phone.extension)
+
+
+async def choose_phone(settings: Settings, target: Target) -> None:
+    """Which phone a console (or a scenario) gets: the headless phone when `[phone]` names an extension and
+    the target can ring it (the service or a sandbox reached by URL: the table names the domain; the
+    embedded sandbox with its SIP side on: its registrar, domain and seed password are filled in),
+    otherwise the sandbox's simulated phone (its control API), or none."""
+    target.phone = target.control
+    if not phone_configured(settings):
+        return
+    phone = settings.phone
+    sandbox = target.sandbox
+    if sandbox is not None:
+        if not settings.sandbox.sip:
+            return
+        from pydantic import SecretStr
+
+        from tui.sandbox.settings import SEED_PASSWORDS
+
+        password = phone.password or SecretStr(SEED_PASSWORDS.get(phone.extension, ""))
+        phone = phone.model_copy(
+            update={
+                "registrar": f"127.0.0.1:{sandbox.sip_port}",
+                "domain": phone.domain or sandbox.customer_id,
+                "transport": "tcp" if phone.transport == "tls" else phone.transport,
+                "password": password,
+            }
+        )
+    elif not phone.domain:
+        return
+    from tui.headless_phone import HeadlessPhone
+
+    password_text = phone.password.get_secret_value() if phone.password is not None else ""
+    headless = HeadlessPhone(phone, password_text, secrets=settings.secrets())
+    target.headless = headless
+    target.phone = headless
+    if not password_text:
+        headless.fail_now("no password for the phone: set VOIPBIN_PHONE__PASSWORD or [phone] password")
+        return
+    await headless.start()
+    # A call dialled before the phone registered would find no contact and go to the simulated phone (on
+    # the sandbox) or nowhere: wait for the first answer of the registrar, bounded.
+    await headless.wait_registered(PHONE_REGISTER_WAIT)
 
 
 # -- from settings to a call session (the console, and the runner, make theirs here) --------------------------

@@ -160,7 +160,8 @@ async def test_quickstart_with_real_audio(
     assert SEED_PASSWORDS[EXT] not in "".join(phone.raw) + err
 
 
-async def test_tls_registration_and_call(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hangup_by", ["sandbox", "phone"])
+async def test_tls_registration_and_call(tmp_path: Path, hangup_by: str) -> None:
     engine = "baresip"
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
@@ -187,12 +188,19 @@ async def test_tls_registration_and_call(tmp_path: Path) -> None:
                 await phone.next("answered")
                 heard = await phone.next("heard", timeout=10)
                 assert heard["duration"] > 0.8
-                # The sandbox hangs up: its BYE reaches the phone over the TLS connection. (A BYE from
-                # baresip is not tested over TLS: libre sends no in-dialog request to the sandbox's
-                # `sips:` Contact; see the README.)
-                assert (await api.post(f"/calls/{call_id}/hangup")).status_code == 200
-                hangup = await phone.next("hangup", timeout=10)
-                assert hangup["by"] == "remote"
+                if hangup_by == "sandbox":
+                    # The sandbox's BYE reaches the phone over the TLS connection.
+                    assert (await api.post(f"/calls/{call_id}/hangup")).status_code == 200
+                    hangup = await phone.next("hangup", timeout=10)
+                    assert hangup["by"] == "remote"
+                else:
+                    # The phone's BYE reaches the sandbox: its Contact is `sip:…;transport=tls`, which libre
+                    # sends in-dialog requests to (it sent none to a `sips:` Contact).
+                    await phone.send("hangup")
+                    hangup = await phone.next("hangup", timeout=10)
+                    assert hangup["by"] == "local"
+                    call = await call_status(api, call_id, "hangup")
+                    assert call["hangup_by"] == "remote", call
                 code, err = await phone.finish()
                 assert code == 0, err
             finally:

@@ -325,7 +325,7 @@ async def test_tls_register_call_audio_and_hangup(start_sandbox: SandboxFactory)
     data = Path(__file__).with_name("data")
     cert, key = str(data / "sip-test-cert.pem"), str(data / "sip-test-key.pem")
     sandbox = await start_sandbox(**SIP, sip_tls_cert=cert, sip_tls_key=key)
-    assert sandbox.sip_addresses["tls"] == f"sips:127.0.0.1:{sandbox.sip_tls_port};transport=tls"
+    assert sandbox.sip_addresses["tls"] == f"sip:127.0.0.1:{sandbox.sip_tls_port};transport=tls"
     context = ssl.create_default_context(cafile=cert)  # verifies the sandbox's certificate for 127.0.0.1
     ua = await RawPhone(
         "tls",

@@ -92,7 +92,10 @@ async def export(ctx: ActionContext, arg: ActionArg) -> object:
 
 def _phone(ctx: ActionContext) -> tuple[PhoneOps, str]:
     if ctx.phone is None:
-        raise ActionError("there is no simulated phone: this is not the sandbox", missing=Need.SANDBOX_PHONE)
+        raise ActionError(
+            "there is no phone: this is not the sandbox and no [phone] table is configured",
+            missing=Need.SANDBOX_PHONE,
+        )
     call = ctx.session.call if ctx.session is not None else None
     if call is None:
         raise ActionError("no call for the phone yet")

@@ -142,7 +142,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.answer",
             "Answer",
-            "The sandbox phone answers the call",
+            "The phone answers the call (the sandbox's, or the headless phone)",
             "f9",
             ("/answer",),
             needs=frozenset({P}),
@@ -151,7 +151,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.reject",
             "Reject",
-            "The sandbox phone declines the call",
+            "The phone declines the call",
             "f10",
             ("/reject",),
             needs=frozenset({P}),
@@ -160,7 +160,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.hangup",
             "Phone hangs up",
-            "The sandbox phone hangs up",
+            "The phone hangs up",
             "f11",
             ("/phonehangup",),
             needs=frozenset({P}),
@@ -214,7 +214,7 @@ def _decls() -> tuple[ActionDecl, ...]:
         ActionDecl(
             "phone.say",
             "Caller line",
-            "The sandbox phone says TEXT (an `in` line)",
+            "The phone says TEXT (an `in` line)",
             slash=("/caller",),
             arg="TEXT",
             needs=frozenset({P}),

@@ -70,6 +70,8 @@ class CallMedia:
         self.heard_segments: list[Segment] = []
         self.rx_level_dbfs = self.segmenter.level_dbfs
         self.tx_level_dbfs = -96.0
+        self.rx_bytes = 0  # PCM received: audio flowing in, whatever the engine's RTCP says yet
+        self.tx_speech_frames = 0  # frames of our own lines handed to the engine
 
     @property
     def elapsed(self) -> float:
@@ -91,6 +93,7 @@ class CallMedia:
         data = self.engine.read_pcm()
         if not data:
             return
+        self.rx_bytes += len(data)
         if self._rx_origin is None:
             self._rx_origin = max(0.0, self.elapsed - len(data) / (2 * SAMPLE_RATE))
         if self.rx_wav is not None:
@@ -166,6 +169,7 @@ class CallMedia:
         pcm = self._current.pcm
         frame = pcm[self._offset : self._offset + FRAME_BYTES]
         self._offset += FRAME_BYTES
+        self.tx_speech_frames += 1
         if self._offset >= len(pcm):
             self._current = None
             if self.on_said_end is not None:

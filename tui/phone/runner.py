@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tui.phone.callmedia import TICK, CallMedia, Emit, Transcriber, Utterance
-from tui.phone.engine import EngineEvent, PhoneAccount, PhoneEngine, RegistrationFailed
+from tui.phone.callmedia import FRAME, TICK, CallMedia, Emit, Transcriber, Utterance
+from tui.phone.engine import SAMPLE_RATE, EngineEvent, PhoneAccount, PhoneEngine, RegistrationFailed
 from tui.phone.levels import Segment
 from tui.phone.tts import synthesize
 from tui.phone.wavfile import read_wav_pcm
@@ -270,16 +270,22 @@ class PhoneRunner:
 
     def _emit_rtp(self) -> None:
         stats = self.engine.stats()
-        self.emit(
-            {
-                "kind": "rtp",
-                "rx_packets": stats.rx_packets,
-                "tx_packets": stats.tx_packets,
-                "rx_lost": stats.rx_lost,
-                "rx_loss_pct": stats.rx_loss_pct,
-                "rx_jitter_ms": stats.rx_jitter_ms,
-            }
-        )
+        line: dict[str, Any] = {
+            "kind": "rtp",
+            "rx_packets": stats.rx_packets,
+            "tx_packets": stats.tx_packets,
+            "rx_lost": stats.rx_lost,
+            "rx_loss_pct": stats.rx_loss_pct,
+            "rx_jitter_ms": stats.rx_jitter_ms,
+        }
+        media = self.media
+        if media is not None:
+            # The engine's counts come with RTCP (seconds apart); these move every tick.
+            line["rx_audio_s"] = round(media.rx_bytes / (2 * SAMPLE_RATE), 2)
+            line["tx_speech_s"] = round(media.tx_speech_frames * FRAME, 2)
+            line["rx_level_dbfs"] = round(media.rx_level_dbfs, 1)
+            line["tx_level_dbfs"] = round(media.tx_level_dbfs, 1)
+        self.emit(line)
 
     def _on_heard(self, segment: Segment) -> None:
         if self.media is None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from tui.runner.expectations import (
     Verdict,
@@ -25,9 +25,12 @@ from tui.runner.expectations import (
 )
 from tui.runner.failures import FailureKind, ScenarioFailure
 from tui.runner.observe import CallLog
-from tui.runner.schema import Check, Expect, Scenario, Step
+from tui.runner.schema import AudioCheck, Check, Expect, Scenario, Step
 from tui.runner.text import printable
 from tui.session.says import percentile
+
+if TYPE_CHECKING:
+    from tui.runner.audio import AudioEvidence
 
 Emit = Callable[[dict[str, Any]], None]
 WAIT_SMELL = "wait is a plain sleep: anchor on an event with expect instead"
@@ -138,6 +141,8 @@ class StepRunner:
         self.trace: list[StepRecord] = []
         self.smells: list[str] = []
         self._skipping = False
+        # The headless phone's measurements for `audio` checks (set by the live run when it has a phone).
+        self.audio_evidence: Callable[[], AudioEvidence] | None = None
 
     def rel(self) -> float:
         return self.driver.now() - self.t0
@@ -233,6 +238,9 @@ class StepRunner:
             record = StepRecord(index, f"check.{check.kind}", "", self.rel())
             self.trace.append(record)
             try:
+                if check.audio is not None:
+                    self._audio_check(record, check.audio, index)
+                    continue
                 problem = self._check(check, unrecognised)
                 if problem is not None:
                     kind, message = problem
@@ -242,6 +250,22 @@ class StepRunner:
             finally:
                 record.ended_s = self.rel()
                 self._event(record)
+
+    def _audio_check(self, record: StepRecord, check: AudioCheck, index: int) -> None:
+        from tui.runner.audio import AudioEvidence, audio_result
+
+        evidence = self.audio_evidence() if self.audio_evidence is not None else AudioEvidence()
+        result = audio_result(check, evidence)
+        if result.figures:
+            record.message = ", ".join(f"{k}={v:.3g}" for k, v in sorted(result.figures.items()))
+        if result.status == "skipped":
+            record.status, record.kind, record.message = "skipped", "skipped", printable(result.message)
+            return
+        if result.status == "failed":
+            kind = cast("FailureKind", result.kind or "error")
+            record.status, record.kind, record.message = "failed", kind, printable(result.message)
+            raise ScenarioFailure(kind, printable(result.message), index, "check.audio")
+        record.status = "passed"
 
     def _check(self, check: Check, unrecognised: int) -> tuple[FailureKind, str] | None:
         if check.transcripts is not None:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.runner.engine import Emit, Outcome, StepRunner, write_trace
 from tui.runner.failures import ScenarioFailure
@@ -22,6 +22,9 @@ from tui.runner.text import printable
 from tui.runner.verbs import SANDBOX_ONLY, StepError, run_verb
 from tui.voipbin.errors import VoipbinError
 from tui.voipbin.redact import redact_text
+
+if TYPE_CHECKING:
+    from tui.runner.audio import AudioEvidence
 
 CLEANUP_TIMEOUT_S = 10.0
 
@@ -78,6 +81,8 @@ class LiveCall:
         recorder = SessionRecorder(artifacts / "record.jsonl" if artifacts else None, self.secrets)
         self.session = session = CallSession(target.account, speaking=target.speaking_options(), recorder=recorder)
         session.subscribe(self.log.on_update)
+        if target.wired.headless is not None:
+            self.runner.audio_evidence = self._audio_evidence
         self._listener = target.account.listen(on_connection=self.log.on_connection)
         target.account.add_request_listener(self.log.on_request)
         session.subscribe(lambda u: _stream_update(u, self.scenario.name, self.emit))
@@ -91,14 +96,30 @@ class LiveCall:
         except ValueError as exc:
             raise ScenarioFailure("error", printable(f"dial: {exc}"), -1, "call") from None
 
+    def _audio_evidence(self) -> AudioEvidence:
+        """The headless phone's lines, each say's POST time, and how many `in` lines VoIPBIN transcribed."""
+        from tui.runner.audio import AudioEvidence
+
+        assert self.target is not None
+        headless = self.target.wired.headless
+        session = self.session
+        says = [(item.text, item.sent_at) for item in session.ledger.items] if session is not None else []
+        return AudioEvidence(
+            phone_lines=list(headless.lines) if headless is not None else [],
+            says=says,
+            in_transcripts=sum(1 for ln in self.log.lines if ln.direction == "in"),
+            stt=bool(headless is not None and headless.settings.stt_model),
+        )
+
     async def _act(self, index: int, step: Step) -> str | None:
         verb = step.verb
         target = self.target
         assert target is not None
-        if verb in SANDBOX_ONLY and not target.is_sandbox:
+        headless = target.wired.headless
+        if verb in SANDBOX_ONLY and not target.is_sandbox and not (headless is not None and verb.startswith("phone.")):
             return f"{verb} acts on the sandbox's simulated phone; not available on the real service"
         try:
-            result = await run_verb(verb, step.arg, self.session, target.phone)
+            result = await run_verb(verb, step.arg, self.session, target.phone, phone=headless)
         except VoipbinError as exc:
             raise ScenarioFailure("request_failed", printable(f"{verb}: {exc}"), index, verb) from None
         except StepError as exc:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from tui.config import PhoneSettings
 from tui.durations import parse_sleep
 from tui.sandbox.settings import SandboxSettings
 
@@ -299,6 +300,26 @@ class LatencyCheck(_Strict):
     say_heard_p95_max: Duration | None = None
 
 
+class HeardCheck(_Strict):
+    text: str = Field(min_length=1, description="what the phone should have heard (needs speech to text)")
+    wer_max: float = Field(default=0.25, ge=0, description="word error rate against `text`")
+
+
+class AudioCheck(_Strict):
+    """Audio at the headless phone (a scenario with `phone:`). Directions are VoIPBIN's: `out` is what the
+    phone heard, `in` what it said and VoIPBIN transcribed."""
+
+    present: Literal["in", "out", "both"] | None = None
+    first_audio_after_answer_max: Duration | None = None
+    say_audible_latency_max: Duration | None = Field(
+        default=None, description="POST /say → the first speech energy at the phone after it, for every say"
+    )
+    heard: HeardCheck | None = None
+
+
+CHECK_KINDS = ("transcripts", "gaps", "frames", "latency", "audio")
+
+
 class Check(_Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
@@ -306,17 +327,18 @@ class Check(_Strict):
     gaps: GapsCheck | None = None
     frames: FramesCheck | None = None
     latency: LatencyCheck | None = None
+    audio: AudioCheck | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _one_kind(cls, data: Any) -> Any:
         if not isinstance(data, dict) or len(data) != 1:
-            raise ValueError("a check is a mapping with exactly one of transcripts, gaps, frames, latency")
+            raise ValueError("a check is a mapping with exactly one of " + ", ".join(CHECK_KINDS))
         return data
 
     @property
     def kind(self) -> str:
-        return next(n for n in ("transcripts", "gaps", "frames", "latency") if getattr(self, n) is not None)
+        return next(n for n in CHECK_KINDS if getattr(self, n) is not None)
 
 
 # -- the file -------------------------------------------------------------------------------------------
@@ -330,6 +352,11 @@ class Scenario(_Strict):
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="sandbox settings (seed, speed, …); ignored on the real service"
     )
+    phone: PhoneSettings | None = Field(
+        default=None,
+        description="run the headless phone for this scenario (the [phone] table's keys); on the sandbox it needs "
+        "sandbox.sip and registers there",
+    )
     call: CallSpec | None = None
     attach: str | None = Field(default=None, description="follow an existing call by id instead of dialling")
     steps: list[Step] = Field(default_factory=list)
@@ -342,6 +369,8 @@ class Scenario(_Strict):
             raise ValueError("give either call or attach, not both")
         if self.call is None and self.attach is None:
             self.call = CallSpec()
+        if self.phone is not None and not self.phone.extension:
+            raise ValueError("phone: needs extension (the extension the call rings)")
         return self
 
     @property

@@ -107,6 +107,14 @@ async def open_target(scenario: Scenario, options: TargetOptions) -> Target:
         # The scenario's own sandbox: its seed and speed, an OS-chosen loopback port.
         sandbox = scenario.sandbox.model_copy(update={"host": "127.0.0.1", "port": 0})
         settings = settings.model_copy(update={"sandbox": sandbox})
+        if scenario.phone is not None and not sandbox.sip:
+            raise TargetError("phone: on the sandbox the headless phone needs the SIP side: sandbox: {sip: true}")
+    if scenario.phone is not None:
+        # The scenario's phone replaces any [phone] table (the password stays the config's when not given).
+        phone = scenario.phone
+        if phone.password is None and settings.phone.password is not None:
+            phone = phone.model_copy(update={"password": settings.phone.password})
+        settings = settings.model_copy(update={"phone": phone})
 
     def opened(target: WiredTarget) -> None:
         secrets.extend(target.secrets())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tui.actions.context import ActionContext, ActionError, Need
+from tui.actions.context import ActionContext, ActionError, Need, PhoneOps
 from tui.actions.registry import action
 
 if TYPE_CHECKING:
@@ -52,11 +52,14 @@ def step_arg(verb: str, arg: Any) -> ActionArg:
     return None
 
 
-async def run_verb(verb: str, arg: Any, session: CallSession, control: SandboxControl | None) -> object:
+async def run_verb(
+    verb: str, arg: Any, session: CallSession, control: SandboxControl | None, *, phone: PhoneOps | None = None
+) -> object:
+    """``phone`` is the headless phone when the scenario has one; otherwise the sandbox's simulated phone."""
     run = action(verb).run
     if run is None:  # pragma: no cover - every step verb has an operation
         raise StepError("error", f"{verb} has no operation")
-    context = ActionContext(session=session, phone=control, sandbox=control)
+    context = ActionContext(session=session, phone=phone or control, sandbox=control)
     try:
         return await run(context, step_arg(verb, arg))
     except ActionError as exc:

@@ -251,6 +251,13 @@ class CallSession:
         request has been written (see SpeakingStream.say)."""
         return self.speech.say(text, then=self._add_say_lines)
 
+    def add_phone_heard(self, key: str, text: str) -> None:
+        """What the headless phone heard: its own kind of line (``pho``), beside VoIPBIN's ``out`` lines.
+
+        ``text`` is the phone's speech-to-text, or a segment that says it is one (never invented words).
+        """
+        self.patch(self.book.add_line(key=f"phone:{key}", kind="transcript", direction="phone", text=text))
+
     def _add_say_lines(self, items: list[SayItem]) -> None:
         for item in items:
             self.patch(

@@ -46,6 +46,7 @@ from tui.ui.view_changes import BindingsChanged, ShowNotice, ShowSummary, view_c
 from tui.ui.widgets.event_log import EntryKind
 
 if TYPE_CHECKING:
+    from tui.headless_phone import PhoneStatus
     from tui.runtime import ConsoleRuntime
     from tui.session.call_session import CallSession
     from tui.session.updates import SessionUpdate
@@ -180,6 +181,11 @@ class VoipbinApp(App[None]):
             self.show_notice("warning", runtime.account.client.plaintext_warning)
         screen.configure(ui.transcript_max_lines, ui.event_log_max_lines, ui.show_event_log)
         screen.set_sandbox(runtime.mode == "sandbox")
+        headless = runtime.headless_phone
+        if headless is not None:
+            screen.set_headless_phone(True)
+            screen.phone.show_status(headless.status)
+            headless.listen(self._on_phone)
         screen.header.set_mode(runtime.mode, host_of(runtime.api_url))
         screen.header.set_customer(runtime.customer_label())
         self._refresh_credential()
@@ -265,6 +271,16 @@ class VoipbinApp(App[None]):
             log.exception("showing %s failed", type(update).__name__)
             self.show_notice("error", f"could not show {type(update).__name__} (see the log)")
 
+    def _on_phone(self, status: PhoneStatus, line: dict[str, Any]) -> None:
+        """The headless phone changed: its panel, and what it heard as its own line in the transcript."""
+        self.call_screen.phone.show_status(status)
+        session = self.session
+        if line.get("kind") == "heard" and status.heard and session is not None and session.is_live:
+            heard = status.heard[-1]
+            session.add_phone_heard(f"{heard.start:.3f}", heard.display())
+        if line.get("kind") in ("registered", "incoming", "answered", "hangup", "error") and self.screen_stack:
+            self.refresh_bindings()
+
     # -- actions ------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -283,7 +299,7 @@ class VoipbinApp(App[None]):
         runtime = self.runtime
         return ActionContext(
             session=self.session,
-            phone=runtime.control,
+            phone=runtime.phone,
             sandbox=runtime.control,
             export_dir=runtime.export_dir if self.started else None,
         )

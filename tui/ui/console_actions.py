@@ -37,7 +37,7 @@ class ConsoleActions:
             phase=session.phase if session is not None else None,
             is_live=session is not None and session.is_live,
             # Before start-up finishes the control client does not exist yet; the mode already says it will.
-            has_phone=control is not None or sandbox,
+            has_phone=app.runtime.phone is not None or sandbox,
             has_sandbox=control is not None or sandbox,
         )
 

@@ -109,8 +109,9 @@ class SipLeg:
     def _contact(self) -> str:
         kind = self.flow.kind
         port = self.service.transports.tls_port if kind == "tls" else self.service.transports.port
-        scheme = "sips" if kind == "tls" else "sip"
-        return f"<{scheme}:voipbin@{self.service.advertised_host}:{port};transport={kind}>"
+        # Always `sip:` with `;transport=tls` over TLS: libre (baresip) sends no re-INVITE or BYE to a
+        # `sips:` Contact, and RFC 5630 allows this form for a hop-by-hop TLS dialog.
+        return f"<sip:voipbin@{self.service.advertised_host}:{port};transport={kind}>"
 
     def _from(self) -> str:
         source = self.call.source

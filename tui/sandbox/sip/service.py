@@ -81,7 +81,7 @@ class SipService:
             "tcp": f"sip:{host}:{self.port};transport=tcp",
         }
         if self.tls_port:
-            out["tls"] = f"sips:{host}:{self.tls_port};transport=tls"
+            out["tls"] = f"sip:{host}:{self.tls_port};transport=tls"
         return out
 
     def accounts(self) -> list[Account]:

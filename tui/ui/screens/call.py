@@ -115,6 +115,10 @@ class CallScreen(Screen[None]):
         if footer.is_mounted:
             footer.refresh(recompose=True)
 
+    def set_headless_phone(self, on: bool) -> None:
+        """The headless phone (`[phone]`) shows its panel on the real service too."""
+        self.set_class(on, "-phone")
+
     def set_sandbox(self, sandbox: bool) -> None:
         self.sandbox = sandbox
         self.set_class(sandbox, "-sandbox")

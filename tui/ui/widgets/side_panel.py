@@ -20,6 +20,7 @@ from tui.ui.format import STATUS_COLOUR
 from tui.ui.widgets.guard import safe_render
 
 if TYPE_CHECKING:
+    from tui.headless_phone import PhoneStatus
     from tui.session.view import CallView
 
 
@@ -78,7 +79,8 @@ class LegsPanel(Widget):
 
 
 class PhonePanel(Vertical):
-    """The simulated softphone at the far end (sandbox only): what a person would do on Linphone."""
+    """The far end's phone: the sandbox's simulated softphone, or the headless phone (`[phone]`) with its
+    registration and audio counts. What a person would do on Linphone."""
 
     DEFAULT_CSS = """
     PhonePanel {
@@ -96,11 +98,39 @@ class PhonePanel(Vertical):
     )
 
     def compose(self) -> ComposeResult:
-        yield Label("Phone (sandbox)", classes="panel-title")
+        yield Label("Phone (sandbox)", id="phone-title", classes="panel-title")
+        # Only the headless phone has a state to show; the sandbox's panel stays as it was.
+        state = Label("", id="phone-state")
+        state.display = False
+        yield state
         with Horizontal():
             for button_id, label, action_id in self.BUTTONS:
                 yield Button(label, id=button_id, action=f"app.act({action_id!r})", compact=True)
         yield Label(f"{BY_ID['phone.say'].usage}: speak as the phone", classes="panel-hint")
+
+    def show_status(self, status: PhoneStatus) -> None:
+        """The headless phone: registration (transport), call state, audio packets in and out, last heard."""
+        lines = [status.summary()]
+        if status.state == "in_call" or status.rx_packets or status.tx_packets:
+            lines.append(status.audio())
+        if status.heard:
+            lines.append("heard: " + status.heard[-1].display())
+        if status.said:
+            lines.append("said: " + status.said)
+        if status.last_hangup and status.state == "registered":
+            lines.append(status.last_hangup)
+        with contextlib.suppress(NoMatches):
+            self.query_one("#phone-title", Label).update(safe.plain("Phone (headless " + status.engine + ")"))
+            label = self.query_one("#phone-state", Label)
+            label.update(safe.multiline("\n".join(lines)))
+            label.display = True
+
+    @property
+    def state_text(self) -> str:
+        try:
+            return str(self.query_one("#phone-state", Label).render())
+        except NoMatches:
+            return ""
 
     def set_keys(self, keys: Mapping[str, str]) -> None:
         """Tooltips name the keys in force."""
