@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +45,25 @@ class LiveCall:
     """One scenario's call, step by step: ``start()``, ``step()``… ``checks()``, then always ``close()``."""
 
     def __init__(
-        self, scenario: Scenario, options: TargetOptions, artifacts: Path | None = None, emit: Emit | None = None
+        self,
+        scenario: Scenario,
+        options: TargetOptions,
+        artifacts: Path | None = None,
+        emit: Emit | None = None,
+        *,
+        target: Target | None = None,
+        new_session: Callable[[], Any] | None = None,
     ) -> None:
+        """``target`` and ``new_session``: run on a target someone else opened, in a session they made (the
+        console's ``--script``: its own account, its session on screen); the target is then theirs to close."""
         self.scenario = scenario
         self.options = options
         self.artifacts = artifacts
         self.emit = emit or (lambda _e: None)
         self.outcome = Outcome(scenario.name, target="service" if options.real else "sandbox")
         self.log = CallLog(time.monotonic)
-        self.target: Target | None = None
+        self.target: Target | None = target
+        self._new_session = new_session
         self.session: Any = None
         self.runner = StepRunner(scenario, self.log, LiveDriver(self.log), self._act, self.emit)
         self._started = time.monotonic()
@@ -70,13 +81,18 @@ class LiveCall:
         self.emit(
             {"kind": "scenario", "event": "started", "scenario": self.scenario.name, "target": self.outcome.target}
         )
-        try:
-            self.target = target = await open_target(self.scenario, self.options)
-        except TargetError as exc:
-            raise ScenarioFailure("error", printable(str(exc)), -1, "setup") from None
-        artifacts = self.artifacts
-        recorder = SessionRecorder(artifacts / "record.jsonl" if artifacts else None, self.secrets)
-        self.session = session = CallSession(target.account, speaking=target.speaking_options(), recorder=recorder)
+        target = self.target
+        if target is None:
+            try:
+                self.target = target = await open_target(self.scenario, self.options)
+            except TargetError as exc:
+                raise ScenarioFailure("error", printable(str(exc)), -1, "setup") from None
+        if self._new_session is not None:
+            self.session = session = self._new_session()
+        else:
+            artifacts = self.artifacts
+            recorder = SessionRecorder(artifacts / "record.jsonl" if artifacts else None, self.secrets)
+            self.session = session = CallSession(target.account, speaking=target.speaking_options(), recorder=recorder)
         session.subscribe(self.log.on_update)
         self._listener = target.account.listen(on_connection=self.log.on_connection)
         target.account.add_request_listener(self.log.on_request)
@@ -165,7 +181,12 @@ async def run_live(
     scenario: Scenario, options: TargetOptions, artifacts: Path | None = None, emit: Emit | None = None
 ) -> Outcome:
     """The whole scenario; the outcome carries the failure (if any), the trace and the artifacts."""
-    call = LiveCall(scenario, options, artifacts, emit)
+    return await run_call(LiveCall(scenario, options, artifacts, emit))
+
+
+async def run_call(call: LiveCall) -> Outcome:
+    """Start, steps, checks, and always the clean-up, within the scenario's timeout."""
+    scenario = call.scenario
     try:
         async with asyncio.timeout(scenario.timeout):
             await call.start()

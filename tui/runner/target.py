@@ -40,6 +40,8 @@ class Target:
     wired: WiredTarget
     settings: Settings
     secrets: list[str] = field(default_factory=list)
+    # False when someone else opened it (the console's --script): they close it, not the scenario.
+    owned: bool = True
 
     @property
     def account(self) -> Account:
@@ -68,7 +70,8 @@ class Target:
         return speaking_options(self.settings)
 
     async def close(self) -> None:
-        await self.wired.close()
+        if self.owned:
+            await self.wired.close()
 
 
 def load_target_settings(options: TargetOptions) -> Settings:

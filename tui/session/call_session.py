@@ -27,7 +27,7 @@ from tui.session.recovery import Recovered, Recoverer
 from tui.session.says import SayItem, SayLedger, percentile
 from tui.session.speaking import SpeakingOptions, SpeakingStream
 from tui.session.stall import STREAM_LIMIT_S, StallWatch
-from tui.session.transcript import TranscriptBook, TranscriptChange
+from tui.session.transcript import LineKind, TranscriptBook, TranscriptChange
 from tui.session.updates import (
     CallEnded,
     CallSummary,
@@ -530,6 +530,11 @@ class CallSession:
                     at=at,
                 )
             )
+
+    def annotate(self, key: str, text: str, *, kind: LineKind = "note", meta: dict[str, Any] | None = None) -> None:
+        """A line of our own in the transcript (a scripted step and its result); the same key updates it.
+        Never exported: exports keep what was said and heard."""
+        self._patch(self.book.add_line(key=key, kind=kind, text=text, meta=meta))
 
     def _patch(self, changes: Iterable[TranscriptChange]) -> None:
         batch = tuple(changes)

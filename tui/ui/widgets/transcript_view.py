@@ -64,6 +64,10 @@ class _Entry:
         self.rows = -1
 
 
+# A scripted step's line (``--script``) takes the colour of its result.
+_STEP_STYLES = {"passed": "state-heard", "failed": "state-failed", "skipped": "state-flushed", "running": "note"}
+
+
 class TranscriptView(LineView, can_focus=True):
     """Shows a CallSession's transcript book: finals, interim text, SAY lines, gap markers."""
 
@@ -402,9 +406,9 @@ class TranscriptView(LineView, can_focus=True):
         console = self.app.console
         at = self.clock.clock_time(line.at)
         kind = line.kind
-        if kind in ("gap", "note"):
-            style = self._style(kind)
-            mark = "━━ " if kind == "gap" else "·· "
+        if kind in ("gap", "note", "step"):
+            style = self._style(_STEP_STYLES.get(str(line.meta.get("status")), "note") if kind == "step" else kind)
+            mark = "━━ " if kind == "gap" else "" if kind == "step" else "·· "
             text = Text.assemble((at, self._style("time")), " ", (mark + safe_line(line.text, LINE_LIMIT), style))
             return [Strip(list(row.render(console))) for row in text.wrap(console, max(_MIN_TEXT_WIDTH, width))]
 
