@@ -185,7 +185,7 @@ async def overhead_ratio(pairs: int) -> dict[str, Any]:
 # -- concurrency ------------------------------------------------------------------------------------------
 
 
-async def concurrent_calls(n_calls: int, speed: float = 5.0) -> dict[str, Any]:
+async def concurrent_calls(n_calls: int, speed: float = 5.0, *, share_account: bool = True) -> dict[str, Any]:
     """N scenario calls at once against a sandbox in another process; lateness of every resolution."""
     from pydantic import SecretStr
 
@@ -206,7 +206,8 @@ async def concurrent_calls(n_calls: int, speed: float = 5.0) -> dict[str, Any]:
         failures: list[str] = []
 
         async def one(index: int) -> None:
-            call = LiveCall(scenario, TargetOptions(real=True, allow_real=True, settings=settings))
+            options = TargetOptions(real=True, allow_real=True, settings=settings, share_account=share_account)
+            call = LiveCall(scenario, options)
             try:
                 await call.start()
                 for step_index, step in enumerate(scenario.steps):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,8 @@ from tui.voipbin.errors import VoipbinError
 from tui.voipbin.redact import redact_text
 
 CLEANUP_TIMEOUT_S = 10.0
+# The scenario call whose task is running (see ``LiveCall._on_request``).
+_CURRENT: contextvars.ContextVar[LiveCall | None] = contextvars.ContextVar("voipbin_scenario_call", default=None)
 
 
 class LiveDriver:
@@ -95,7 +98,8 @@ class LiveCall:
             self.session = session = CallSession(target.account, speaking=target.speaking_options(), recorder=recorder)
         session.subscribe(self.log.on_update)
         self._listener = target.account.listen(on_connection=self.log.on_connection)
-        target.account.add_request_listener(self.log.on_request)
+        target.account.add_request_listener(self._on_request)
+        _CURRENT.set(self)
         session.subscribe(lambda u: _stream_update(u, self.scenario.name, self.emit))
         try:
             if self.scenario.attach is not None:
@@ -106,6 +110,13 @@ class LiveCall:
             raise ScenarioFailure("request_failed", printable(f"dial: {exc}"), -1, "call") from None
         except ValueError as exc:
             raise ScenarioFailure("error", printable(f"dial: {exc}"), -1, "call") from None
+
+    def _on_request(self, record: Any) -> None:
+        # On an account shared by concurrent calls, a request is this call's when this call's task (or a
+        # task it started) made it; requests started by events (e.g. the speaking stream's auto-open) are
+        # then attributed to no call.
+        if not self.options.share_account or _CURRENT.get(None) is self:
+            self.log.on_request(record)
 
     async def _act(self, index: int, step: Step) -> str | None:
         verb = step.verb
@@ -155,7 +166,7 @@ class LiveCall:
         if target is not None:
             if self._listener is not None:
                 target.account.remove_listener(self._listener)
-            target.account.remove_request_listener(self.log.on_request)
+            target.account.remove_request_listener(self._on_request)
             await target.close()
         outcome.duration_s = time.monotonic() - self._started
         if outcome.failure is not None:
