@@ -64,7 +64,7 @@ from tui.voipbin.models import (
     LoginResponse,
 )
 from tui.voipbin.redact import install_log_redaction, redact_text, redact_url
-from tui.voipbin.transport import RefuseAllCookies, RequestRecord, derive_urls, sent_tracer
+from tui.voipbin.transport import RefuseAllCookies, RequestRecord, derive_urls, sent_tracer, tls_context
 
 __all__ = ["DEFAULT_USER_AGENT", "RequestRecord", "VoipbinClient", "derive_urls"]
 
@@ -141,6 +141,7 @@ class VoipbinClient(VoipbinEndpoints):
             headers={"User-Agent": user_agent, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             cookies=http.cookiejar.CookieJar(policy=RefuseAllCookies()),
             follow_redirects=False,
+            verify=tls_context(),
         )
 
     # ------------------------------------------------------------------ properties
