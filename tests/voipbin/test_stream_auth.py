@@ -11,7 +11,8 @@ import pytest
 
 from tui.voipbin.credentials import Credentials
 from tui.voipbin.errors import AuthError, TransportError
-from tui.voipbin.stream import EventStream, _Outcome, _RunState
+from tui.voipbin.stream import EventStream
+from tui.voipbin.stream_attempt import Outcome, RunState
 
 TOKEN_SOURCE_ERROR = "WebSocket handshake refused: GET /v1.0/ws failed (401): the token was rejected"
 
@@ -38,13 +39,13 @@ def stream(source: Source | Credentials, keep_trying: bool = False) -> EventStre
     return EventStream("ws://127.0.0.1:9/v1.0/ws", source, [], keep_trying=lambda: keep_trying)
 
 
-def refused(relogin: bool) -> _Outcome:
-    return _Outcome("unauthorized", error=TOKEN_SOURCE_ERROR, relogin=relogin)
+def refused(relogin: bool) -> Outcome:
+    return Outcome("unauthorized", error=TOKEN_SOURCE_ERROR, relogin=relogin)
 
 
 async def test_a_password_account_logs_in_again_and_retries_at_once() -> None:
     source = Source(Credentials(username="u", password="p", token="fresh"))
-    run = _RunState()
+    run = RunState()
     outcome = await stream(source)._after_unauthorized(refused(relogin=True), run)
     assert outcome.kind == "again"
     assert source.refreshes == 1
@@ -53,7 +54,7 @@ async def test_a_password_account_logs_in_again_and_retries_at_once() -> None:
 
 async def test_a_second_refusal_right_after_a_login_backs_off_instead_of_looping() -> None:
     source = Source()
-    run = _RunState(relogged=True, had_connection=True)
+    run = RunState(relogged=True, had_connection=True)
     outcome = await stream(source)._after_unauthorized(refused(relogin=True), run)
     assert (outcome.kind, outcome.unauthorized) == ("retry", True)
     assert source.refreshes == 0
@@ -63,27 +64,27 @@ async def test_a_second_refusal_right_after_a_login_backs_off_instead_of_looping
 
 async def test_a_rejected_login_while_the_call_is_live_keeps_trying() -> None:
     source = Source(AuthError("the username/password were rejected", credential_kind="login"))
-    outcome = await stream(source, keep_trying=True)._after_unauthorized(refused(relogin=True), _RunState())
+    outcome = await stream(source, keep_trying=True)._after_unauthorized(refused(relogin=True), RunState())
     assert (outcome.kind, outcome.unauthorized) == ("retry", True)
     assert "rejected" in outcome.error
 
 
 async def test_a_rejected_login_with_nothing_live_and_no_earlier_connection_is_fatal() -> None:
     source = Source(AuthError("the username/password were rejected", credential_kind="login"))
-    outcome = await stream(source)._after_unauthorized(refused(relogin=True), _RunState())
+    outcome = await stream(source)._after_unauthorized(refused(relogin=True), RunState())
     assert outcome.kind == "fatal"
     assert "rejected" in outcome.error
 
 
 async def test_a_login_that_cannot_reach_the_server_is_an_ordinary_retry() -> None:
     source = Source(TransportError("no response: ConnectError"))
-    outcome = await stream(source)._after_unauthorized(refused(relogin=True), _RunState())
+    outcome = await stream(source)._after_unauthorized(refused(relogin=True), RunState())
     assert (outcome.kind, outcome.unauthorized) == ("retry", False)
 
 
 async def test_a_source_without_a_password_falls_through_to_the_keep_trying_rule() -> None:
     source = Source(None)
-    outcome = await stream(source, keep_trying=True)._after_unauthorized(refused(relogin=True), _RunState())
+    outcome = await stream(source, keep_trying=True)._after_unauthorized(refused(relogin=True), RunState())
     assert (outcome.kind, outcome.unauthorized) == ("retry", True)
     assert source.refreshes == 1
 
@@ -96,7 +97,7 @@ async def test_an_accesskey_is_retried_once_it_has_worked_or_while_a_call_is_liv
     had_connection: bool, keep_trying: bool, expected: str
 ) -> None:
     creds = Credentials(accesskey="vb_KEY0123456789abcdef")
-    run = _RunState(had_connection=had_connection)
+    run = RunState(had_connection=had_connection)
     outcome = await stream(creds, keep_trying)._after_unauthorized(refused(relogin=False), run)
     assert outcome.kind == expected
     assert outcome.error == TOKEN_SOURCE_ERROR

@@ -200,8 +200,8 @@ async def _replay(scenario: Scenario, entries: list[dict[str, Any]], outcome: Ou
     gc = _first_groupcall(entries)
     if gc is not None:
         with contextlib.suppress(Exception):
-            session._apply_groupcall(Groupcall.model_validate(gc))
-    session._set_phase("live")
+            session.leg_tracker.apply_groupcall(Groupcall.model_validate(gc))
+    session.set_phase("live")
 
     async def act(index: int, step: Step) -> str | None:
         driver.advance_to_action(step.verb)

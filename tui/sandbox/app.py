@@ -11,7 +11,6 @@ import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -22,56 +21,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui.sandbox import errors, limits, timeline
 from tui.sandbox.auth import Identity
-from tui.sandbox.calls import LIVE_STATUSES
 from tui.sandbox.control import control_routes
 from tui.sandbox.core import SandboxCore
-from tui.sandbox.encoding import dumps, parse_uuid, uuid_or_nil
-from tui.sandbox.models import Call, Transcribe
+from tui.sandbox.encoding import dumps, parse_uuid
+from tui.sandbox.handling import (
+    JSON_TYPE,
+    REQUEST_ID_KEY,
+    error_response,
+    json_response,
+    page_of,
+    path_id,
+    query_first,
+    request_id_of,
+)
+from tui.sandbox.models import Call
 from tui.sandbox.requests import decode_body, decode_object, opt_str
 from tui.sandbox.speakings import MAX_SAY_BYTES
-from tui.sandbox.store import paginate, parse_page_size
-from tui.sandbox.transcription import normalize_direction, normalize_language
+from tui.sandbox.store import paginate
+from tui.sandbox.transcribe_api import TranscribeApi
 from tui.sandbox.websocket import websocket_endpoint
 
-JSON_TYPE = "application/json; charset=utf-8"
-TEXT_TYPE = "text/plain; charset=utf-8"
-REQUEST_ID_KEY = "tui.sandbox.request_id"
-
 Handler = Callable[[Request, Identity], Awaitable[Response]]
-
-
-def json_response(payload: Any, status: int = 200, background: BackgroundTask | None = None) -> Response:
-    return Response(dumps(payload), status_code=status, media_type=JSON_TYPE, background=background)
-
-
-def error_response(error: errors.ApiError, request_id: str) -> Response:
-    headers = {"Retry-After": "1"} if error.http_status == 429 else None
-    if error.http_override is not None:
-        # The rest of a refused body is never read, so the connection cannot carry another request.
-        headers = {"Connection": "close"}
-    # gin's MustBindWith writes its text/plain header before the handler writes the JSON envelope.
-    media_type = TEXT_TYPE if error.reason == "INVALID_JSON_BODY" else JSON_TYPE
-    return Response(
-        dumps(error.envelope(request_id)),
-        status_code=error.http_status,
-        media_type=media_type,
-        headers=headers,
-    )
-
-
-def request_id_of(scope: Scope) -> str:
-    value = scope.get(REQUEST_ID_KEY)
-    return value if isinstance(value, str) else errors.new_request_id()
-
-
-def query_first(request: Request, name: str) -> str | None:
-    """Like gin's ``c.Query``: the first value, or None when the key is absent."""
-    parsed: dict[str, list[str]] | None = request.scope.get("tui.sandbox.query")
-    if parsed is None:
-        parsed = parse_qs(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        request.scope["tui.sandbox.query"] = parsed
-    values = parsed.get(name)
-    return values[0] if values else None
 
 
 def is_loopback(client: Any) -> bool:
@@ -184,26 +154,13 @@ class Api:
 
         return run
 
-    # --- helpers -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _path_id(request: Request) -> str:
-        parsed = parse_uuid(request.path_params["id"])
-        if parsed is None or parsed.int == 0:
-            raise errors.invalid_id()
-        return str(parsed)
-
     def _call(self, request: Request) -> Call:
-        call = self.core.store.calls.get(self._path_id(request))
+        call = self.core.store.calls.get(path_id(request))
         if call is None:
             raise errors.call_not_found()
         if call.tm_delete is not None:
             raise errors.state_invalid()
         return call
-
-    @staticmethod
-    def _page(request: Request) -> tuple[int, str | None]:
-        return parse_page_size(query_first(request, "page_size")), query_first(request, "page_token")
 
     # --- login ---------------------------------------------------------------------------------
 
@@ -241,12 +198,12 @@ class Api:
         return json_response({k: v for k, v in self.core.auth.agent.items() if k != "direct_id"})
 
     async def list_numbers(self, request: Request, identity: Identity) -> Response:
-        size, token = self._page(request)
+        size, token = page_of(request)
         items, next_token = paginate(self.core.store.numbers.values(), lambda n: n.tm_create, size, token)
         return json_response({"result": [n.to_json() for n in items], "next_page_token": next_token})
 
     async def list_extensions(self, request: Request, identity: Identity) -> Response:
-        size, token = self._page(request)
+        size, token = page_of(request)
         items, next_token = paginate(self.core.store.extensions.values(), lambda e: e.tm_create, size, token)
         return json_response({"result": [e.to_json() for e in items], "next_page_token": next_token})
 
@@ -260,7 +217,7 @@ class Api:
         return json_response(payload, background=background)
 
     async def list_calls(self, request: Request, identity: Identity) -> Response:
-        size, token = self._page(request)
+        size, token = page_of(request)
         live = (c for c in self.core.store.calls.values() if c.tm_delete is None)
         items, next_token = paginate(live, lambda c: c.tm_create, size, token)
         return json_response({"result": [c.to_json() for c in items], "next_page_token": next_token})
@@ -275,21 +232,21 @@ class Api:
         return json_response(self.core.calls.hangup_local(self._call(request)).to_json())
 
     async def list_groupcalls(self, request: Request, identity: Identity) -> Response:
-        size, token = self._page(request)
+        size, token = page_of(request)
         live = (g for g in self.core.store.groupcalls.values() if g.tm_delete is None)
         items, next_token = paginate(live, lambda g: g.tm_create, size, token)
         return json_response({"result": [g.to_json() for g in items], "next_page_token": next_token})
 
     async def get_groupcall(self, request: Request, identity: Identity) -> Response:
-        return json_response(self.core.groupcalls.live(self._path_id(request)).to_json())
+        return json_response(self.core.groupcalls.live(path_id(request)).to_json())
 
     async def hangup_groupcall(self, request: Request, identity: Identity) -> Response:
         groupcalls = self.core.groupcalls
-        return json_response(groupcalls.hangup(groupcalls.live(self._path_id(request))).to_json())
+        return json_response(groupcalls.hangup(groupcalls.live(path_id(request))).to_json())
 
     async def delete_groupcall(self, request: Request, identity: Identity) -> Response:
         groupcalls = self.core.groupcalls
-        return json_response(groupcalls.delete(groupcalls.get(self._path_id(request))).to_json())
+        return json_response(groupcalls.delete(groupcalls.get(path_id(request))).to_json())
 
     async def aggregated_events(self, request: Request, identity: Identity) -> Response:
         page_size = timeline.parse_page_size(query_first(request, "page_size"))
@@ -314,19 +271,19 @@ class Api:
         return json_response(speaking.to_json(), status=201)
 
     async def list_speakings(self, request: Request, identity: Identity) -> Response:
-        size, token = self._page(request)
+        size, token = page_of(request)
         live = (s for s in self.core.store.speakings.values() if s.tm_delete is None)
         items, next_token = paginate(live, lambda s: s.tm_create, size, token)
         return json_response({"result": [s.to_json() for s in items], "next_page_token": next_token})
 
     async def get_speaking(self, request: Request, identity: Identity) -> Response:
-        return json_response(self.core.speakings.get(self._path_id(request)).to_json())
+        return json_response(self.core.speakings.get(path_id(request)).to_json())
 
     async def delete_speaking(self, request: Request, identity: Identity) -> Response:
-        return json_response(self.core.speakings.delete(self._path_id(request)).to_json())
+        return json_response(self.core.speakings.delete(path_id(request)).to_json())
 
     async def say(self, request: Request, identity: Identity) -> Response:
-        speaking_id = self._path_id(request)
+        speaking_id = path_id(request)
         body = decode_object(await request.body())
         text = opt_str(body, "text") or ""
         if not text:
@@ -337,95 +294,10 @@ class Api:
         return json_response(self.core.speakings.say(speaking_id, text).to_json())
 
     async def flush(self, request: Request, identity: Identity) -> Response:
-        return json_response(self.core.speakings.flush(self._path_id(request)).to_json())
+        return json_response(self.core.speakings.flush(path_id(request)).to_json())
 
     async def stop_speaking(self, request: Request, identity: Identity) -> Response:
-        return json_response(self.core.speakings.stop(self._path_id(request)).to_json())
-
-    # --- transcribes ---------------------------------------------------------------------------
-
-    async def create_transcribe(self, request: Request, identity: Identity) -> Response:
-        body = decode_object(await request.body())
-        reference_type = opt_str(body, "reference_type") or ""
-        reference_id = str(uuid_or_nil(opt_str(body, "reference_id")))
-        language = opt_str(body, "language") or ""
-        direction = opt_str(body, "direction") or ""
-        provider = opt_str(body, "provider") or ""
-        on_end = str(uuid_or_nil(opt_str(body, "on_end_flow_id")))
-        if reference_type in ("conference", "recording"):
-            # The sandbox has neither; the real server fails these lookups with a 500.
-            raise errors.internal()
-        if reference_type != "call":
-            raise errors.invalid_argument("The request is invalid.")
-        call = self.core.store.calls.get(reference_id)
-        if call is None:
-            raise errors.call_not_found()
-        if call.tm_delete is not None:
-            raise errors.state_invalid()
-        if call.status not in LIVE_STATUSES:
-            raise errors.internal()
-        language = normalize_language(language)
-        if self.core.transcription.progressing_for(call.id, language) is not None:
-            raise errors.transcribe_already_progressing()
-        transcribe = self.core.transcription.start(
-            call_id=call.id,
-            language=language,
-            direction=normalize_direction(direction or "both"),
-            provider=provider,
-            on_end_flow_id=on_end,
-        )
-        return json_response(transcribe.to_json())
-
-    async def list_transcribes(self, request: Request, identity: Identity) -> Response:
-        size, token = self._page(request)
-        reference_type = query_first(request, "reference_type") or ""
-        raw_reference = query_first(request, "reference_id")
-        reference_id = ""
-        if raw_reference is not None:
-            parsed = parse_uuid(raw_reference)
-            if parsed is None:
-                raise errors.invalid_parameter("reference_id")
-            reference_id = str(parsed) if parsed.int else ""
-        if bool(reference_type) != bool(reference_id):
-            raise errors.invalid_reference_filter()
-        items_in = (
-            t
-            for t in self.core.store.transcribes.values()
-            if t.tm_delete is None
-            and (not reference_type or (t.reference_type == reference_type and t.reference_id == reference_id))
-        )
-        items, next_token = paginate(items_in, lambda t: t.tm_create, size, token)
-        return json_response({"result": [t.to_json() for t in items], "next_page_token": next_token})
-
-    def _transcribe(self, request: Request) -> Transcribe:
-        transcribe = self.core.store.transcribes.get(self._path_id(request))
-        if transcribe is None:
-            raise errors.transcribe_not_found()
-        return transcribe
-
-    async def get_transcribe(self, request: Request, identity: Identity) -> Response:
-        return json_response(self._transcribe(request).to_json())
-
-    async def delete_transcribe(self, request: Request, identity: Identity) -> Response:
-        transcribe = self.core.transcription.delete(self._transcribe(request))
-        return json_response(transcribe.to_json())
-
-    async def stop_transcribe(self, request: Request, identity: Identity) -> Response:
-        transcribe = self.core.transcription.stop(self._transcribe(request))
-        return json_response(transcribe.to_json())
-
-    async def list_transcripts(self, request: Request, identity: Identity) -> Response:
-        parse_page_size(query_first(request, "page_size"))  # bound (and validated) but ignored
-        raw = query_first(request, "transcribe_id")
-        if raw is None:
-            raise errors.missing_parameter("transcribe_id")
-        transcribe = self.core.store.transcribes.get(str(uuid_or_nil(raw)))
-        if transcribe is None:
-            raise errors.transcribe_not_found()
-        live = [t for t in self.core.store.transcripts.get(transcribe.id, []) if t.tm_delete is None]
-        # Always the newest 100: page_size and page_token are ignored, the token is still filled.
-        items, next_token = paginate(live, lambda t: t.tm_create, 100, None)
-        return json_response({"result": [t.to_json() for t in items], "next_page_token": next_token})
+        return json_response(self.core.speakings.stop(path_id(request)).to_json())
 
     async def ws_without_upgrade(self, request: Request, identity: Identity) -> Response:
         # gorilla's Upgrade refuses a plain GET after authentication passed.
@@ -444,6 +316,7 @@ class _WebSocketApp:
 
 def build_app(core: SandboxCore) -> ASGIApp:
     api = Api(core)
+    transcribes = TranscribeApi(core)
     ep = api.endpoint
 
     routes = [
@@ -468,12 +341,12 @@ def build_app(core: SandboxCore) -> ASGIApp:
         Route("/v1.0/speakings/{id}/say", ep(api.say), methods=["POST"]),
         Route("/v1.0/speakings/{id}/flush", ep(api.flush), methods=["POST"]),
         Route("/v1.0/speakings/{id}/stop", ep(api.stop_speaking), methods=["POST"]),
-        Route("/v1.0/transcribes", ep(api.create_transcribe), methods=["POST"]),
-        Route("/v1.0/transcribes", ep(api.list_transcribes), methods=["GET"]),
-        Route("/v1.0/transcribes/{id}", ep(api.get_transcribe), methods=["GET"]),
-        Route("/v1.0/transcribes/{id}", ep(api.delete_transcribe), methods=["DELETE"]),
-        Route("/v1.0/transcribes/{id}/stop", ep(api.stop_transcribe), methods=["POST"]),
-        Route("/v1.0/transcripts", ep(api.list_transcripts), methods=["GET"]),
+        Route("/v1.0/transcribes", ep(transcribes.create_transcribe), methods=["POST"]),
+        Route("/v1.0/transcribes", ep(transcribes.list_transcribes), methods=["GET"]),
+        Route("/v1.0/transcribes/{id}", ep(transcribes.get_transcribe), methods=["GET"]),
+        Route("/v1.0/transcribes/{id}", ep(transcribes.delete_transcribe), methods=["DELETE"]),
+        Route("/v1.0/transcribes/{id}/stop", ep(transcribes.stop_transcribe), methods=["POST"]),
+        Route("/v1.0/transcripts", ep(transcribes.list_transcripts), methods=["GET"]),
         Route("/v1.0/ws", ep(api.ws_without_upgrade), methods=["GET"]),
         WebSocketRoute("/v1.0/ws", _WebSocketApp(core)),
         Mount("/_sandbox", routes=control_routes(core)),

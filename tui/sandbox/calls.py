@@ -23,6 +23,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.sandbox import errors
+from tui.sandbox.call_body import (
+    ACTION_TYPES,
+    MEDIA_ACTION_TYPES,
+    int_option,
+    parse_actions,
+    parse_address,
+    parse_variables,
+    str_option,
+)
 from tui.sandbox.encoding import ZERO_UUID, new_id, uuid_or_nil
 from tui.sandbox.models import Call, Groupcall
 from tui.sandbox.phone import CallPhone, Softphone
@@ -35,78 +44,8 @@ if TYPE_CHECKING:
 ACTION_ID_START = "00000000-0000-0000-0000-000000000001"
 ACTION_ID_FINISH = "00000000-0000-0000-0000-000000000002"
 
-# Every action type flow-manager accepts (anything else is INVALID_ACTION_TYPE).
-ACTION_TYPES = frozenset(
-    (
-        "amd",
-        "answer",
-        "ai_summary",
-        "ai_talk",
-        "ai_task",
-        "beep",
-        "block",
-        "branch",
-        "call",
-        "case_create",
-        "condition_call_digits",
-        "condition_call_status",
-        "condition_datetime",
-        "condition_variable",
-        "confbridge_join",
-        "conference_join",
-        "connect",
-        "conversation_send",
-        "digits_receive",
-        "digits_send",
-        "echo",
-        "email_send",
-        "external_media_start",
-        "external_media_stop",
-        "fetch",
-        "fetch_flow",
-        "goto",
-        "hangup",
-        "message_send",
-        "mute",
-        "play",
-        "queue_join",
-        "recording_start",
-        "recording_stop",
-        "sleep",
-        "stop",
-        "stream_echo",
-        "talk",
-        "transcribe_start",
-        "transcribe_stop",
-        "transcribe_recording",
-        "variable_set",
-        "webhook_send",
-    )
-)
-# Actions flow-manager hands to call-manager (each becomes the call's `action` -> call_updated).
-MEDIA_ACTION_TYPES = frozenset(
-    (
-        "amd",
-        "answer",
-        "beep",
-        "confbridge_join",
-        "digits_receive",
-        "digits_send",
-        "echo",
-        "external_media_start",
-        "external_media_stop",
-        "hangup",
-        "play",
-        "recording_start",
-        "recording_stop",
-        "sleep",
-        "stream_echo",
-        "talk",
-    )
-)
 _TEL_RE = re.compile(r"^\+[0-9]{7,15}$")
 _SSML_TAG = re.compile(r"<[^>]+>")
-_ADDRESS_KEYS = ("type", "target", "target_name", "name", "detail")
 CONTACT_HOST = "192.0.2.10:5060;transport=udp"
 LIVE_STATUSES = ("dialing", "ringing", "progressing")
 
@@ -133,75 +72,6 @@ class PendingLeg:
     source: dict[str, str]
     extension: str
     actions: list[dict[str, Any]]
-
-
-def parse_address(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise errors.invalid_json_body()
-    out: dict[str, str] = {}
-    for key in _ADDRESS_KEYS:
-        text = opt_str(value, key)
-        if text:
-            out[key] = text
-    return out
-
-
-def parse_actions(value: Any) -> list[dict[str, Any]]:
-    """Decode inline actions; ids are generated when missing, like flow-manager does."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise errors.invalid_json_body()
-    actions: list[dict[str, Any]] = []
-    for item in value:
-        if not isinstance(item, dict):
-            raise errors.invalid_json_body()
-        option = field_value(item, "option")
-        if option is not None and not isinstance(option, dict):
-            raise errors.invalid_json_body()
-        action_id = uuid_or_nil(opt_str(item, "id"))
-        next_id = uuid_or_nil(opt_str(item, "next_id"))
-        actions.append(
-            {
-                "id": str(action_id) if action_id.int else new_id(),
-                "next_id": str(next_id),
-                "type": opt_str(item, "type") or "",
-                "option": option or {},
-            }
-        )
-    return actions
-
-
-def parse_variables(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise errors.invalid_json_body()
-    variables: dict[str, str] = value
-    if len(variables) > 100:
-        raise errors.invalid_variables("too many variables (max 100)")
-    total = 0
-    for key, item in variables.items():
-        if len(item.encode()) > 32 * 1024:
-            raise errors.invalid_variables("variable value exceeds 32KB")
-        total += len(key.encode()) + len(item.encode())
-    if total > 64 * 1024:
-        raise errors.invalid_variables("variables total size exceeds 64KB")
-    return variables
-
-
-def _int_option(option: dict[str, Any], key: str) -> int:
-    value = option.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return 0
-    return value
-
-
-def _str_option(option: dict[str, Any], key: str) -> str:
-    value = option.get(key)
-    return value if isinstance(value, str) else ""
 
 
 class CallEngine:
@@ -544,7 +414,7 @@ class CallEngine:
                 if kind == "talk":
                     await self._talk(runtime, option)
                 elif kind == "sleep":
-                    await self.core.clock.sleep(max(0, _int_option(option, "duration")) / 1000.0)
+                    await self.core.clock.sleep(max(0, int_option(option, "duration")) / 1000.0)
                 elif kind == "hangup":
                     self.hangup_local(call)
                     return
@@ -568,21 +438,21 @@ class CallEngine:
         self.core.publish("call_updated", call.to_json())
 
     def _transcribe_start(self, call: Call, option: dict[str, Any]) -> None:
-        language = normalize_language(_str_option(option, "language"))
+        language = normalize_language(str_option(option, "language"))
         # flow-manager ignores a failed transcribe_start and carries on with the flow.
         if self.core.transcription.progressing_for(call.id, language) is not None:
             return
         self.core.transcription.start(
             call_id=call.id,
             language=language,
-            direction=_str_option(option, "direction"),
-            provider=_str_option(option, "provider"),
+            direction=str_option(option, "direction"),
+            provider=str_option(option, "provider"),
             activeflow_id=call.activeflow_id,
-            on_end_flow_id=str(uuid_or_nil(_str_option(option, "on_end_flow_id"))),
+            on_end_flow_id=str(uuid_or_nil(str_option(option, "on_end_flow_id"))),
         )
 
     async def _talk(self, runtime: CallRuntime, option: dict[str, Any]) -> None:
-        text = _SSML_TAG.sub(" ", _str_option(option, "text")).strip()
+        text = _SSML_TAG.sub(" ", str_option(option, "text")).strip()
         if not text:
             return
 

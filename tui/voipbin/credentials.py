@@ -22,7 +22,7 @@ import binascii
 import ipaddress
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from pydantic import SecretStr
@@ -32,6 +32,7 @@ from tui.voipbin.timeparse import parse_time
 
 __all__ = [
     "CredentialKind",
+    "CredentialSource",
     "Credentials",
     "customer_id_from_token",
     "is_jwt",
@@ -297,3 +298,12 @@ def plaintext_warning(url: str, credentials: Credentials) -> str | None:
         f"{what} will be sent unencrypted over {parts.scheme}:// to {host[:253]}: anyone on the network path "
         "can read it; use https:// for any host other than this machine"
     )
+
+
+@runtime_checkable
+class CredentialSource(Protocol):
+    """Anything that can hand out current credentials and log in again (``VoipbinClient`` does)."""
+
+    async def ws_credentials(self) -> Credentials: ...
+
+    async def refresh_credentials(self) -> Credentials | None: ...

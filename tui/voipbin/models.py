@@ -21,12 +21,11 @@ Treat model instances as immutable values; use ``model_copy(update=…)``.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
 from typing import Annotated, Any, Final, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 
+from tui.voipbin.account_models import Customer, Extension, Number
 from tui.voipbin.enums import (
     ActionType as ActionType,
 )
@@ -69,7 +68,20 @@ from tui.voipbin.flow_actions import (
 from tui.voipbin.flow_actions import (
     transcribe_start_action as transcribe_start_action,
 )
-from tui.voipbin.timeparse import offset_seconds, parse_time
+from tui.voipbin.model_types import (
+    NIL_UUID,
+    IdList,
+    Int,
+    Millis,
+    Str,
+    Time,
+    VoipbinModel,
+    is_nil,
+    none_to_empty_list,
+)
+from tui.voipbin.timeparse import offset_seconds
+
+_T = TypeVar("_T")
 
 __all__ = [
     "CALL_STATUS_RANK",
@@ -110,86 +122,6 @@ __all__ = [
     "talk_action",
     "transcribe_start_action",
 ]
-
-NIL_UUID: Final = "00000000-0000-0000-0000-000000000000"
-
-
-def is_nil(value: object) -> bool:
-    """True when an id is unset: ``None``, ``""`` or the zero UUID (any case, with or without dashes)."""
-    if value is None:
-        return True
-    if not isinstance(value, str):
-        return False
-    stripped = value.strip().replace("-", "")
-    return stripped == "" or stripped.strip("0") == ""
-
-
-# --------------------------------------------------------------------------- field types
-
-
-def _none_to_empty_str(value: object) -> object:
-    return "" if value is None else value
-
-
-def _none_to_empty_list(value: object) -> object:
-    return [] if value is None else value
-
-
-def _to_time(value: object) -> datetime | None:
-    # parse_time never raises and returns None for anything it cannot read,
-    # so a wrong type in a time field never rejects the whole resource.
-    return parse_time(value)
-
-
-def _to_secret(value: object) -> object:
-    if value is None or value == "":
-        return None
-    return value
-
-
-Str = Annotated[str, BeforeValidator(_none_to_empty_str)]
-"""A string where ``null`` and absence both mean ``""``."""
-
-Time = Annotated[datetime | None, BeforeValidator(_to_time)]
-"""A timestamp: aware UTC datetime or ``None`` when unset."""
-
-Secret = Annotated[SecretStr | None, BeforeValidator(_to_secret)]
-
-
-def _none_to_zero(value: object) -> object:
-    return 0 if value is None else value
-
-
-def _none_to_false(value: object) -> object:
-    return False if value is None else value
-
-
-Int = Annotated[int, BeforeValidator(_none_to_zero)]
-
-
-def _finite_number_or_none(value: object) -> object:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        return None
-    return value
-
-
-Millis = Annotated[float | None, BeforeValidator(_finite_number_or_none)]
-"""A non-negative count of milliseconds, or ``None`` when absent or not a usable number."""
-Bool = Annotated[bool, BeforeValidator(_none_to_false)]
-
-_T = TypeVar("_T")
-IdList = Annotated[list[str], BeforeValidator(_none_to_empty_list)]
-
-
-class VoipbinModel(BaseModel):
-    """Base for every resource: unknown fields kept, names populated as given.
-
-    Validators are built on first use (``defer_build``) so that importing this
-    module stays cheap; :func:`prepare_models` builds them ahead of time.
-    """
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
-
 
 CALL_STATUS_RANK: Final[dict[str, int]] = {
     "dialing": 0,
@@ -337,7 +269,7 @@ class Groupcall(VoipbinModel):
     status: Str = ""
     flow_id: Str = ""
     source: Address | None = None
-    destinations: Annotated[list[Address], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+    destinations: Annotated[list[Address], BeforeValidator(none_to_empty_list)] = Field(default_factory=list)
     master_call_id: Str = ""
     master_groupcall_id: Str = ""
     ring_method: Str = ""
@@ -443,73 +375,6 @@ class SpeechEvent(VoipbinModel):
         return bool(self.message)
 
 
-class Number(VoipbinModel):
-    """A phone number owned by the customer (``GET /numbers``)."""
-
-    id: Str = ""
-    customer_id: Str = ""
-    number: Str = ""
-    type: Str = ""
-    call_flow_id: Str = ""
-    message_flow_id: Str = ""
-    name: Str = ""
-    detail: Str = ""
-    status: Str = ""
-    t38_enabled: Bool = False
-    emergency_enabled: Bool = False
-    metadata: dict[str, Any] | None = None
-    tm_purchase: Time = None
-    tm_renew: Time = None
-    tm_create: Time = None
-    tm_update: Time = None
-    tm_delete: Time = None
-
-    @property
-    def usable_as_tel_source(self) -> bool:
-        """Only active ``normal`` numbers pass the server's source check for ``tel`` destinations."""
-        return self.type == "normal" and self.status == "active"
-
-
-class Extension(VoipbinModel):
-    """A SIP extension (``GET /extensions``). Dial it by ``extension``, show ``name``."""
-
-    id: Str = ""
-    customer_id: Str = ""
-    name: Str = ""
-    detail: Str = ""
-    extension: Str = ""
-    domain_name: Str = ""
-    username: Str = ""
-    password: Secret = None
-    direct_hash: Str = ""
-    tm_create: Time = None
-    tm_update: Time = None
-    tm_delete: Time = None
-
-
-class Customer(VoipbinModel):
-    """The authenticated customer (``GET /customer``); ``id`` is used in WebSocket topics."""
-
-    id: Str = ""
-    name: Str = ""
-    detail: Str = ""
-    email: Str = ""
-    phone_number: Str = ""
-    address: Str = ""
-    webhook_method: Str = ""
-    webhook_uri: Str = ""
-    webhook_secret: Secret = None
-    billing_account_id: Str = ""
-    metadata: dict[str, Any] | None = None
-    email_verified: Bool = False
-    status: Str = ""
-    identity_verification_status: Str = ""
-    tm_deletion_scheduled: Time = None
-    tm_create: Time = None
-    tm_update: Time = None
-    tm_delete: Time = None
-
-
 class ErrorBody(VoipbinModel):
     """The ``error`` object of the JSON error envelope."""
 
@@ -517,7 +382,7 @@ class ErrorBody(VoipbinModel):
     reason: Str = ""
     message: Str = ""
     request_id: Str = ""
-    details: Annotated[list[dict[str, Any]], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+    details: Annotated[list[dict[str, Any]], BeforeValidator(none_to_empty_list)] = Field(default_factory=list)
 
 
 class ErrorEnvelope(VoipbinModel):
@@ -532,7 +397,7 @@ class LoginResponse(VoipbinModel):
 class Page(VoipbinModel, Generic[_T]):
     """One page of a list endpoint. Stop paging when ``result`` is empty or short."""
 
-    result: Annotated[list[_T], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+    result: Annotated[list[_T], BeforeValidator(none_to_empty_list)] = Field(default_factory=list)
     next_page_token: Str = ""
 
 
@@ -549,8 +414,8 @@ class AggregatedEvent(VoipbinModel):
 class CallCreateResult(VoipbinModel):
     """Response of ``POST /calls``: ``tel``/``sip`` legs in ``calls``, extension/agent in ``groupcalls``."""
 
-    calls: Annotated[list[Call], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
-    groupcalls: Annotated[list[Groupcall], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+    calls: Annotated[list[Call], BeforeValidator(none_to_empty_list)] = Field(default_factory=list)
+    groupcalls: Annotated[list[Groupcall], BeforeValidator(none_to_empty_list)] = Field(default_factory=list)
 
     @property
     def call_ids(self) -> list[str]:

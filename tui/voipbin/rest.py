@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
-import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -64,7 +63,15 @@ from tui.voipbin.models import (
     LoginResponse,
 )
 from tui.voipbin.redact import install_log_redaction, redact_text, redact_url
-from tui.voipbin.transport import RefuseAllCookies, RequestRecord, derive_urls, sent_tracer, tls_context
+from tui.voipbin.replies import decode_json, explain_401, parse_model, transport_text
+from tui.voipbin.transport import (
+    HTTP_LIBRARY_LOGGERS,
+    RefuseAllCookies,
+    RequestRecord,
+    derive_urls,
+    sent_tracer,
+    tls_context,
+)
 
 __all__ = ["DEFAULT_USER_AGENT", "RequestRecord", "VoipbinClient", "derive_urls"]
 
@@ -73,19 +80,6 @@ logger = logging.getLogger("tui.voipbin.rest")
 DEFAULT_USER_AGENT: Final = f"voipbin-tui/{__version__}"
 _PAGE_MAX: Final = 100
 KEEPALIVE_EXPIRY: Final = 3.0
-# Loggers of httpx/httpcore that can print URLs (with ?accesskey=) or headers (Set-Cookie: token=…).
-# Filters do not inherit to child loggers, so each one is named.
-_THIRD_PARTY_LOGGERS: Final = (
-    "httpx",
-    "httpcore",
-    "httpcore.connection",
-    "httpcore.connection_pool",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-    "httpcore.socks",
-)
-
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
@@ -131,7 +125,7 @@ class VoipbinClient(VoipbinEndpoints):
         self._auth_generation = 0
         self._customer_id: str | None = None
         self._closed = False
-        install_log_redaction(*_THIRD_PARTY_LOGGERS)
+        install_log_redaction(*HTTP_LIBRARY_LOGGERS)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             transport=transport,
@@ -264,7 +258,7 @@ class VoipbinClient(VoipbinEndpoints):
                 )
             except (httpx.HTTPError, TimeoutError, BodyError) as exc:
                 elapsed = (time.monotonic() - started) * 1000
-                text = self._transport_text(exc, secrets)
+                text = transport_text(exc, secrets, self._deadline)
                 self._record("POST", self._login_url, None, elapsed, None, text, attempt)
                 raise TransportError(
                     f"login failed: {text}", method="POST", url=self._login_url, secrets=secrets
@@ -374,16 +368,6 @@ class VoipbinClient(VoipbinEndpoints):
         request = self._http.build_request(method, url, headers=headers, json=json_body, extensions=extensions)
         return await exchange(self._http, request, deadline=self._deadline, limit=limit or self._max_body)
 
-    def _transport_text(self, exc: BaseException, secrets: Sequence[str]) -> str:
-        if isinstance(exc, TimeoutError) and not isinstance(exc, httpx.HTTPError):
-            return redact_text(f"no complete answer within {self._deadline:g} s (the request deadline)", secrets)
-        if isinstance(exc, BodyError):
-            return redact_text(str(exc), secrets)
-        detail = str(exc).strip()
-        name = type(exc).__name__
-        text = f"{name}: {detail}" if detail else name
-        return redact_text(text, secrets)
-
     def _backoff(self, attempt: int) -> float:
         base: float = self._retry_base_delay * (2.0 ** (attempt - 1))
         return base * random.uniform(0.8, 1.2)
@@ -431,7 +415,7 @@ class VoipbinClient(VoipbinEndpoints):
                 )
             except (httpx.HTTPError, TimeoutError, BodyError) as exc:
                 elapsed = (time.monotonic() - started) * 1000
-                text = self._transport_text(exc, secrets)
+                text = transport_text(exc, secrets, self._deadline)
                 if isinstance(exc, BodyError):
                     self._record(method, str(full_url), None, elapsed, None, text, attempt)
                     raise ResponseFormatError(
@@ -455,7 +439,7 @@ class VoipbinClient(VoipbinEndpoints):
             request_id = resp.headers.get("x-request-id")
             if 200 <= status < 300:
                 self._record(method, str(full_url), status, elapsed, request_id, None, attempt)
-                return self._decode(resp, method, url, secrets)
+                return decode_json(resp, method, url, secrets)
             kind = creds.failure_kind
             err = error_from_response(
                 http_status=status,
@@ -474,7 +458,7 @@ class VoipbinClient(VoipbinEndpoints):
                 await self._relogin(generation)
                 continue
             if status == 401:
-                err = self._explain_401(err, creds)
+                err = explain_401(err, creds)
             retry = False
             if self._should_retry_429(err, limited):
                 retry = True
@@ -489,51 +473,8 @@ class VoipbinClient(VoipbinEndpoints):
                 continue
             raise err
 
-    def _explain_401(self, err: VoipbinError, creds: Credentials) -> VoipbinError:
-        expiry = creds.token_expiry
-        if creds.kind == "token" and expiry is not None and creds.is_expired(leeway=0):
-            return AuthError(
-                f"{err.message} (the token expired at {expiry:%Y-%m-%d %H:%M:%S} UTC)",
-                http_status=err.http_status,
-                status=err.status,
-                reason=err.reason,
-                request_id=err.request_id,
-                method=err.method,
-                url=err.url,
-                details=err.details,
-                credential_kind=err.credential_kind,
-                secrets=creds.secrets(),
-            )
-        return err
-
-    @staticmethod
-    def _decode(resp: Reply, method: str, url: str, secrets: Sequence[str]) -> Any:
-        if not resp.content:
-            return None
-        try:
-            return json.loads(resp.content)
-        except (ValueError, RecursionError):
-            snippet = redact_text(resp.content[:120].decode("utf-8", errors="replace"), secrets)
-            raise ResponseFormatError(
-                f"the response is not JSON: {snippet!r}",
-                http_status=resp.status_code,
-                request_id=resp.headers.get("x-request-id"),
-                method=method,
-                url=url,
-                secrets=secrets,
-            ) from None
-
     def _parse(self, model: type[_M], data: Any, method: str, path: str) -> _M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            raise ResponseFormatError(
-                f"unexpected {model.__name__} JSON ({where}: {first.get('msg')})",
-                method=method,
-                url=self._api_url + path,
-            ) from None
+        return parse_model(model, data, method, self._api_url + path)
 
     # ------------------------------------------------------------------ customer
 

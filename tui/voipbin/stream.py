@@ -49,20 +49,32 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
 from tui import __version__
-from tui.voipbin.credentials import Credentials
+from tui.voipbin.credentials import Credentials, CredentialSource
 from tui.voipbin.dedupe import EventNamer
 from tui.voipbin.errors import AuthError, VoipbinError, error_from_response
 from tui.voipbin.events import ConnectionState, Event
 from tui.voipbin.frames import classify_frame
 from tui.voipbin.models import prepare_models
 from tui.voipbin.redact import install_log_redaction, redact_text
+from tui.voipbin.stream_attempt import (
+    Fatal,
+    Outcome,
+    Retry,
+    RunState,
+    Stalled,
+    Unauthorized,
+    abandon,
+    backoff_delay,
+    describe_drop,
+    receive_message,
+)
+from tui.voipbin.topics import subscriptions_for
 
 if TYPE_CHECKING:
     from tui.voipbin.rest import VoipbinClient
@@ -80,105 +92,10 @@ _WIRE_LOGGER_NAME: Final = "tui.voipbin.stream.wire"
 
 StreamItem = Event | ConnectionState
 
-#: Drops within this many seconds of subscribing are reported as a possible topic problem.
-_EARLY_DROP: Final = 1.0
 #: Largest message accepted (a frame is a few kilobytes; the library enforces it on fragmented ones too).
 DEFAULT_MAX_MESSAGE_BYTES: Final = 2 * 1024 * 1024
 #: Once a message has started, the rest must arrive within this many seconds.
 DEFAULT_MESSAGE_DEADLINE: Final = 10.0
-
-
-def subscriptions_for(customer_id: str) -> list[str]:
-    """The four exactly-once prefixes (design §4, README §6.4) for a customer.
-
-    ``…:call:call_`` matches only the "new format" topic of every call event, so
-    each event arrives once (a 3-segment ``…:call`` would deliver it twice). The
-    transcribe prefix also carries the ``transcribe_speech_*`` activity events.
-    """
-    cid = customer_id.strip()
-    return [
-        f"customer_id:{cid}:call:call_",
-        f"customer_id:{cid}:groupcall:groupcall_",
-        f"customer_id:{cid}:transcribe:transcribe_",
-        f"customer_id:{cid}:transcript:transcript_",
-    ]
-
-
-def backoff_delay(
-    attempt: int,
-    *,
-    initial: float = 1.0,
-    maximum: float = 30.0,
-    jitter: float = 0.2,
-    rng: random.Random | None = None,
-) -> float:
-    """Delay before reconnect ``attempt`` (1-based): ``initial`` doubling up to ``maximum``, ±``jitter``."""
-    step = max(1, attempt)
-    base = min(maximum, initial * (2.0 ** min(step - 1, 30)))
-    if jitter <= 0:
-        return base
-    spread = (rng or random).uniform(-jitter, jitter)
-    return max(0.0, base * (1.0 + spread))
-
-
-@runtime_checkable
-class CredentialSource(Protocol):
-    """Anything that can hand out current credentials and log in again (``VoipbinClient`` does)."""
-
-    async def ws_credentials(self) -> Credentials: ...
-
-    async def refresh_credentials(self) -> Credentials | None: ...
-
-
-class _Fatal(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class _Retry(Exception):
-    def __init__(self, message: str, min_delay: float = 0.0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.min_delay = min_delay
-
-
-class _Unauthorized(Exception):
-    """The handshake was refused (401/403) or logging in for it failed."""
-
-    def __init__(self, message: str, relogin: bool) -> None:
-        super().__init__(message)
-        self.message = message
-        self.relogin = relogin
-
-
-class _Stalled(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(slots=True)
-class _Outcome:
-    """What one connect attempt came to (``again``: logged in anew, retry without waiting)."""
-
-    kind: Literal["connected", "retry", "unauthorized", "fatal", "closing", "again"]
-    ws: ClientConnection | None = None
-    error: str = ""
-    min_delay: float = 0.0
-    relogin: bool = False
-    unauthorized: bool = False
-
-
-@dataclass(slots=True)
-class _RunState:
-    """What the reconnect loop remembers between attempts."""
-
-    failures: int = 0
-    relogged: bool = False
-    had_connection: bool = False
-    gap_started: float | None = None
-    drop_error: str = ""
 
 
 class EventStream:
@@ -368,9 +285,9 @@ class EventStream:
         try:
             creds = await self._credentials()
         except AuthError as exc:
-            raise _Unauthorized(str(exc), relogin=False) from None
+            raise Unauthorized(str(exc), relogin=False) from None
         except VoipbinError as exc:
-            raise _Retry(str(exc)) from None
+            raise Retry(str(exc)) from None
         url = creds.apply_to_url(self._ws_url)
         headers = creds.headers()
         wire_logger = logging.getLogger(_WIRE_LOGGER_NAME)
@@ -401,27 +318,17 @@ class EventStream:
             )
             text = f"WebSocket handshake refused: {err}"
             if status in (401, 403):
-                raise _Unauthorized(text, relogin=status == 401 and creds.can_login) from None
-            raise _Retry(text, err.retry_after or 0.0) from None
+                raise Unauthorized(text, relogin=status == 401 and creds.can_login) from None
+            raise Retry(text, err.retry_after or 0.0) from None
         except InvalidURI:
-            raise _Fatal("the WebSocket URL is not valid; check the API URL") from None
+            raise Fatal("the WebSocket URL is not valid; check the API URL") from None
         except (OSError, TimeoutError, WebSocketException) as exc:
             detail = str(exc).strip()
             text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-            raise _Retry(self._redact(text)) from None
-
-    def _describe_drop(self, exc: ConnectionClosed, since_subscribe: float) -> str:
-        rcvd = exc.rcvd
-        if rcvd is None:
-            text = f"connection lost without a close frame (1006; {exc})"
-        else:
-            text = f"closed by the server ({rcvd.code} {rcvd.reason})".strip()
-        if since_subscribe < _EARLY_DROP and self._topics:
-            text += "; right after subscribing (an invalid topic makes the server drop the socket)"
-        return self._redact(text)
+            raise Retry(self._redact(text)) from None
 
     async def _run(self) -> AsyncGenerator[StreamItem, None]:
-        run = _RunState()
+        run = RunState()
         yield self._report(ConnectionState(state="connecting", attempt=1))
         prepare_models()  # build validators now, not while the first frame waits
         while not self._closing.is_set():
@@ -472,31 +379,31 @@ class EventStream:
                 break
         yield self._report(ConnectionState(state="closed"))
 
-    async def _connect_once(self) -> _Outcome:
+    async def _connect_once(self) -> Outcome:
         """One handshake attempt, abandoned at once when close() is called."""
         open_task = asyncio.ensure_future(self._open())
         close_wait = asyncio.ensure_future(self._closing.wait())
         try:
             await asyncio.wait({open_task, close_wait}, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
-            _abandon(open_task)
+            abandon(open_task)
             raise
         finally:
             close_wait.cancel()
         if not open_task.done():
-            _abandon(open_task)
-            return _Outcome("closing")
+            abandon(open_task)
+            return Outcome("closing")
         try:
             ws = open_task.result()
-        except _Fatal as exc:
-            return _Outcome("fatal", error=exc.message)
-        except _Unauthorized as exc:
-            return _Outcome("unauthorized", error=exc.message, relogin=exc.relogin)
-        except _Retry as exc:
-            return _Outcome("retry", error=exc.message, min_delay=exc.min_delay)
-        return _Outcome("connected", ws=ws)
+        except Fatal as exc:
+            return Outcome("fatal", error=exc.message)
+        except Unauthorized as exc:
+            return Outcome("unauthorized", error=exc.message, relogin=exc.relogin)
+        except Retry as exc:
+            return Outcome("retry", error=exc.message, min_delay=exc.min_delay)
+        return Outcome("connected", ws=ws)
 
-    async def _after_unauthorized(self, outcome: _Outcome, run: _RunState) -> _Outcome:
+    async def _after_unauthorized(self, outcome: Outcome, run: RunState) -> Outcome:
         """A refused handshake (401/403): log in again where we can, else keep trying or give up.
 
         A credential that worked in this run (or while ``keep_trying`` says a call is live) is retried
@@ -512,18 +419,18 @@ class EventStream:
             except AuthError as exc:
                 error = str(exc)
             except VoipbinError as exc:
-                return _Outcome("retry", error=str(exc))
+                return Outcome("retry", error=str(exc))
             else:
                 if ok:
                     logger.info("WebSocket handshake refused: logged in again, retrying at once")
-                    return _Outcome("again")
+                    return Outcome("again")
         if not (run.had_connection or self._keep_trying()):
-            return _Outcome("fatal", error=error)
+            return Outcome("fatal", error=error)
         # The next attempt after this backoff may log in again.
         run.relogged = False
-        return _Outcome("retry", error=error, unauthorized=True)
+        return Outcome("retry", error=error, unauthorized=True)
 
-    async def _connected(self, ws: ClientConnection, run: _RunState) -> AsyncGenerator[StreamItem, None]:
+    async def _connected(self, ws: ClientConnection, run: RunState) -> AsyncGenerator[StreamItem, None]:
         """Subscribe, report the (re)connection, then pump frames until the socket drops."""
         self._ws = ws
         self.connections += 1
@@ -554,13 +461,13 @@ class EventStream:
             run.relogged = False
         run.gap_started = time.time()
 
-    async def _pump(self, ws: ClientConnection, run: _RunState, subscribed_at: float) -> AsyncGenerator[Event, None]:
+    async def _pump(self, ws: ClientConnection, run: RunState, subscribed_at: float) -> AsyncGenerator[Event, None]:
         """Classified frames until the socket drops; the reason is left in ``run.drop_error``."""
         got_frame = False
         run.drop_error = "connection closed"
         try:
             while True:
-                message = await self._receive(ws)
+                message = await receive_message(ws, self._message_deadline)
                 event = classify_frame(message, received_at=time.time(), received_mono=time.monotonic())
                 event = self._namer.process(event)
                 self.frames_received += 1
@@ -572,36 +479,13 @@ class EventStream:
                     run.relogged = False
                 yield event
         except ConnectionClosed as exc:
-            run.drop_error = self._describe_drop(exc, time.monotonic() - subscribed_at)
-        except _Stalled as exc:
+            run.drop_error = self._redact(describe_drop(exc, time.monotonic() - subscribed_at, bool(self._topics)))
+        except Stalled as exc:
             run.drop_error = exc.message
             with contextlib.suppress(Exception):
                 await ws.close()
         except (OSError, WebSocketException) as exc:
             run.drop_error = self._redact(f"{type(exc).__name__}: {exc}")
-
-    async def _receive(self, ws: ClientConnection) -> str | bytes:
-        """One whole message; once it has started, the rest must follow within ``message_deadline``.
-
-        Keepalive pings cannot tell a server that sends one fragment and then only pongs from a healthy
-        one: without this the header would say "connected" while nothing ever arrives.
-        """
-        fragments = ws.recv_streaming()
-        first = await anext(fragments)
-        parts = [first]
-        try:
-            async with asyncio.timeout(self._message_deadline):
-                async for part in fragments:
-                    parts.append(part)
-        except TimeoutError:
-            raise _Stalled(
-                f"a message was started but not finished within {self._message_deadline:g} s; reconnecting"
-            ) from None
-        if len(parts) == 1:
-            return first
-        if isinstance(first, str):
-            return "".join(p for p in parts if isinstance(p, str))
-        return b"".join(p for p in parts if isinstance(p, bytes))
 
     def _delay(self, attempt: int) -> float:
         return backoff_delay(
@@ -611,20 +495,3 @@ class EventStream:
             jitter=self._jitter,
             rng=self._rng,
         )
-
-
-_PENDING_CLOSES: set[asyncio.Future[None]] = set()
-
-
-def _abandon(task: asyncio.Future[ClientConnection]) -> None:
-    """Cancel a pending connect; close the socket if it completes anyway."""
-
-    def _cleanup(done: asyncio.Future[ClientConnection]) -> None:
-        if done.cancelled() or done.exception() is not None:
-            return
-        closing = asyncio.ensure_future(done.result().close())
-        _PENDING_CLOSES.add(closing)
-        closing.add_done_callback(_PENDING_CLOSES.discard)
-
-    task.cancel()
-    task.add_done_callback(_cleanup)

@@ -1,4 +1,5 @@
-"""Pieces of the REST client's HTTP transport: request records, URL derivation, no cookies, the sent hook."""
+"""Pieces of the REST client's HTTP transport: request records, URL derivation, no cookies, the sent hook,
+the HTTP library's loggers to redact."""
 
 from __future__ import annotations
 
@@ -9,13 +10,26 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from tui.voipbin.redact import redact_url
 
 # The client's logger: a failing hook is the client's problem to report.
 logger = logging.getLogger("tui.voipbin.rest")
+
+# Loggers of httpx/httpcore that can print URLs (with ?accesskey=) or headers (Set-Cookie: token=…).
+# Filters do not inherit to child loggers, so each one is named.
+HTTP_LIBRARY_LOGGERS: Final = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.connection_pool",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
 
 
 @dataclass(frozen=True, slots=True)
