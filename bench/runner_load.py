@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import ssl
 import statistics
 import time
 from typing import Any
@@ -30,7 +32,15 @@ def bench_scenario(speed: float = 20.0, sleep: str = "60s") -> Scenario:
     return Scenario.model_validate(
         {
             "name": "bench-seed",
-            "sandbox": {"speed": speed, "random_seed": 7, "caller_script": []},
+            # The final result's delay is drawn at random per sentence, and the runner and the raw script
+            # draw in different orders (their requests differ): fixed, so both wait for the same events.
+            "sandbox": {
+                "speed": speed,
+                "random_seed": 7,
+                "caller_script": [],
+                "stt_final_delay_min": 1.0,
+                "stt_final_delay_max": 1.0,
+            },
             "call": {
                 "actions": [
                     {"transcribe_start": {"language": "en-US"}},
@@ -70,7 +80,9 @@ class _RawCall:
             return
         if isinstance(data.get("data"), dict):
             data = data["data"]
-        if "message" in data and "direction" in data and "transcribe_id" in data:
+        # Only the final result (a transcript has tm_transcript): the speech events' interim results carry
+        # the words heard so far too, and the runner waits for the final transcript.
+        if "message" in data and "tm_transcript" in data and "transcribe_id" in data:
             self.lines.append((str(data["direction"]), str(data["message"])))
         elif isinstance(data.get("status"), str) and "destination" in data and isinstance(data.get("id"), str):
             self.statuses[data["id"]] = data["status"]
@@ -93,19 +105,28 @@ def _heard(lines: list[tuple[str, str]], direction: str, words: str) -> bool:
     )
 
 
+@functools.cache
+def _raw_tls() -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
 async def raw_once(speed: float = 20.0) -> float:
     import httpx
     import websockets
 
-    from tui.sandbox import EmbeddedSandbox, SandboxSettings
+    from tui.sandbox import EmbeddedSandbox
 
     started = time.monotonic()
-    sandbox = EmbeddedSandbox(SandboxSettings(speed=speed, random_seed=7, caller_script=[]), port=0)
+    sandbox = EmbeddedSandbox(bench_scenario(speed).sandbox, port=0)
     await sandbox.start()
     key = {"accesskey": sandbox.accesskey}
     call = _RawCall()
     try:
-        async with httpx.AsyncClient(base_url=sandbox.api_url, params=key, timeout=10) as http:
+        # One TLS context for the process, as the runner has: neither side pays for reading the CA bundle.
+        tls = _raw_tls()
+        async with httpx.AsyncClient(base_url=sandbox.api_url, params=key, timeout=10, verify=tls) as http:
             cid = (await http.get("/customer")).json()["id"]
             async with websockets.connect(f"{sandbox.ws_url}?accesskey={sandbox.accesskey}") as ws:
                 topics = [f"customer_id:{cid}:{k}:{k}_" for k in ("call", "groupcall", "transcribe", "transcript")]
@@ -135,7 +156,7 @@ async def raw_once(speed: float = 20.0) -> float:
                     await asyncio.sleep(0.01)
                 await http.post(f"/speakings/{speaking['id']}/say", json={"text": SAID})
                 await call.until(lambda: _heard(call.lines, "out", "order has shipped"))
-                async with httpx.AsyncClient(base_url=sandbox.control_url, timeout=10) as control:
+                async with httpx.AsyncClient(base_url=sandbox.control_url, timeout=10, verify=tls) as control:
                     await control.post(f"/calls/{leg}/speak", json={"text": CALLER})
                 await call.until(lambda: _heard(call.lines, "in", "thank you goodbye"))
                 await http.post(f"/calls/{leg}/hangup")
@@ -185,7 +206,7 @@ async def overhead_ratio(pairs: int) -> dict[str, Any]:
 # -- concurrency ------------------------------------------------------------------------------------------
 
 
-async def concurrent_calls(n_calls: int, speed: float = 5.0) -> dict[str, Any]:
+async def concurrent_calls(n_calls: int, speed: float = 5.0, *, share_account: bool = True) -> dict[str, Any]:
     """N scenario calls at once against a sandbox in another process; lateness of every resolution."""
     from pydantic import SecretStr
 
@@ -206,7 +227,8 @@ async def concurrent_calls(n_calls: int, speed: float = 5.0) -> dict[str, Any]:
         failures: list[str] = []
 
         async def one(index: int) -> None:
-            call = LiveCall(scenario, TargetOptions(real=True, allow_real=True, settings=settings))
+            options = TargetOptions(real=True, allow_real=True, settings=settings, share_account=share_account)
+            call = LiveCall(scenario, options)
             try:
                 await call.start()
                 for step_index, step in enumerate(scenario.steps):

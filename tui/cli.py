@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--attach", metavar="CALL_ID", help="follow an existing call (or groupcall) by id")
     parser.add_argument("--theme", metavar="NAME", help="Textual theme, or 'ansi' for the terminal's own colours")
     parser.add_argument("--api-url", metavar="URL", help="REST base including /v1.0")
+    parser.add_argument(
+        "--script",
+        metavar="FILE",
+        help="run a scenario file on screen (each step in the transcript; exit 0 pass, 1 fail)",
+    )
+    parser.add_argument("--allow-real", action="store_true", help="let --script place calls on the real service")
     return parser
 
 
@@ -98,7 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ns = build_parser().parse_args(args)
     except KeyboardInterrupt:
         return EXIT_OK
+    if ns.script:
+        problem = _script_problem(ns.script)
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_USAGE
     options = ConsoleOptions(
+        script=ns.script,
+        allow_real=ns.allow_real,
         config=ns.config,
         profile=ns.profile,
         sandbox=ns.sandbox,
@@ -134,6 +147,19 @@ def _sandbox(args: list[str]) -> int:
     from tui.sandbox.standalone import main as sandbox_main
 
     return sandbox_main(rest, base=table if isinstance(table, dict) else {})
+
+
+def _script_problem(path: str) -> str:
+    """A --script file that is not a valid scenario is refused before the screen opens (FILE:LINE:COL)."""
+    from pathlib import Path
+
+    from tui.runner.loader import ScenarioError, load_scenario
+
+    try:
+        load_scenario(Path(path))
+    except ScenarioError as exc:
+        return "\n".join(_terminal_safe(f"voipbin-tui --script: {p}") for p in exc.problems)
+    return ""
 
 
 def _terminal_safe(text: str) -> str:

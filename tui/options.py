@@ -36,6 +36,9 @@ class ConsoleOptions:
     attach: str | None = None
     theme: str | None = None
     api_url: str | None = None
+    # --script FILE: run that scenario on screen; --allow-real lets it place calls on the real service.
+    script: str | None = None
+    allow_real: bool = False
 
     def overrides(self) -> dict[str, object]:
         """Flags as settings overrides (flags beat environment and file)."""

@@ -19,9 +19,12 @@ from tui.configfile import QuickProbe, user_state_dir
 from tui.options import ConsoleOptions, Mode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui.actions.context import PhoneOps
     from tui.config import Settings
     from tui.headless_phone import HeadlessPhone
+    from tui.runner.onscreen import ScriptRun
     from tui.sandbox.server import EmbeddedSandbox
     from tui.sandbox_control import SandboxControl
     from tui.session.account import Account
@@ -47,6 +50,8 @@ class ConsoleRuntime:
         self.target: Target | None = None
         self.log_path: Path | None = None
         self.started = False
+        # --script: the scenario the console runs on screen once it is up.
+        self.script: ScriptRun | None = None
 
     # -- start/stop -------------------------------------------------------------------------------------
 
@@ -58,11 +63,45 @@ class ConsoleRuntime:
         from tui.wiring import target_mode
 
         settings, _ = load_settings(self.options.config, self.options.profile, self.options.overrides())
-        self.settings = settings
         self.mode = target_mode(settings)
+        if self.options.script:
+            settings = self._load_script(settings)
+        self.settings = settings
         path = Path(settings.log.file) if settings.log.file else self.state_dir / "voipbin-tui.log"
         self.log_path = configure_file_logging(path, settings.log.level, settings.secrets)
         return settings
+
+    def _load_script(self, settings: Settings) -> Settings:
+        """The scenario of --script; on the sandbox, the scenario's sandbox settings (seed, speed, …) apply."""
+        from tui.runner.loader import ScenarioError, load_scenario
+        from tui.runner.onscreen import ScriptRun
+
+        path = self.options.script or ""
+        try:
+            scenario = load_scenario(Path(path))
+        except ScenarioError as exc:
+            raise ValueError("; ".join(str(p) for p in exc.problems)) from None
+        if self.mode == "service" and not self.options.allow_real:
+            raise ValueError("--script places calls on the real service only with --allow-real")
+        self.script = ScriptRun(scenario)
+        if self.mode != "sandbox":
+            return settings
+        sandbox = scenario.sandbox.model_copy(update={"host": "127.0.0.1", "port": 0})
+        return settings.model_copy(update={"sandbox": sandbox})
+
+    async def run_script(self, new_session: Callable[[], CallSession]) -> tuple[bool, str]:
+        """Run --script's scenario in sessions ``new_session`` makes (the app's, on screen): (passed, verdict)."""
+        from tui.runner.onscreen import verdict_line
+
+        script, target = self.script, self.target
+        if script is None or target is None:
+            raise RuntimeError("no script to run")
+        outcome = await script.run(target, self._settings(), self.secrets(), new_session)
+        return outcome.passed, verdict_line(outcome, len(script.scenario.steps))
+
+    def exit_code(self) -> int:
+        """The console's exit status: a script's verdict (0 passed, 1 failed, 2 not finished), else 0."""
+        return self.script.exit_code if self.script is not None else 0
 
     async def start(self) -> None:
         """Settings, then the target (the embedded sandbox or the service) with its account connected."""

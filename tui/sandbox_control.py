@@ -27,7 +27,11 @@ class SandboxControl:
     def __init__(self, control_url: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         import httpx
 
-        self._http = httpx.AsyncClient(base_url=control_url.rstrip("/"), timeout=CONTROL_TIMEOUT, transport=transport)
+        from tui.voipbin.transport import tls_context
+
+        self._http = httpx.AsyncClient(
+            base_url=control_url.rstrip("/"), timeout=CONTROL_TIMEOUT, transport=transport, verify=tls_context()
+        )
 
     async def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = await self._http.post(path, json=body or {})

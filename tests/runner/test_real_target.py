@@ -86,3 +86,49 @@ async def test_real_run_refuses_without_allowance_credentials_or_over_the_cap(
     assert "--allow-real needs a named target" in err
     assert service.core is not None
     assert service.core.store.calls == {}
+
+
+async def test_ctrl_c_hangs_up_and_deletes_the_speaking_stream(service: EmbeddedSandbox, tmp_path: Path) -> None:
+    """A real SIGINT to the process group (what Ctrl+C in a terminal sends) while a call is live."""
+    import signal
+    import time
+
+    text = (
+        "version: 1\nname: interrupted\ncall:\n  actions:\n    - transcribe_start: {language: en-US}\n"
+        "    - talk: {text: hello}\n    - sleep: 600s\nsteps:\n"
+        "  - expect: {call: progressing, within: 30s}\n  - say: 'Hold on.'\n"
+        "  - expect: {say: last, state: heard, within: 30s}\n"
+        "  - expect: {transcript: in, contains: 'never said', within: 120s}\n"
+    )
+    (tmp_path / "i.scenario.yaml").write_text(text, encoding="utf-8")
+    env = {**os.environ, **FAST_START, "VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
+    proc = await asyncio.create_subprocess_exec(
+        command(),
+        "test",
+        "i.scenario.yaml",
+        "--allow-real",
+        "--format",
+        "jsonl",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    store = service.core.store  # type: ignore[union-attr]
+    deadline = time.monotonic() + 60
+    # Wait for the step after the say to start: the call is live and our speaking stream is open.
+    while True:
+        line = await asyncio.wait_for(proc.stdout.readline(), max(0.1, deadline - time.monotonic()))
+        assert line, "the run ended before the call was up"
+        event = json.loads(line)
+        if event.get("kind") == "step" and event.get("index") == 2 and event.get("status") == "passed":
+            break
+    assert [c.status for c in store.calls.values()] == ["progressing"]
+    assert [sp.tm_delete for sp in store.speakings.values()] == [None]
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2, err.decode()
+    assert [c.status for c in store.calls.values()] == ["hangup"]
+    assert all(sp.tm_delete is not None for sp in store.speakings.values())

@@ -59,6 +59,7 @@ class AppFactory:
         speaking: Mapping[str, Any] | None = None,
         dial_settings: Mapping[str, Any] | None = None,
         theme: str | None = "voipbin-dark",
+        script: Path | None = None,
     ) -> VoipbinApp:
         tables: dict[str, Mapping[str, Any]] = {
             # At this speed a test longer than 12 s would pass the 5-minute transcription limit.
@@ -75,7 +76,9 @@ class AppFactory:
         if speaking:
             tables["speaking"] = speaking
         config = write_config(self.tmp_path / "config.toml", tables)
-        options = ConsoleOptions(config=str(config), dial=dial, attach=attach, theme=theme)
+        options = ConsoleOptions(
+            config=str(config), dial=dial, attach=attach, theme=theme, script=str(script) if script else None
+        )
         runtime = ConsoleRuntime(options, quick_probe(options.config))
         return VoipbinApp(runtime)
 

@@ -140,6 +140,8 @@ class StepRunner:
         self.anchor = self.t0
         self.trace: list[StepRecord] = []
         self.smells: list[str] = []
+        # Told when a step starts (its record still "running"): the console's STEP lines, the live view.
+        self.on_start: Callable[[StepRecord], None] | None = None
         self._skipping = False
         # The headless phone's measurements for `audio` checks (set by the live run when it has a phone).
         self.audio_evidence: Callable[[], AudioEvidence] | None = None
@@ -159,6 +161,8 @@ class StepRunner:
         expectation (it most likely depends on what was skipped)."""
         record = StepRecord(index, step.verb, step_detail(step), self.rel())
         self.trace.append(record)
+        if self.on_start is not None:
+            self.on_start(record)
         try:
             if step.expect is not None:
                 if self._skipping:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from tui.runner.audio import AudioEvidence
 
 CLEANUP_TIMEOUT_S = 10.0
+# The scenario call whose task is running (see ``LiveCall._on_request``).
+_CURRENT: contextvars.ContextVar[LiveCall | None] = contextvars.ContextVar("voipbin_scenario_call", default=None)
 
 
 class LiveDriver:
@@ -47,15 +51,25 @@ class LiveCall:
     """One scenario's call, step by step: ``start()``, ``step()``… ``checks()``, then always ``close()``."""
 
     def __init__(
-        self, scenario: Scenario, options: TargetOptions, artifacts: Path | None = None, emit: Emit | None = None
+        self,
+        scenario: Scenario,
+        options: TargetOptions,
+        artifacts: Path | None = None,
+        emit: Emit | None = None,
+        *,
+        target: Target | None = None,
+        new_session: Callable[[], Any] | None = None,
     ) -> None:
+        """``target`` and ``new_session``: run on a target someone else opened, in a session they made (the
+        console's ``--script``: its own account, its session on screen); the target is then theirs to close."""
         self.scenario = scenario
         self.options = options
         self.artifacts = artifacts
         self.emit = emit or (lambda _e: None)
         self.outcome = Outcome(scenario.name, target="service" if options.real else "sandbox")
         self.log = CallLog(time.monotonic)
-        self.target: Target | None = None
+        self.target: Target | None = target
+        self._new_session = new_session
         self.session: Any = None
         self.runner = StepRunner(scenario, self.log, LiveDriver(self.log), self._act, self.emit)
         self._started = time.monotonic()
@@ -73,18 +87,24 @@ class LiveCall:
         self.emit(
             {"kind": "scenario", "event": "started", "scenario": self.scenario.name, "target": self.outcome.target}
         )
-        try:
-            self.target = target = await open_target(self.scenario, self.options)
-        except TargetError as exc:
-            raise ScenarioFailure("error", printable(str(exc)), -1, "setup") from None
-        artifacts = self.artifacts
-        recorder = SessionRecorder(artifacts / "record.jsonl" if artifacts else None, self.secrets)
-        self.session = session = CallSession(target.account, speaking=target.speaking_options(), recorder=recorder)
+        target = self.target
+        if target is None:
+            try:
+                self.target = target = await open_target(self.scenario, self.options)
+            except TargetError as exc:
+                raise ScenarioFailure("error", printable(str(exc)), -1, "setup") from None
+        if self._new_session is not None:
+            self.session = session = self._new_session()
+        else:
+            artifacts = self.artifacts
+            recorder = SessionRecorder(artifacts / "record.jsonl" if artifacts else None, self.secrets)
+            self.session = session = CallSession(target.account, speaking=target.speaking_options(), recorder=recorder)
         session.subscribe(self.log.on_update)
         if target.wired.headless is not None:
             self.runner.audio_evidence = self._audio_evidence
         self._listener = target.account.listen(on_connection=self.log.on_connection)
-        target.account.add_request_listener(self.log.on_request)
+        target.account.add_request_listener(self._on_request)
+        _CURRENT.set(self)
         session.subscribe(lambda u: _stream_update(u, self.scenario.name, self.emit))
         try:
             if self.scenario.attach is not None:
@@ -110,6 +130,13 @@ class LiveCall:
             in_transcripts=sum(1 for ln in self.log.lines if ln.direction == "in"),
             stt=bool(headless is not None and headless.settings.stt_model),
         )
+
+    def _on_request(self, record: Any) -> None:
+        # On an account shared by concurrent calls, a request is this call's when this call's task (or a
+        # task it started) made it; requests started by events (e.g. the speaking stream's auto-open) are
+        # then attributed to no call.
+        if not self.options.share_account or _CURRENT.get(None) is self:
+            self.log.on_request(record)
 
     async def _act(self, index: int, step: Step) -> str | None:
         verb = step.verb
@@ -160,7 +187,7 @@ class LiveCall:
         if target is not None:
             if self._listener is not None:
                 target.account.remove_listener(self._listener)
-            target.account.remove_request_listener(self.log.on_request)
+            target.account.remove_request_listener(self._on_request)
             await target.close()
         outcome.duration_s = time.monotonic() - self._started
         if outcome.failure is not None:
@@ -186,7 +213,12 @@ async def run_live(
     scenario: Scenario, options: TargetOptions, artifacts: Path | None = None, emit: Emit | None = None
 ) -> Outcome:
     """The whole scenario; the outcome carries the failure (if any), the trace and the artifacts."""
-    call = LiveCall(scenario, options, artifacts, emit)
+    return await run_call(LiveCall(scenario, options, artifacts, emit))
+
+
+async def run_call(call: LiveCall) -> Outcome:
+    """Start, steps, checks, and always the clean-up, within the scenario's timeout."""
+    scenario = call.scenario
     try:
         async with asyncio.timeout(scenario.timeout):
             await call.start()

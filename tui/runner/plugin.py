@@ -24,6 +24,7 @@ import pytest
 
 if TYPE_CHECKING:
     from tui.runner.engine import Outcome
+    from tui.runner.progress import LiveProgress, ProgressBoard
     from tui.runner.schema import Scenario
 
 OUTCOME_PROP = "voipbin_scenario"
@@ -121,7 +122,7 @@ class ScenarioItem(pytest.Item):
 
             outcome = run_replay(self.scenario, Path(replay), artifacts, emit)
         else:
-            from tui.runner.live import run_live
+            from tui.runner.live import LiveCall, run_call
 
             options = TargetOptions(
                 real=bool(config.getoption("--scenario-real")),
@@ -129,7 +130,12 @@ class ScenarioItem(pytest.Item):
                 config=config.getoption("--scenario-config"),
                 profile=config.getoption("--scenario-profile"),
             )
-            outcome = asyncio.run(run_live(self.scenario, options, artifacts, emit))
+            call = LiveCall(self.scenario, options, artifacts, emit)
+            board = reporter.board if reporter is not None else None
+            if board is not None:
+                name = self.name
+                call.runner.on_start = lambda record: board.step_started(name, record)
+            outcome = asyncio.run(run_call(call))
         self.user_properties.append((OUTCOME_PROP, json.dumps(_outcome_dict(self, outcome), ensure_ascii=True)))
         if outcome.failure is not None:
             raise ScenarioFailed(outcome)
@@ -230,9 +236,17 @@ class Reporter:
         if self.sink is not None:
             self.sink.from_reports = bool(getattr(config.option, "numprocesses", None))
         self.heartbeat: Heartbeat | None = None
+        # On a TTY a live view redraws instead (each running scenario, its current step, the time).
+        self.board: ProgressBoard | None = None
+        self.live: LiveProgress | None = None
         period = float(config.getoption("--scenario-heartbeat") or 0)
         if not self.worker and period > 0 and not sys.stderr.isatty():
             self.heartbeat = Heartbeat(period)
+        elif not self.worker and period > 0:
+            from tui.runner.progress import LiveProgress, ProgressBoard
+
+            self.board = ProgressBoard()
+            self.live = LiveProgress(self.board, 2)
 
     def emit_live(self) -> Any:
         if self.sink is None or self.worker or self.sink.from_reports:
@@ -243,6 +257,13 @@ class Reporter:
         total = sum(1 for i in session.items if isinstance(i, ScenarioItem))
         if self.heartbeat is not None and total:
             self.heartbeat.start(total)
+        if self.live is not None and self.board is not None and total:
+            self.board.total = total
+            self.live.start()
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        if self.board is not None and Path(location[0]).suffix in (".yaml", ".yml", ".toml"):
+            self.board.started(nodeid.rsplit("::", 1)[-1])
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and SCHEMA_ERROR_MARK in str(report.longrepr):
@@ -273,10 +294,18 @@ class Reporter:
             self.sink.emit(_finished_event(data))
         if self.heartbeat is not None:
             self.heartbeat.done(report.passed)
+        if self.board is not None:
+            failure = data.get("failure") or {}
+            text = (
+                f"{failure.get('kind')} at step {failure.get('step')}: {failure.get('message', '')}" if failure else ""
+            )
+            self.board.finished(report.nodeid.rsplit("::", 1)[-1], report.passed, text)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.heartbeat is not None:
             self.heartbeat.stop()
+        if self.live is not None:
+            self.live.stop()
         if self.worker:
             return
         if self.schema_errors:

@@ -7,6 +7,10 @@ client → Account), so the runner never has a second client. A real run needs t
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,6 +37,10 @@ class TargetOptions:
     profile: str | None = None
     # Settings made by the caller (benchmarks, embedding programs) instead of the config file.
     settings: Settings | None = None
+    # Real-service runs in one event loop share one account (one login, one WebSocket) per service and
+    # credential instead of one each: every account hears every call of the customer, so N accounts
+    # classify N x N frames. Only for many concurrent calls in one process (``runner_concurrent_calls``).
+    share_account: bool = False
 
 
 @dataclass(slots=True)
@@ -40,6 +48,8 @@ class Target:
     wired: WiredTarget
     settings: Settings
     secrets: list[str] = field(default_factory=list)
+    # False when someone else opened it (the console's --script): they close it, not the scenario.
+    owned: bool = True
 
     @property
     def account(self) -> Account:
@@ -67,8 +77,15 @@ class Target:
 
         return speaking_options(self.settings)
 
+    # Set on a shared target: gives this user's hold back (the last one closes the account).
+    release: Callable[[], Awaitable[None]] | None = None
+
     async def close(self) -> None:
-        await self.wired.close()
+        if self.release is not None:
+            release, self.release = self.release, None
+            await release()
+        elif self.owned:
+            await self.wired.close()
 
 
 def load_target_settings(options: TargetOptions) -> Settings:
@@ -96,6 +113,48 @@ def check_real_allowed(options: TargetOptions, settings: Settings) -> None:
 
 
 async def open_target(scenario: Scenario, options: TargetOptions) -> Target:
+    if options.real and options.share_account:
+        return await _shared_target(scenario, options)
+    return await _open_target(scenario, options)
+
+
+@dataclass(slots=True)
+class _Shared:
+    opening: asyncio.Task[Target]
+    holders: int = 0
+
+
+_SHARED: dict[tuple[int, str], _Shared] = {}
+
+
+async def _shared_target(scenario: Scenario, options: TargetOptions) -> Target:
+    settings = load_target_settings(options)
+    # Keyed by loop, service and credential (hashed: the key is never shown, but need not hold a secret).
+    fingerprint = hashlib.sha256("\0".join(settings.secrets()).encode()).hexdigest()
+    key = (id(asyncio.get_running_loop()), f"{settings.api_url} {fingerprint}")
+    shared = _SHARED.get(key)
+    if shared is None or (shared.opening.done() and shared.opening.exception() is not None):
+        # Opened in a context of its own: the account's background tasks (the WebSocket pump, and what
+        # its events start) must not inherit the context of whichever call happened to open it.
+        task = asyncio.get_running_loop().create_task(_open_target(scenario, options), context=contextvars.Context())
+        shared = _SHARED[key] = _Shared(task)
+    shared.holders += 1
+    try:
+        base = await asyncio.shield(shared.opening)
+    except BaseException:
+        shared.holders -= 1
+        raise
+
+    async def release() -> None:
+        shared.holders -= 1
+        if shared.holders == 0 and _SHARED.get(key) is shared:
+            del _SHARED[key]
+            await base.wired.close()
+
+    return Target(base.wired, base.settings, secrets=list(base.secrets), owned=False, release=release)
+
+
+async def _open_target(scenario: Scenario, options: TargetOptions) -> Target:
     from tui.voipbin.redact import redact_text
     from tui.wiring import open_target as wire
 

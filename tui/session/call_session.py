@@ -36,7 +36,7 @@ from tui.session.says import SayItem, SayLedger
 from tui.session.speaking import SpeakingOptions, SpeakingStream
 from tui.session.stall import STREAM_LIMIT_S, StallWatch
 from tui.session.starting import CallStarter
-from tui.session.transcript import TranscriptBook, TranscriptChange
+from tui.session.transcript import LineKind, TranscriptBook, TranscriptChange
 from tui.session.transcription import TRANSCRIBE_GRACE_S, TranscriptionTracker
 from tui.session.updates import (
     CallSummary,
@@ -137,6 +137,11 @@ class CallSession:
         batch = tuple(changes)
         if batch:
             self.emit(TranscriptUpdated(batch))
+
+    def annotate(self, key: str, text: str, *, kind: LineKind = "note", meta: dict[str, Any] | None = None) -> None:
+        """A line of our own in the transcript (a scripted step and its result); the same key updates it.
+        Never exported: exports keep what was said and heard."""
+        self.patch(self.book.add_line(key=key, kind=kind, text=text, meta=meta))
 
     def _on_request(self, record: RequestRecord) -> None:
         self.record("request", **dataclasses.asdict(record))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-LineKind = Literal["transcript", "interim", "say", "gap", "note"]
+LineKind = Literal["transcript", "interim", "say", "gap", "note", "step"]
 ChangeOp = Literal["insert", "update", "remove"]
 
 

@@ -199,12 +199,22 @@ class VoipbinApp(App[None]):
         screen.status.set_idle_text(f"no call · {self.how_to('new_call')} places one")
         self.refresh_bindings()
         options = runtime.options
-        if options.attach:
+        if runtime.script is not None:
+            self.run_worker(self._run_script(), name="script", group="call", exit_on_error=False)
+        elif options.attach:
             self.run_worker(self.calls.attach_call(options.attach), name="attach", group="call", exit_on_error=False)
         elif options.dial:
             self.run_worker(self.calls.dial_defaults(), name="dial", group="call", exit_on_error=False)
         else:
             self.calls.open_dial_form()
+
+    async def _run_script(self) -> None:
+        """--script: the scenario runs in sessions installed on screen; its verdict ends up in the summary."""
+        passed, verdict = await self.runtime.run_script(self.calls.new_session)
+        self.call_screen.summary.add_line(verdict, passed=passed)
+        self.show_notice(
+            "information" if passed else "error", verdict, hint="" if passed else "the STEP lines show why"
+        )
 
     # -- account feeds (raw frames, requests, connection) -------------------------------------------------
 
@@ -371,7 +381,7 @@ class VoipbinApp(App[None]):
             await asyncio.wait_for(self._close_everything(hangup), SHUTDOWN_TIMEOUT)
         except Exception:
             log.exception("closing did not finish cleanly")
-        self.exit(return_code=0)
+        self.exit(return_code=self.runtime.exit_code())
 
     async def _close_everything(self, hangup: bool) -> None:
         if self._io_closed:

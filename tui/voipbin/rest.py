@@ -64,7 +64,14 @@ from tui.voipbin.models import (
 )
 from tui.voipbin.redact import install_log_redaction, redact_text, redact_url
 from tui.voipbin.replies import decode_json, explain_401, parse_model, transport_text
-from tui.voipbin.transport import HTTP_LIBRARY_LOGGERS, RefuseAllCookies, RequestRecord, derive_urls, sent_tracer
+from tui.voipbin.transport import (
+    HTTP_LIBRARY_LOGGERS,
+    RefuseAllCookies,
+    RequestRecord,
+    derive_urls,
+    sent_tracer,
+    tls_context,
+)
 
 __all__ = ["DEFAULT_USER_AGENT", "RequestRecord", "VoipbinClient", "derive_urls"]
 
@@ -128,6 +135,7 @@ class VoipbinClient(VoipbinEndpoints):
             headers={"User-Agent": user_agent, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             cookies=http.cookiejar.CookieJar(policy=RefuseAllCookies()),
             follow_redirects=False,
+            verify=tls_context(),
         )
 
     # ------------------------------------------------------------------ properties

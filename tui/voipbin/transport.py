@@ -3,8 +3,10 @@ the HTTP library's loggers to redact."""
 
 from __future__ import annotations
 
+import functools
 import http.cookiejar
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,3 +112,15 @@ def derive_urls(api_url: str) -> tuple[str, str, str]:
     ws_scheme = "wss" if parts.scheme == "https" else "ws"
     ws_url = urlunsplit((ws_scheme, parts.netloc, parts.path.rstrip("/") + "/ws", "", ""))
     return base, login_url, ws_url
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every client of the process (httpx's defaults: certifi's CAs, verified).
+
+    Building one reads the whole CA bundle (80-100 ms of CPU on a loaded machine, with the event loop
+    blocked); each REST client, control client and scenario built its own.
+    """
+    import httpx
+
+    return httpx.create_ssl_context()

@@ -59,6 +59,12 @@ class SummaryPanel(Widget):
         self.add_class("-shown")
         self.refresh(layout=True)
 
+    def add_line(self, text: str, *, passed: bool) -> None:
+        """A line after the call's own (a --script verdict); it opens the summary if the call never did."""
+        self.lines.append(("✓ " if passed else "✗ ") + text)
+        self.add_class("-shown")
+        self.refresh(layout=True)
+
     def show_exported(self, paths: list[str]) -> None:
         self.exported = paths
         self.refresh(layout=True)

@@ -55,6 +55,8 @@ _SAY_STATE_STYLE = {
     "flushed": "state-flushed",
     "failed": "state-failed",
 }
+# A scripted step's line (``--script``) takes the colour of its result.
+_STEP_STYLES = {"passed": "state-heard", "failed": "state-failed", "skipped": "state-flushed", "running": "note"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +75,10 @@ def render_rows(line: TranscriptLine, width: int, rs: RowStyle) -> list[Strip]:
     console, style = rs.console, rs.style
     at = rs.stamp(line).ljust(rs.time_width)
     kind = line.kind
-    if kind in ("gap", "note"):
-        mark = "━━ " if kind == "gap" else "·· "
-        text = Text.assemble((at, style("time")), " ", (mark + safe_line(line.text, LINE_LIMIT), style(kind)))
+    if kind in ("gap", "note", "step"):
+        look = style(_STEP_STYLES.get(str(line.meta.get("status")), "note") if kind == "step" else kind)
+        mark = "━━ " if kind == "gap" else "" if kind == "step" else "·· "
+        text = Text.assemble((at, style("time")), " ", (mark + safe_line(line.text, LINE_LIMIT), look))
         _highlight(text, rs)
         return [Strip(list(row.render(console))) for row in text.wrap(console, max(MIN_TEXT_WIDTH, width))]
 
@@ -142,8 +145,9 @@ def say_details(line: TranscriptLine, body: Text, style: Callable[[str], Style])
 
 def plain_line(line: TranscriptLine, stamp: str) -> str:
     """One line as plain text for the clipboard: ``12:00:01 in  hello``; a SAY line with its state."""
-    if line.kind in ("gap", "note"):
-        return f"{stamp} {'━━' if line.kind == 'gap' else '··'} {line.text}"
+    if line.kind in ("gap", "note", "step"):
+        mark = {"gap": "━━ ", "note": "·· "}.get(line.kind, "")
+        return f"{stamp} {mark}{line.text}"
     if line.kind == "say":
         item: Any = line.meta.get("say")
         state = f"  [{getattr(item, 'label', getattr(item, 'state', ''))}]" if item is not None else ""
