@@ -30,10 +30,10 @@ async def test_a_channel_error_goes_when_the_channel_is_back(make_app: AppFactor
     async with app.run_test(size=(100, 30)) as pilot:
         await dial_form(pilot, app)
         await pilot.press("escape")
-        app._on_connection(ConnectionState(state="closed", error="token expired", fatal=True))
+        app.feeds.on_connection(ConnectionState(state="closed", error="token expired", fatal=True))
         await pilot.pause()
         assert "event channel closed" in app.call_screen.notice.plain
-        app._on_connection(ConnectionState(state="connected"))
+        app.feeds.on_connection(ConnectionState(state="connected"))
         await pilot.pause()
         assert app.call_screen.notice.text == "", "the channel is back: its error is stale"
 

@@ -109,7 +109,7 @@ async def test_documented_frame_shape_and_the_event_log(make_app: AppFactory) ->
         sandbox = app.runtime.sandbox
         assert sandbox is not None
         junk = classify_frame('{"surprise": true, "accesskey": "' + sandbox.accesskey + '"}')
-        app._on_frame(junk)  # the same path the account uses
+        app.feeds.on_frame(junk)  # the same path the account uses
         await pilot.pause()
         (shown,) = [t for k, t in log.entries if k == "unrecognised"]
         assert "surprise" in shown

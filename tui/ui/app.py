@@ -35,6 +35,7 @@ from tui.ui.call_control import CallControl
 from tui.ui.clock import UiClock
 from tui.ui.commands import ConsoleCommands, PaletteEntry
 from tui.ui.console_actions import ConsoleActions
+from tui.ui.feeds import AccountFeeds
 from tui.ui.format import host_of, one_line, short_id
 from tui.ui.gcpolicy import GcPolicy
 from tui.ui.keymap import BY_CONSOLE_ACTION, bindings
@@ -43,15 +44,11 @@ from tui.ui.screens.confirm import Choice as ConfirmChoice
 from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.theme import VOIPBIN_DARK, choose_theme, wants_terminal_colors
 from tui.ui.view_changes import BindingsChanged, ShowNotice, ShowSummary, view_changes
-from tui.ui.widgets.event_log import EntryKind
 
 if TYPE_CHECKING:
-    from tui.headless_phone import PhoneStatus
     from tui.runtime import ConsoleRuntime
     from tui.session.call_session import CallSession
     from tui.session.updates import SessionUpdate
-    from tui.voipbin.events import ConnectionState, Event
-    from tui.voipbin.rest import RequestRecord
 
 log = logging.getLogger("tui.ui")
 
@@ -78,6 +75,7 @@ class VoipbinApp(App[None]):
         self.clock = clock or (UiClock.frozen() if deterministic else UiClock())
         self.calls = CallControl(self)
         self.actions = ConsoleActions(self)
+        self.feeds = AccountFeeds(self)
         self.keys = effective_keys({})
         self.started = False
         self.notices: list[tuple[str, str]] = []
@@ -185,17 +183,17 @@ class VoipbinApp(App[None]):
         if headless is not None:
             screen.set_headless_phone(True)
             screen.phone.show_status(headless.status)
-            headless.listen(self._on_phone)
+            headless.listen(self.feeds.on_phone)
         screen.header.set_mode(runtime.mode, host_of(runtime.api_url))
         screen.header.set_customer(runtime.customer_label())
         self._refresh_credential()
         self._secrets = runtime.secrets()
         account = runtime.account
         assert account is not None
-        account.listen(self._on_frame, self._on_connection)
-        account.add_request_listener(self._on_request)
+        account.listen(self.feeds.on_frame, self.feeds.on_connection)
+        account.add_request_listener(self.feeds.on_request)
         if account.connection is not None:
-            self._on_connection(account.connection)
+            self.feeds.on_connection(account.connection)
         screen.status.set_idle_text(f"no call · {self.how_to('new_call')} places one")
         self.refresh_bindings()
         options = runtime.options
@@ -224,38 +222,6 @@ class VoipbinApp(App[None]):
         # Before start-up finishes the cached list is empty; ask the runtime for what it knows so far.
         return redact_text(text, self._secrets or self.runtime.secrets())
 
-    def _on_frame(self, event: Event) -> None:
-        kind: EntryKind
-        if event.kind == "unrecognised":
-            kind = "unrecognised"
-        elif event.duplicate:
-            kind = "duplicate"
-        else:
-            kind = "frame"
-        self.call_screen.events.write(
-            kind, f"{event.summary()} [{event.shape}] {event.raw}", event.received_at, event.raw
-        )
-
-    def _on_request(self, record: RequestRecord) -> None:
-        failed = record.status is None or record.status >= 400
-        self.call_screen.events.write("request-error" if failed else "request", record.summary(), record.at, record)
-
-    def _on_connection(self, state: ConnectionState) -> None:
-        session = self.session
-        # Only a live or just-ended call backfills (and reports when it is done); otherwise nothing
-        # was missed that the screen shows.
-        backfills = session is not None and session.phase in ("live", "ended")
-        self.call_screen.show_connection(state, backfills=backfills)
-        if state.state in ("connected", "reconnected"):
-            self.clear_notice("channel")
-        if state.state == "closed" and state.fatal:
-            self.show_notice(
-                "error",
-                f"event channel closed: {state.error or 'unknown reason'}",
-                hint="check the credential; restart the console to reconnect",
-                topic="channel",
-            )
-
     # -- session updates ----------------------------------------------------------------------------------
 
     def on_session_update(self, update: SessionUpdate) -> None:
@@ -280,16 +246,6 @@ class VoipbinApp(App[None]):
         except Exception:
             log.exception("showing %s failed", type(update).__name__)
             self.show_notice("error", f"could not show {type(update).__name__} (see the log)")
-
-    def _on_phone(self, status: PhoneStatus, line: dict[str, Any]) -> None:
-        """The headless phone changed: its panel, and what it heard as its own line in the transcript."""
-        self.call_screen.phone.show_status(status)
-        session = self.session
-        if line.get("kind") == "heard" and status.heard and session is not None and session.is_live:
-            heard = status.heard[-1]
-            session.add_phone_heard(f"{heard.start:.3f}", heard.display())
-        if line.get("kind") in ("registered", "incoming", "answered", "hangup", "error") and self.screen_stack:
-            self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------------------
 
