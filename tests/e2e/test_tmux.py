@@ -19,6 +19,35 @@ pytestmark = pytest.mark.e2e
 
 TMUX = shutil.which("tmux")
 WIDTH, HEIGHT = 100, 30
+# Outside CI a machine without tmux skips these tests; in CI (which installs it) its absence is a failure.
+needs_tmux = pytest.mark.skipif(
+    TMUX is None and os.environ.get("CI", "").lower() not in ("true", "1"), reason="tmux is not installed"
+)
+
+
+def console_exe() -> Path:
+    exe = Path(sys.executable).parent / "voipbin-tui"
+    assert exe.exists(), f"the console script is not installed next to {sys.executable}"
+    return exe
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """An empty HOME of its own, UTF-8, a 256-colour terminal, the sandbox at speed 10; ``extra`` on top."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TERM": "xterm-256color",
+        "VOIPBIN_SANDBOX__SPEED": "10",
+    }
+    env.update(extra)
+    return env
 
 
 class Terminal:
@@ -68,28 +97,16 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-# Outside CI a machine without tmux skips this; in CI (which installs it) its absence is a failure.
-@pytest.mark.skipif(TMUX is None and os.environ.get("CI", "").lower() not in ("true", "1"), reason="no tmux")
+@needs_tmux
 def test_installed_console_dials_says_hangs_up_and_quits(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "voipbin-tui"
-    assert exe.exists(), f"the console script is not installed next to {sys.executable}"
-    home = tmp_path / "home"
-    home.mkdir()
+    exe = console_exe()
     exit_file = tmp_path / "exit-status"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "TERM": "xterm-256color",
-        "VOIPBIN_SANDBOX__SPEED": "10",
+    home = tmp_path / "home"
+    env = isolated_env(
+        home,
         # 30 s at speed 10 is five simulated minutes: past the transcription stream limit.
-        "VOIPBIN_SANDBOX__TRANSCRIBE_STREAM_LIMIT": "0",
-    }
+        VOIPBIN_SANDBOX__TRANSCRIBE_STREAM_LIMIT="0",
+    )
     # Textual draws on stderr, so it stays the terminal; the pane outlives the app for a while so that
     # anything printed after the alternate screen is left can still be read.
     command = f"{shlex.quote(str(exe))} --dial; echo EXIT=$? > {shlex.quote(str(exit_file))}; sleep 60"

@@ -4,15 +4,13 @@ no escape sequence from remote text (no OSC 52 clipboard write, no OSC 0 title, 
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux import TMUX, Terminal, flat
+from tests.e2e.test_tmux import Terminal, console_exe, flat, isolated_env, needs_tmux
 from tests.hostile.corpus import CLEAR_SCREEN, OSC0_TITLE, OSC52_CLIPBOARD
 
 pytestmark = pytest.mark.e2e
@@ -25,28 +23,16 @@ CALLER_SCRIPT = [
 ]
 
 
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@needs_tmux
 def test_no_remote_escape_sequence_reaches_the_terminal(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "voipbin-tui"
-    assert exe.exists(), f"the console script is not installed next to {sys.executable}"
-    home = tmp_path / "home"
-    home.mkdir()
+    exe = console_exe()
     raw_file = tmp_path / "pane.raw"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "TERM": "xterm-256color",
-        "VOIPBIN_SANDBOX__SPEED": "10",
-        "VOIPBIN_SANDBOX__CALLER_DELAY": "10",
-        "VOIPBIN_SANDBOX__CALLER_SCRIPT": json.dumps(CALLER_SCRIPT),
-        "VOIPBIN_SANDBOX__CUSTOMER_NAME": f"ACME {OSC0_TITLE}",
-    }
+    env = isolated_env(
+        tmp_path / "home",
+        VOIPBIN_SANDBOX__CALLER_DELAY="10",
+        VOIPBIN_SANDBOX__CALLER_SCRIPT=json.dumps(CALLER_SCRIPT),
+        VOIPBIN_SANDBOX__CUSTOMER_NAME=f"ACME {OSC0_TITLE}",
+    )
     # The pane starts with a shell that waits for the pipe to be in place before the console runs, so
     # every byte the console writes is captured.
     go = tmp_path / "go"

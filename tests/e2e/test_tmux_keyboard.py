@@ -4,41 +4,25 @@ hang up, quit."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux import TMUX, Terminal, flat
+from tests.e2e.test_tmux import Terminal, console_exe, flat, isolated_env, needs_tmux
 
 pytestmark = pytest.mark.e2e
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-@pytest.mark.skipif(TMUX is None and os.environ.get("CI", "").lower() not in ("true", "1"), reason="no tmux")
+@needs_tmux
 def test_keyboard_only_walk(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "voipbin-tui"
-    assert exe.exists(), f"the console script is not installed next to {sys.executable}"
-    home = tmp_path / "home"
-    home.mkdir()
+    exe = console_exe()
     exit_file = tmp_path / "exit-status"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "TERM": "xterm-256color",
-        "VOIPBIN_SANDBOX__SPEED": "10",
-    }
+    env = isolated_env(tmp_path / "home")
     command = f"{shlex.quote(str(exe))}; echo EXIT=$? > {shlex.quote(str(exit_file))}; sleep 60"
     term = Terminal(env)
     try:

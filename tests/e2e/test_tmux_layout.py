@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux import TMUX, Terminal, flat
+from tests.e2e.test_tmux import Terminal, flat, needs_tmux
 from tui.actions.keys import key_label
 from tui.actions.registry import ACTIONS
 
@@ -30,7 +30,7 @@ def resize(term: Terminal, width: int, height: int = 30) -> None:
     term.tmux("resize-window", "-t", term.session, "-x", str(width), "-y", str(height))
 
 
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@needs_tmux
 def test_footer_log_and_record_path_fit_the_terminal(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "voipbin-tui"
     home = tmp_path / "home"

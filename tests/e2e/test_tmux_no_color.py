@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux import TMUX, Terminal
+from tests.e2e.test_tmux import Terminal, needs_tmux
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def colour_codes(raw: str) -> set[str]:
     return found
 
 
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@needs_tmux
 def test_no_color_draws_in_the_terminals_default_colours(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "voipbin-tui"
     home = tmp_path / "home"

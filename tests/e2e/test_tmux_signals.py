@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_tmux import TMUX, Terminal
+from tests.e2e.test_tmux import Terminal, needs_tmux
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +73,7 @@ def calls(api_url: str) -> list[dict[str, object]]:
     return result
 
 
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@needs_tmux
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
 def test_a_signal_leaves_the_call_running_and_cleans_up(how: str, tmp_path: Path, standalone_sandbox: str) -> None:
     exe = Path(sys.executable).parent / "voipbin-tui"
