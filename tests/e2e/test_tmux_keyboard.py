@@ -22,7 +22,8 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 def test_keyboard_only_walk(tmp_path: Path) -> None:
     exe = console_exe()
     exit_file = tmp_path / "exit-status"
-    env = isolated_env(tmp_path / "home")
+    home = tmp_path / "home"
+    env = isolated_env(home)
     command = f"{shlex.quote(str(exe))}; echo EXIT=$? > {shlex.quote(str(exit_file))}; sleep 60"
     term = Terminal(env)
     try:
@@ -74,8 +75,7 @@ def test_keyboard_only_walk(tmp_path: Path) -> None:
         buffer = term.tmux("show-buffer", check=False).stdout.strip()
         assert UUID.fullmatch(buffer), f"the clipboard holds {buffer!r}"
 
-        # Attach by prefix is the other branch's work (console-fixes); not walked here.
-
+        call_id = buffer
         # Quit while live: the dialog's default is the safe one, so Enter cancels.
         term.send("C-q")
         term.wait_for(lambda s: "Quit while the call is live?" in s, "the quit dialog")
@@ -86,6 +86,21 @@ def test_keyboard_only_walk(tmp_path: Path) -> None:
 
         term.send("F8")
         term.wait_for(lambda s: "Call ended" in s, "the call summary")
+
+        # Attach by prefix: the ended call again, by the first 8 characters of the id we copied. The
+        # attached session writes a record of its own, so a second record file shows it took.
+        records = home / ".local" / "state" / "voipbin-tui" / "sessions"
+        assert len(list(records.glob("session-*.jsonl"))) == 1
+        term.send(f"/attach {call_id[:8]}", literal=True)
+        term.send("Enter")
+        deadline = time.monotonic() + 15
+        while len(list(records.glob("session-*.jsonl"))) < 2:
+            screen = term.screen()
+            assert "cannot attach" not in screen, f"attach by prefix was refused:\n{screen}"
+            assert time.monotonic() < deadline, f"no session attached by prefix; the screen:\n{screen}"
+            time.sleep(0.1)
+        term.wait_for(lambda s: f"call {call_id[:8]}" in s and "/attach" not in s, "the attached call on screen")
+
         term.send("C-q")
         deadline = time.monotonic() + 20
         while not exit_file.exists():
