@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import array
 import asyncio
-import contextlib
 import json
 import math
 import os
-import sys
 import tempfile
 import time
 import wave
@@ -54,61 +52,24 @@ async def _next(proc: asyncio.subprocess.Process, kind: str, timeout: float) -> 
 
 
 async def measure_phone_cpu(seconds: float, engine: str = "baresip") -> dict[str, Any]:
-    import httpx
-
-    from tui.sandbox import EmbeddedSandbox, SandboxSettings
-    from tui.sandbox.settings import SEED_PASSWORDS
+    from bench.phone_rig import phone_on_sip_sandbox, quickstart_call
 
     with tempfile.TemporaryDirectory() as tmp:
         line = Path(tmp) / "line.wav"
         _write_tone(line, seconds + 10)
-        config = Path(tmp) / "config.toml"
-        config.write_text("")
-        async with EmbeddedSandbox(SandboxSettings(sip=True)) as sandbox:
-            params = {"accesskey": sandbox.accesskey}
-            async with httpx.AsyncClient(base_url=sandbox.api_url, params=params, timeout=10) as api:
-                ext = next(
-                    e for e in (await api.get("/extensions")).json()["result"] if e["extension"] == "quickstart-phone"
-                )
-                env = dict(
-                    os.environ, VOIPBIN_TUI_CONFIG=str(config), BENCH_PHONE_PW=SEED_PASSWORDS["quickstart-phone"]
-                )
-                exe = str(Path(sys.executable).with_name("voipbin-tui"))
-                proc = await asyncio.create_subprocess_exec(
-                    exe, "phone", "--extension", "quickstart-phone", "--domain", ext["domain_name"],
-                    "--registrar", f"127.0.0.1:{sandbox.sip_port}", "--transport", "tcp", "--engine", engine,
-                    "--password-env", "BENCH_PHONE_PW", "--answer-delay", "0", "--cue", "seconds",
-                    "--cue-seconds", "0", "--say", f"@{line}", "--record-dir", str(Path(tmp) / "rec"),
-                    stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.DEVNULL, env=env,
-                )  # fmt: skip
-                try:
-                    await _next(proc, "registered", 15)
-                    talk = "This is a long greeting so that audio flows towards the phone. " * 20
-                    body = {
-                        "source": {"type": "tel", "target": "+15551234567"},
-                        "destinations": [{"type": "extension", "target_name": "quickstart-phone"}],
-                        "actions": [
-                            {"type": "talk", "option": {"text": talk}},
-                            {"type": "sleep", "option": {"duration": int((seconds + 20) * 1000)}},
-                        ],
-                    }
-                    created = await api.post("/calls", json=body)
-                    created.raise_for_status()
-                    await _next(proc, "answered", 15)
-                    await asyncio.sleep(1.0)  # past the set-up
-                    cpu0, t0 = _cpu_seconds(proc.pid), time.monotonic()
-                    await asyncio.sleep(seconds)
-                    cpu1, t1 = _cpu_seconds(proc.pid), time.monotonic()
-                finally:
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.send_signal(2)
-                    try:
-                        await asyncio.wait_for(proc.wait(), 10)
-                    except TimeoutError:
-                        proc.kill()
-                        await proc.wait()
-                sip = sandbox.stats().get("sip", {})
+        args = ("--engine", engine, "--cue", "seconds", "--cue-seconds", "0", "--say", f"@{line}")
+        async with phone_on_sip_sandbox(Path(tmp), *args, "--record-dir", str(Path(tmp) / "rec")) as rig:
+            proc = rig.proc
+            await _next(proc, "registered", 15)
+            talk = "This is a long greeting so that audio flows towards the phone. " * 20
+            created = await rig.api.post("/calls", json=quickstart_call(talk, int((seconds + 20) * 1000)))
+            created.raise_for_status()
+            await _next(proc, "answered", 15)
+            await asyncio.sleep(1.0)  # past the set-up
+            cpu0, t0 = _cpu_seconds(proc.pid), time.monotonic()
+            await asyncio.sleep(seconds)
+            cpu1, t1 = _cpu_seconds(proc.pid), time.monotonic()
+            sip = rig.sandbox.stats().get("sip", {})
     return {
         "engine": engine,
         "window_s": round(t1 - t0, 2),

@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -55,73 +53,39 @@ def _tts_baseline_ms(text: str) -> float:
 
 
 async def measure_say_audible(says: int = 3) -> dict[str, Any]:
-    import httpx
-
-    from tui.sandbox import EmbeddedSandbox, SandboxSettings
-    from tui.sandbox.settings import SEED_PASSWORDS
+    from bench.phone_rig import phone_on_sip_sandbox, quickstart_call
+    from tui.sandbox import SandboxSettings
 
     texts = [SAYS[i % len(SAYS)] for i in range(says)]
     latencies: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "config.toml"
-        config.write_text("")
-        async with EmbeddedSandbox(SandboxSettings(sip=True)) as sandbox:
-            params = {"accesskey": sandbox.accesskey}
-            async with httpx.AsyncClient(base_url=sandbox.api_url, params=params, timeout=10) as api:
-                ext = next(
-                    e for e in (await api.get("/extensions")).json()["result"] if e["extension"] == "quickstart-phone"
+        async with phone_on_sip_sandbox(Path(tmp), "--no-record") as rig:
+            api = rig.api
+            lines: list[dict[str, Any]] = []
+            reader = asyncio.create_task(_lines(rig.proc, lines))
+            try:
+                await _wait_for(lines, "registered", 0, 15)
+                created = await api.post("/calls", json=quickstart_call("Hello.", 60_000))
+                created.raise_for_status()
+                call_id = created.json()["groupcalls"][0]["call_ids"][0]
+                answered = await _wait_for(lines, "answered", 0, 15)
+                answered_at = datetime.fromisoformat(answered["time"]).timestamp()
+                await _wait_for(lines, "heard", 0, 10)  # the greeting is over
+                speaking = await api.post(
+                    "/speakings", json={"reference_type": "call", "reference_id": call_id, "direction": "out"}
                 )
-                env = dict(
-                    os.environ, VOIPBIN_TUI_CONFIG=str(config), BENCH_PHONE_PW=SEED_PASSWORDS["quickstart-phone"]
-                )
-                exe = str(Path(sys.executable).with_name("voipbin-tui"))
-                proc = await asyncio.create_subprocess_exec(
-                    exe, "phone", "--extension", "quickstart-phone", "--domain", ext["domain_name"],
-                    "--registrar", f"127.0.0.1:{sandbox.sip_port}", "--transport", "tcp",
-                    "--password-env", "BENCH_PHONE_PW", "--answer-delay", "0", "--no-record",
-                    stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.DEVNULL, env=env,
-                )  # fmt: skip
-                lines: list[dict[str, Any]] = []
-                reader = asyncio.create_task(_lines(proc, lines))
-                try:
-                    await _wait_for(lines, "registered", 0, 15)
-                    body = {
-                        "source": {"type": "tel", "target": "+15551234567"},
-                        "destinations": [{"type": "extension", "target_name": "quickstart-phone"}],
-                        "actions": [
-                            {"type": "talk", "option": {"text": "Hello."}},
-                            {"type": "sleep", "option": {"duration": 60_000}},
-                        ],
-                    }
-                    created = await api.post("/calls", json=body)
-                    created.raise_for_status()
-                    call_id = created.json()["groupcalls"][0]["call_ids"][0]
-                    answered = await _wait_for(lines, "answered", 0, 15)
-                    answered_at = datetime.fromisoformat(answered["time"]).timestamp()
-                    await _wait_for(lines, "heard", 0, 10)  # the greeting is over
-                    speaking = await api.post(
-                        "/speakings", json={"reference_type": "call", "reference_id": call_id, "direction": "out"}
-                    )
-                    speaking.raise_for_status()
-                    speaking_id = speaking.json()["id"]
-                    await asyncio.sleep(0.5)
-                    for text in texts:
-                        mark = len(lines)
-                        sent = time.time()
-                        (await api.post(f"/speakings/{speaking_id}/say", json={"text": text})).raise_for_status()
-                        heard = await _wait_for(lines, "heard", mark, 15)
-                        latencies.append((answered_at + float(heard["start"]) - sent) * 1000.0)
-                        await asyncio.sleep(0.8)  # a pause the segmenter can see between says
-                finally:
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.send_signal(2)
-                    try:
-                        await asyncio.wait_for(proc.wait(), 10)
-                    except TimeoutError:
-                        proc.kill()
-                        await proc.wait()
-                    reader.cancel()
+                speaking.raise_for_status()
+                speaking_id = speaking.json()["id"]
+                await asyncio.sleep(0.5)
+                for text in texts:
+                    mark = len(lines)
+                    sent = time.time()
+                    (await api.post(f"/speakings/{speaking_id}/say", json={"text": text})).raise_for_status()
+                    heard = await _wait_for(lines, "heard", mark, 15)
+                    latencies.append((answered_at + float(heard["start"]) - sent) * 1000.0)
+                    await asyncio.sleep(0.8)  # a pause the segmenter can see between says
+            finally:
+                reader.cancel()
     baseline = statistics.median(_tts_baseline_ms(t) for t in texts)
     # The sandbox models the real service's wait before a say's first audio (tts_first_audio_delay).
     modelled = SandboxSettings().tts_first_audio_delay * 1000.0
