@@ -4,7 +4,6 @@ content-injecting proxy (service mode, as against a self-hosted VoIPBIN)."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from textual.widget import Widget
 
 from tests.hostile.corpus import RAW_MARKERS
 from tests.hostile.proxy import HostilePlan, HostileProxy
+from tests.ui.conftest import toml_value
 from tui.cli import ConsoleOptions
 from tui.config import quick_probe
 from tui.runtime import ConsoleRuntime
@@ -23,21 +23,6 @@ from tui.sandbox import EmbeddedSandbox, SandboxSettings
 from tui.ui.app import VoipbinApp
 
 SPEED = 25.0
-
-
-def toml_value(value: Any) -> str:
-    """TOML for strings that carry any character: JSON's escapes are TOML's, except DEL must be escaped."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(value)
 
 
 def console(
