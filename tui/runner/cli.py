@@ -198,7 +198,10 @@ def _plan_real(ns: argparse.Namespace, scenarios: list[Any], secrets: list[str])
     try:
         settings = _load_settings(ns)
     except ConfigError as exc:
-        print(f"voipbin-tui test: {exc}", file=sys.stderr)
+        from tui.runner.text import printable
+
+        # A config file's problems quote its values: someone else's text, shown escaped.
+        print(printable(f"voipbin-tui test: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     if not settings.has_credentials():
         print(

@@ -137,7 +137,7 @@ def from_record(args: list[str]) -> int:
     try:
         entries = read_entries(record)
     except RecordError as exc:
-        print(f"voipbin-tui test from-record: {exc}", file=sys.stderr)
+        print(printable(f"voipbin-tui test from-record: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     name = safe_name(ns.name or record.name.split(".")[0])
     text = to_yaml(scenario_from_record(entries, name, speed=ns.speed), record.name)
