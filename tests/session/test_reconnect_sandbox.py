@@ -77,6 +77,18 @@ async def run_call_with_drops(
             timeout=20,
             what="watch sees the hangup",
         )
+        # A transcript made just before the hangup can reach the watcher after the hangup itself (delivery
+        # is unordered, and its socket may still be backfilling): give it the time to arrive. A transcript
+        # that never arrives still fails, here or in the exact comparison after.
+        (tid,) = s.transcribes
+        server = set(await server_transcripts(account, tid))
+        await wait_for(
+            lambda: (
+                {ln["id"] for ln in lines if ln["kind"] == "transcript" and ln.get("transcribe_id") == tid} >= server
+            ),
+            timeout=10,
+            what="watch's transcripts",
+        )
         await s.close()
         await watcher.close()
         await watch_account.close()
