@@ -56,6 +56,8 @@ class StepRecord:
     kind: str | None = None
     message: str = ""
     smell: str | None = None
+    # An expectation met: when the event that satisfied it arrived (seconds from the start), if one did.
+    satisfied_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -168,7 +170,9 @@ class StepRunner:
                 if self._skipping:
                     record.status, record.message = "skipped", "follows a skipped step"
                     return
-                await self._expect(index, step.expect)
+                satisfied = await self._expect(index, step.expect)
+                if satisfied is not None:
+                    record.satisfied_s = satisfied - self.t0
             elif step.wait is not None:
                 self._skipping = False
                 record.smell = WAIT_SMELL
@@ -207,7 +211,8 @@ class StepRunner:
             return connection_verdict(exp, self.log, since=self.anchor)
         return request_verdict(exp, self.log, since=self.anchor)
 
-    async def _expect(self, index: int, exp: Expect) -> None:
+    async def _expect(self, index: int, exp: Expect) -> float | None:
+        """Wait until met (returns when its satisfying event arrived, if one did); raises ScenarioFailure."""
         start = self.driver.now()
         window_end = start + exp.for_ if exp.absent and exp.for_ is not None else None
         deadline = window_end if window_end is not None else start + exp.within
@@ -215,7 +220,7 @@ class StepRunner:
             version = self.log_version()
             verdict = self._verdict(exp, step_start=start, window_end=window_end)
             if verdict.status == "met":
-                return
+                return verdict.at
             if verdict.status == "failed":
                 raise ScenarioFailure(verdict.kind or "error", printable(verdict.message), index, "expect")
             if self.driver.now() >= deadline:

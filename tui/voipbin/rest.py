@@ -80,6 +80,10 @@ logger = logging.getLogger("tui.voipbin.rest")
 DEFAULT_USER_AGENT: Final = f"voipbin-tui/{__version__}"
 _PAGE_MAX: Final = 100
 KEEPALIVE_EXPIRY: Final = 3.0
+# Idle connections kept for reuse. httpcore checks every pooled connection on every request, so a burst
+# (many concurrent calls on one account) that left hundreds idle made each later request cost hundreds of
+# socket checks; a console needs a handful.
+KEEPALIVE_MAX: Final = 16
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
@@ -131,7 +135,7 @@ class VoipbinClient(VoipbinEndpoints):
             transport=transport,
             # Idle connections are closed before common server keep-alive timeouts (5 s for uvicorn and
             # many proxies): reusing one the server is closing loses a /say, which is never retried.
-            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
+            limits=httpx.Limits(max_keepalive_connections=KEEPALIVE_MAX, keepalive_expiry=KEEPALIVE_EXPIRY),
             headers={"User-Agent": user_agent, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             cookies=http.cookiejar.CookieJar(policy=RefuseAllCookies()),
             follow_redirects=False,
