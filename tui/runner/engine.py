@@ -112,6 +112,17 @@ class Outcome:
         )
 
 
+def step_event(scenario: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A step record as a ``--format jsonl`` event: ``kind`` says it is a step, as on every event; a failed
+    step's failure kind goes in ``failure`` (in the trace, ``kind`` is that failure kind)."""
+    fields = dict(record)
+    failure = fields.pop("kind", None)
+    event = {"kind": "step", "scenario": scenario, **fields}
+    if failure and fields.get("status") == "failed":
+        event["failure"] = failure
+    return event
+
+
 def step_detail(step: Step) -> str:
     arg = step.arg
     if hasattr(arg, "model_dump"):
@@ -152,7 +163,7 @@ class StepRunner:
         return self.driver.now() - self.t0
 
     def _event(self, record: StepRecord) -> None:
-        self.emit({"kind": "step", "scenario": self.scenario.name, **record.as_dict()})
+        self.emit(step_event(self.scenario.name, record.as_dict()))
 
     async def run(self) -> None:
         for index, step in enumerate(self.scenario.steps):

@@ -80,9 +80,8 @@ logger = logging.getLogger("tui.voipbin.rest")
 DEFAULT_USER_AGENT: Final = f"voipbin-tui/{__version__}"
 _PAGE_MAX: Final = 100
 KEEPALIVE_EXPIRY: Final = 3.0
-# Idle connections kept for reuse. httpcore checks every pooled connection on every request, so a burst
-# (many concurrent calls on one account) that left hundreds idle made each later request cost hundreds of
-# socket checks; a console needs a handful.
+# Idle connections kept: httpcore checks each pooled one per request, and a burst of concurrent calls on
+# one account left hundreds idle (hundreds of socket checks per request); a console needs a handful.
 KEEPALIVE_MAX: Final = 16
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
