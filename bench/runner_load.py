@@ -278,6 +278,9 @@ async def concurrent_calls(n_calls: int, speed: float = 5.0, *, share_account: b
         "runner_loop_lag_max_ms": lag.max_ms,
         "runner_loop_lag_p99_ms": lag.p99_ms,
         "sandbox_timer_lateness": sandbox.get("timer_lateness"),
+        # Frames the sandbox dropped because this process read its WebSocket too slowly (a lost transcript
+        # leaves a say "sent" for good).
+        "sandbox_frames_dropped": sandbox.get("frames_dropped"),
     }
 
 

@@ -257,6 +257,7 @@ class Reporter:
         self.board: ProgressBoard | None = None
         self.live: LiveProgress | None = None
         self.step_writer: StepWriter | None = None
+        self._begun = False
         period = float(config.getoption("--scenario-heartbeat") or 0)
         if not self.worker and period > 0 and not sys.stderr.isatty():
             self.heartbeat = Heartbeat(period)
@@ -280,10 +281,20 @@ class Reporter:
         return self.sink.emit
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        total = sum(1 for i in session.items if isinstance(i, ScenarioItem))
-        if self.heartbeat is not None and total:
+        self._begin(sum(1 for i in session.items if isinstance(i, ScenarioItem)))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        # With --jobs the controller collects nothing itself: the workers' collections say how many.
+        self._begin(sum(1 for i in ids if Path(i.split("::", 1)[0]).suffix in (".yaml", ".yml", ".toml")))
+
+    def _begin(self, total: int) -> None:
+        if not total or self._begun:
+            return
+        self._begun = True
+        if self.heartbeat is not None:
             self.heartbeat.start(total)
-        if self.live is not None and self.board is not None and total:
+        if self.live is not None and self.board is not None:
             self.board.total = total
             self.live.start()
 
