@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tui.voipbin.bounded import IN_FLIGHT_MAX
 from tui.voipbin.rest import LIMITS, VoipbinClient
 
 
@@ -46,3 +47,5 @@ async def test_a_burst_of_requests_waits_for_a_connection_instead_of_opening_one
     # Unbounded, 150 requests in flight opened ~150 connections (past the sandbox's cap of 256).
     assert LIMITS.max_connections is not None
     assert most <= LIMITS.max_connections
+    # The pool never queues (its queue is rescanned per freed connection): requests wait at the gate.
+    assert LIMITS.max_connections >= IN_FLIGHT_MAX

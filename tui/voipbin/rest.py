@@ -81,8 +81,8 @@ DEFAULT_USER_AGENT: Final = f"voipbin-tui/{__version__}"
 _PAGE_MAX: Final = 100
 KEEPALIVE_EXPIRY: Final = 3.0
 # Connections (idle ones kept): many concurrent calls on one account opened one per request in flight, past
-# a server's cap (the sandbox answers 503 over 256), and httpcore checks each pooled one per request.
-LIMITS: Final = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=KEEPALIVE_EXPIRY)
+# a server's cap (the sandbox answers 503 over 256), and httpcore polls each pooled one per request.
+LIMITS: Final = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=KEEPALIVE_EXPIRY)
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
