@@ -98,6 +98,8 @@ async def test_a_phone_without_srtp_on_tls_fails_the_call(tmp_path: Path, caplog
                 assert not phone.of("answered")
                 # baresip without SRTP refuses an RTP/SAVP offer with 488; the log says why the call failed.
                 assert "refused the SRTP offer (488)" in caplog.text
+                code, err = await phone.finish(interrupt=True)
+                assert code == 0, err
             finally:
                 phone.kill()
 
@@ -120,5 +122,7 @@ async def test_srtp_never_keeps_tls_calls_plain(tmp_path: Path) -> None:
                 assert (leg["media_profile"], leg["srtp"]) == ("RTP/AVP", None)
                 assert (await api.post(f"/calls/{call_id}/hangup")).status_code == 200
                 await phone.next("hangup", timeout=10)
+                code, err = await phone.finish()
+                assert code == 0, err
             finally:
                 phone.kill()
