@@ -181,4 +181,5 @@ class SrtpCall:
             "protected": self.protected,
             "unprotected": self.unprotected,
             "rejected": self.rejected,
+            "dropped_before_keys": self.dropped_before_keys,
         }
