@@ -62,7 +62,7 @@ def test_crypto_lines_parse_and_unusable_ones_are_skipped() -> None:
         parse_crypto("1 AES_CM_128_HMAC_SHA1_80 inline:not*base64")
     with pytest.raises(CryptoError, match="16 bytes"):
         parse_crypto(f"1 AES_CM_128_HMAC_SHA1_80 inline:{base64.b64encode(bytes(16)).decode()}")
-    with pytest.raises(CryptoError, match="bad crypto"):
+    with pytest.raises(CryptoError, match="bad a=crypto line"):
         parse_crypto("x AES_CM_128_HMAC_SHA1_80")
 
 

@@ -167,10 +167,10 @@ class RtpSession:
             self._marker = False
             self.energy_out_frames += 1
         header = _HEADER.pack(0x80, (0x80 if marker else 0) | self.payload_type, self._seq, self._timestamp, self._ssrc)
-        packet: bytes | None = header + payload
+        packet = header + payload
         if self.srtp is not None:
-            packet = self.srtp.protect(header + payload)
-        if packet is not None:
+            packet = self.srtp.protect(packet) or b""  # nothing to send before the keys are agreed
+        if packet:
             self._transport.sendto(packet, self.remote)
         self._seq = (self._seq + 1) & 0xFFFF
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF

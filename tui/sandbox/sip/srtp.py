@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def new_key() -> bytes:
 class CryptoAttribute:
     tag: int
     suite: str
-    key: bytes
+    key: bytes = field(repr=False)  # a secret: never in a repr, a log line or an error
 
     def line(self) -> str:
         return f"a=crypto:{self.tag} {self.suite} inline:{base64.b64encode(self.key).decode('ascii')}"
@@ -65,7 +65,8 @@ def parse_crypto(value: str) -> CryptoAttribute | None:
     """The value after ``a=crypto:``; None for a line we cannot use (unknown suite, MKI, session params)."""
     parts = value.split()
     if len(parts) < 3 or not parts[0].isdigit() or len(parts[0]) > 9:
-        raise CryptoError(f"bad crypto attribute {value[:80]!r}")
+        # Not echoed: the line may hold a key, and log lines quote these errors.
+        raise CryptoError("bad a=crypto line (a tag, a suite and key parameters expected)")
     tag, suite, key_params = int(parts[0]), parts[1], parts[2]
     if suite not in SUITES or len(parts) > 3:
         return None
