@@ -174,8 +174,9 @@ def test_sdp_answer_parsing() -> None:
     body = b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=sendonly\r\n"
     media = parse_audio(body)
     assert (media.host, media.port, media.codec(), media.direction) == ("127.0.0.1", 4000, 8, "sendonly")
-    with pytest.raises(SdpError, match="SRTP"):
-        parse_audio(body.replace(b"RTP/AVP", b"RTP/SAVP"))
+    assert parse_audio(body.replace(b"RTP/AVP", b"RTP/SAVP")).profile == "RTP/SAVP"  # keys: test_sip_srtp.py
+    with pytest.raises(SdpError, match="unsupported media profile"):
+        parse_audio(body.replace(b"RTP/AVP", b"UDP/TLS/RTP/SAVP"))
     with pytest.raises(SdpError, match="codec"):
         parse_audio(body.replace(b"8 0 101", b"9 101")).codec()
 
