@@ -274,3 +274,19 @@ def test_sip_flags_and_environment() -> None:
     assert settings.effective_speed == 1.0
     assert parse_settings([], {"VOIPBIN_SANDBOX__SIP": "true"}).sip is True
     assert parse_settings([], {}).sip is False
+
+
+def test_sandbox_voice_and_phone_tts_in_one_process_both_get_their_audio() -> None:
+    # eSpeak NG keeps one callback for the process; whichever side set it last used to get all the audio,
+    # so after the phone spoke a line the sandbox's greetings were silent.
+    from tui.phone.tts import Espeak
+
+    sandbox_voice = voice.espeak_voice()
+    assert sandbox_voice is not None  # the test extra installs eSpeak NG
+    before = sandbox_voice.speak("Hello from the sandbox.")
+    phone = Espeak.shared()
+    assert len(phone.synth("A line from the phone.")) > 8000
+    after = sandbox_voice.speak("Hello from the sandbox.")
+    assert len(before) > sandbox_voice.rate // 2
+    assert abs(len(after) - len(before)) < 0.02 * len(before)  # the same voice and rate, not the phone's
+    assert len(phone.synth("A line from the phone.")) > 8000

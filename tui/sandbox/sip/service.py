@@ -218,4 +218,5 @@ class SipService:
             "registrations": self.registrations(),
             "calls": [leg.summary() for leg in self.legs_by_call.values()],
             "media_clock_lateness_p99_ms": round(p99, 3),
+            "media_clock_lateness_max_ms": round(lateness[-1], 3) if lateness else 0.0,
         }
