@@ -42,7 +42,8 @@ class SteadyScrollBar(ScrollBar):
             back_color=style.bgcolor,
             bar_color=style.color,
         )
-        key = (crop, self.size, tuple(cells.segments), self.opacity, self.background_colors, tuple(self.get_line_filters()))
+        filters = tuple(self.get_line_filters())
+        key = (crop, self.size, tuple(cells.segments), self.opacity, self.background_colors, filters)
         shown = self._shown
         if shown is not None and shown[0] == key:
             return shown[1]
