@@ -40,8 +40,6 @@ from tui.ui.format import host_of, one_line, short_id
 from tui.ui.gcpolicy import GcPolicy
 from tui.ui.keymap import BY_CONSOLE_ACTION, bindings
 from tui.ui.screens.call import CallScreen
-from tui.ui.screens.confirm import Choice as ConfirmChoice
-from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.theme import VOIPBIN_DARK, choose_theme, wants_terminal_colors
 from tui.ui.view_changes import BindingsChanged, ShowNotice, ShowSummary, view_changes
 
@@ -298,6 +296,10 @@ class VoipbinApp(App[None]):
         self.action_request_quit()
 
     def action_request_quit(self) -> None:
+        # Imported when first asked: the first frame does not need the dialog.
+        from tui.ui.screens.confirm import Choice as ConfirmChoice
+        from tui.ui.screens.confirm import ConfirmScreen
+
         if self._quitting:
             return
         if isinstance(self.screen, ConfirmScreen) and self.screen.purpose == "quit":

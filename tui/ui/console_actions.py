@@ -16,7 +16,6 @@ from tui.actions.slash import command_for, parse_line
 from tui.ui import safe
 from tui.ui.commands import PaletteEntry, palette_entries
 from tui.ui.reading_actions import ReadingActions
-from tui.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from tui.ui.app import VoipbinApp
@@ -131,6 +130,8 @@ class ConsoleActions:
     # -- actions the console performs itself --------------------------------------------------------------
 
     def _console_help(self, arg: ActionArg) -> None:
+        from tui.ui.screens.help import HelpScreen  # when first opened: the first frame does not need it
+
         app = self.app
         if isinstance(app.screen, HelpScreen):
             return
