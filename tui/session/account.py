@@ -24,9 +24,6 @@ from tui.voipbin.stream import EventStream, subscriptions_for
 
 log = logging.getLogger(__name__)
 
-# Longest the event pump runs before letting other tasks (the UI's keys and frames) have the loop.
-PUMP_SLICE_S = 0.004
-
 # Events kept for late claimers: long enough for a POST /calls round trip or a slow transcribe start.
 RECENT_EVENTS = 1000
 RECENT_SECONDS = 120.0
@@ -173,20 +170,12 @@ class Account:
     # -- the pump ---------------------------------------------------------------------------------------
 
     async def _pump(self, stream: EventStream) -> None:
-        # Frames already buffered come out of the stream without a suspension, so in a burst one step of
-        # this task could hand listeners hundreds of them while key presses and repaints wait (60 ms seen
-        # at 500 frames/s). After PUMP_SLICE_S of work it lets the loop run others.
-        slice_ends = time.monotonic() + PUMP_SLICE_S
         try:
             async for item in stream.events():
                 if isinstance(item, ConnectionState):
                     self._on_connection(item)
                 else:
                     self._on_event(item)
-                now = time.monotonic()
-                if now >= slice_ends:
-                    await asyncio.sleep(0)
-                    slice_ends = time.monotonic() + PUMP_SLICE_S
         except asyncio.CancelledError:
             raise
         except Exception:  # pragma: no cover - a bug in the stream must not kill the app silently
