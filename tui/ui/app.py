@@ -15,11 +15,13 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui.ui")
 
 SHUTDOWN_TIMEOUT = 8.0
+# How long after a key press the event pump keeps giving the loop away between frames (see _input_waiting).
+KEY_TRIP_S = 0.02
 NOTICE_HEAD = 8192
 # Textual's own alias lives in a private module; this is the same type.
 CSSPathType = str | PurePath | list[str | PurePath]
@@ -87,6 +91,7 @@ class VoipbinApp(App[None]):
         # True while a dialog shows the session's notices itself (the dial form's inline problem).
         self.notices_inline = False
         self._ticks = 0
+        self._key_at = 0.0
         self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
         theme, problem = choose_theme(runtime.options.theme, os.environ, set(self.available_themes))
@@ -190,6 +195,7 @@ class VoipbinApp(App[None]):
         assert account is not None
         account.listen(self.feeds.on_frame, self.feeds.on_connection)
         account.add_request_listener(self.feeds.on_request)
+        account.input_waiting = self._input_waiting
         if account.connection is not None:
             self.feeds.on_connection(account.connection)
         screen.status.set_idle_text(f"no call · {self.how_to('new_call')} places one")
@@ -446,6 +452,16 @@ class VoipbinApp(App[None]):
         if self.started and self._ticks % 30 == 0:
             self._refresh_credential()
             self._secrets = self.runtime.secrets()
+
+    def _input_waiting(self) -> bool:
+        # Something (a key press from the driver) queued for the app, or a key handled in the last moments
+        # whose trip on to the focused widget and the repaint showing it are still under way.
+        return self.message_queue_size > 0 or time.monotonic() - self._key_at < KEY_TRIP_S
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._key_at = time.monotonic()
+        await super().on_event(event)
 
     def _refresh_credential(self) -> None:
         remaining = self.runtime.credential_remaining()
