@@ -7,7 +7,8 @@ for ``duration_s`` sends 20 ms µ-law packets back (a tone half the time, so the
 while it timestamps every packet the sandbox sends. For each call it keeps the RFC 3550 interarrival
 jitter estimate after every packet (skipping the first second); the figure is the p99 of those estimates
 over all calls, in ms. Arrival times are taken in this process, so its own scheduling noise counts
-against the sandbox: the figure is an upper bound of the sandbox's jitter.
+against the sandbox: the figure is an upper bound of the sandbox's jitter (``receiver_loop_lag_p99_ms``
+says how late this process's own loop ran).
 
 Run ``python -m bench.sip_jitter [--calls 50] [--duration 20]``.
 """
@@ -228,17 +229,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-async def _talk(phones: list[Phone], duration_s: float) -> None:
-    """Every phone sends 20 ms packets: 1 s of tone, 1 s of silence, over and over."""
+async def _talk(phones: list[Phone], duration_s: float) -> list[float]:
+    """Every phone sends 20 ms packets: 1 s of tone, 1 s of silence, over and over.
+
+    Returns how late each of this process's own ticks woke (ms): its event loop also timestamps what
+    arrives, so this says how much of the figure could be the measuring side's own lag.
+    """
     loop = asyncio.get_running_loop()
     start = loop.time()
     tick = 0
+    lag: list[float] = []
     while loop.time() - start < duration_s:
+        lag.append(max(0.0, loop.time() - (start + tick * 0.02)) * 1000.0)
         talking = (tick // 50) % 2 == 0
         for phone in phones:
             phone.send_frame(talking)
         tick += 1
         await asyncio.sleep(max(0.0, start + tick * 0.02 - loop.time()))
+    return lag
 
 
 async def measure_sip_jitter(calls: int = 50, duration_s: float = 20.0, tts: bool = True) -> dict[str, Any]:
@@ -270,7 +278,7 @@ async def measure_sip_jitter(calls: int = 50, duration_s: float = 20.0, tts: boo
                     call_ids.extend(response.json()["groupcalls"][0]["call_ids"])
                 await asyncio.wait_for(asyncio.gather(*(p.answered.wait() for p in phones)), timeout=30)
                 before = await child.request("reset")
-                await _talk(phones, duration_s)
+                own_lag = await _talk(phones, duration_s)
                 stats = await child.request("stats")
                 for call_id in call_ids:
                     await rest.post(f"/calls/{call_id}/hangup")
@@ -289,7 +297,10 @@ async def measure_sip_jitter(calls: int = 50, duration_s: float = 20.0, tts: boo
         "jitter_max_ms": round(max(samples, default=math.nan), 3),
         "packets_received": received,
         "packets_lost": max(0, expected - received),
+        "receiver_loop_lag_p99_ms": round(percentile(own_lag, 99), 3),
+        "receiver_loop_lag_max_ms": round(max(own_lag, default=math.nan), 3),
         "sandbox_media_clock_lateness_p99_ms": stats.get("media_clock_lateness_p99_ms"),
+        "sandbox_media_clock_lateness_max_ms": stats.get("media_clock_lateness_max_ms"),
         "sandbox_cpu_pct": round(100 * (stats["cpu_s"] - before["cpu_s"]) / max(0.001, stats["at"] - before["at"]), 1),
         "sandbox_heard_jitter_p99_ms": round(percentile(sandbox_side, 99), 3),
         "sandbox_segments_heard": sum(c.get("in_speech_segments", 0) for c in stats.get("calls", [])),

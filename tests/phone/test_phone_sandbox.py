@@ -162,6 +162,7 @@ async def test_quickstart_with_real_audio(
 
 @pytest.mark.parametrize("hangup_by", ["sandbox", "phone"])
 async def test_tls_registration_and_call(tmp_path: Path, hangup_by: str) -> None:
+    # --srtp: on TLS the sandbox, like VoIPBIN, requires SRTP (tests/phone/test_phone_srtp.py).
     engine = "baresip"
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
@@ -178,7 +179,7 @@ async def test_tls_registration_and_call(tmp_path: Path, hangup_by: str) -> None
             args = [
                 "--extension", EXT, "--domain", domain, "--registrar", f"127.0.0.1:{sandbox.sip_tls_port}",
                 "--transport", "tls", "--tls-ca-file", str(tmp_path / "ca.pem"), "--engine", engine,
-                "--answer-delay", "0.2", "--once",
+                "--answer-delay", "0.2", "--once", "--srtp",
             ]  # fmt: skip
             phone = await start_phone(args, tmp_path, {"PHONE_TEST_PW": SEED_PASSWORDS[EXT]})
             try:

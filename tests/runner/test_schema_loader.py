@@ -78,7 +78,7 @@ def test_yaml_syntax_error_is_located() -> None:
 
 def test_toml_errors_are_located() -> None:
     (problem,) = problems_of('version = 1\nname = "x"\n\n[[steps]]\nexpect = {call = "answered"}\n', toml=True)
-    assert problem.startswith("s.yaml:5:1: steps[0].expect.call")
+    assert problem.startswith("s.yaml:5:11: steps[0].expect.call")
     (syntax,) = problems_of('name = "x"\nsteps = [\n', toml=True)
     assert syntax.startswith("s.yaml:3:")
 

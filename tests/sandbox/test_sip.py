@@ -324,7 +324,9 @@ async def test_unregistered_extension_keeps_the_simulated_phone(
 async def test_tls_register_call_audio_and_hangup(start_sandbox: SandboxFactory) -> None:
     data = Path(__file__).with_name("data")
     cert, key = str(data / "sip-test-cert.pem"), str(data / "sip-test-key.pem")
-    sandbox = await start_sandbox(**SIP, sip_tls_cert=cert, sip_tls_key=key)
+    # Plain RTP over TLS (sip_srtp never): this phone speaks no SRTP. SRTP on TLS, the default, is tested in
+    # test_sip_srtp.py and, with real phones, tests/phone/test_phone_srtp.py.
+    sandbox = await start_sandbox(**SIP, sip_tls_cert=cert, sip_tls_key=key, sip_srtp="never")
     assert sandbox.sip_addresses["tls"] == f"sip:127.0.0.1:{sandbox.sip_tls_port};transport=tls"
     context = ssl.create_default_context(cafile=cert)  # verifies the sandbox's certificate for 127.0.0.1
     ua = await RawPhone(

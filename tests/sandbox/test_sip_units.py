@@ -174,8 +174,9 @@ def test_sdp_answer_parsing() -> None:
     body = b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=sendonly\r\n"
     media = parse_audio(body)
     assert (media.host, media.port, media.codec(), media.direction) == ("127.0.0.1", 4000, 8, "sendonly")
-    with pytest.raises(SdpError, match="SRTP"):
-        parse_audio(body.replace(b"RTP/AVP", b"RTP/SAVP"))
+    assert parse_audio(body.replace(b"RTP/AVP", b"RTP/SAVP")).profile == "RTP/SAVP"  # keys: test_sip_srtp.py
+    with pytest.raises(SdpError, match="unsupported media profile"):
+        parse_audio(body.replace(b"RTP/AVP", b"UDP/TLS/RTP/SAVP"))
     with pytest.raises(SdpError, match="codec"):
         parse_audio(body.replace(b"8 0 101", b"9 101")).codec()
 
@@ -273,3 +274,19 @@ def test_sip_flags_and_environment() -> None:
     assert settings.effective_speed == 1.0
     assert parse_settings([], {"VOIPBIN_SANDBOX__SIP": "true"}).sip is True
     assert parse_settings([], {}).sip is False
+
+
+def test_sandbox_voice_and_phone_tts_in_one_process_both_get_their_audio() -> None:
+    # eSpeak NG keeps one callback for the process; whichever side set it last used to get all the audio,
+    # so after the phone spoke a line the sandbox's greetings were silent.
+    from tui.phone.tts import Espeak
+
+    sandbox_voice = voice.espeak_voice()
+    assert sandbox_voice is not None  # the test extra installs eSpeak NG
+    before = sandbox_voice.speak("Hello from the sandbox.")
+    phone = Espeak.shared()
+    assert len(phone.synth("A line from the phone.")) > 8000
+    after = sandbox_voice.speak("Hello from the sandbox.")
+    assert len(before) > sandbox_voice.rate // 2
+    assert abs(len(after) - len(before)) < 0.02 * len(before)  # the same voice and rate, not the phone's
+    assert len(phone.synth("A line from the phone.")) > 8000

@@ -48,9 +48,8 @@ class Espeak:
         self._lib = lib
         self._chunks: list[bytes] = []
         self._callback = _CALLBACK(self._on_samples)  # kept referenced: the library holds the pointer
-        lib.espeak_SetSynthCallback(self._callback)
-        lib.espeak_SetVoiceByName(ctypes.c_char_p(voice.encode()))
-        lib.espeak_SetParameter(_RATE, words_per_minute, 0)
+        self._voice = voice.encode()
+        self._words_per_minute = words_per_minute
         self._lock = threading.Lock()
 
     @classmethod
@@ -70,6 +69,11 @@ class Espeak:
         data = text[:_MAX_TEXT].encode("utf-8") + b"\0"
         with self._lock:
             self._chunks = []
+            # Callback, voice and rate are the library's process-wide state, which the sandbox's voice
+            # (in the same process in tests) sets too: set ours for every line.
+            self._lib.espeak_SetSynthCallback(self._callback)
+            self._lib.espeak_SetVoiceByName(ctypes.c_char_p(self._voice))
+            self._lib.espeak_SetParameter(_RATE, self._words_per_minute, 0)
             self._lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
             pcm = b"".join(self._chunks)
             self._chunks = []

@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from tui.runner.schema import Scenario
+from tui.runner.toml_positions import toml_position
 
 SUFFIXES = (".yaml", ".yml", ".toml")
 # The names the pytest plugin collects by itself; a file named on the command line is read whatever its name.
@@ -143,7 +144,10 @@ def _yaml_position(node: Any, loc: tuple[int | str, ...]) -> tuple[int, int]:
 
 
 def _toml_position(text: str, loc: tuple[int | str, ...]) -> tuple[int, int]:
-    """TOML parsers keep no positions: the last named key's first definition is close enough."""
+    found = toml_position(text, loc)
+    if found is not None:
+        return found
+    # The scanner did not follow this document: the last named key's first definition is close enough.
     for part in reversed(loc):
         if isinstance(part, str):
             pattern = re.compile(rf'^\s*(\[+\s*)?([\w.-]*\.)?"?{re.escape(part)}"?\s*(=|\]|\.)', re.MULTILINE)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from tui.runner.text import printable
+from tui.voipbin.safetext import safe_xml_text
 
 REPORT_VERSION = 1
 
@@ -54,7 +55,7 @@ def json_report(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _xml_text(text: str) -> str:
     # XML 1.0 cannot carry most control characters at all; they become visible escapes.
-    return printable(text, keep_newlines=True)
+    return safe_xml_text(text)
 
 
 def junit_xml(results: list[dict[str, Any]]) -> bytes:

@@ -187,6 +187,11 @@ class SandboxSettings(BaseModel):
         default=None,
         description="Address written into SIP and SDP (Via, Contact, c=); default: host. Needed when host is 0.0.0.0.",
     )
+    sip_srtp: Literal["tls", "always", "never"] = Field(
+        default="tls",
+        description="When the sandbox's INVITE requires SDES-SRTP (RTP/SAVP with a=crypto keys): on TLS calls, "
+        "as VoIPBIN does; on every call; or never (plain RTP/AVP). SRTP needs the srtp extra (pylibsrtp).",
+    )
     sip_tts: bool = Field(
         default=True,
         description="Speak text with eSpeak NG when the optional tts extra is installed; false: always tone bursts.",

@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--sip-tls-cert", metavar="PEM", help="certificate file for SIP over TLS")
     add("--sip-tls-key", metavar="PEM", help="private key file for SIP over TLS")
     add("--sip-public-host", metavar="ADDR", help="address written into SIP/SDP (default: --host)")
+    add(
+        "--sip-srtp",
+        choices=["tls", "always", "never"],
+        help="when calls to phones require SDES-SRTP: on TLS (default, as VoIPBIN), always, never",
+    )
     add("--no-sip-tts", action="store_false", default=None, dest="sip_tts", help="tone bursts even if TTS is installed")
     return parser
 
@@ -181,16 +186,24 @@ def sip_banner(sandbox: Any) -> list[str]:
     if sandbox.settings.speed != 1.0:
         lines[0] = f"SIP side (real time: the speed setting {sandbox.settings.speed:g} is ignored, speed is 1)"
     for kind, address in sandbox.sip_addresses.items():
-        lines.append(f"  SIP {kind.upper():<10} {address}")
+        lines.append(f"  SIP {kind.upper():<10} {address}  ({media_of(sandbox.settings.sip_srtp, kind)})")
     for ext in core.store.extensions.values():
         domain = core.sip.domain_of(ext.extension)
         lines.append(f"  Extension      username {ext.extension}  password {ext.password}  domain {domain}")
     return lines
 
 
+def media_of(policy: str, kind: str) -> str:
+    """What a call to a phone registered over ``kind`` carries its audio in."""
+    if policy == "always" or (policy == "tls" and kind == "tls"):
+        return "media SRTP required: RTP/SAVP, SDES keys"
+    return "media plain RTP"
+
+
 async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
     from tui.sandbox import quietlog
     from tui.sandbox.server import EmbeddedSandbox
+    from tui.sandbox.sip.srtp import SrtpUnavailable
 
     settings, warnings = exposed(settings)
     for line in warnings:
@@ -217,6 +230,9 @@ async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
                     f", TLS {settings.sip_tls_port})" if settings.sip_tls_cert else ")"
                 )
             print(f"voipbin-tui sandbox: cannot listen on {where}: {exc}", file=sys.stderr)
+            return 1
+        except SrtpUnavailable as exc:
+            print(f"voipbin-tui sandbox: {exc}", file=sys.stderr)
             return 1
         print(banner(sandbox), file=out, flush=True)
         await stop.wait()

@@ -174,3 +174,14 @@ def _json_escape_match(match: re.Match[str]) -> str:
         return f"\\u{code:04x}"
     code -= 0x10000
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+# XML 1.0 (JUnit reports) cannot carry the noncharacters U+FFFE and U+FFFF at all, escaped or not, and
+# they are not controls a terminal obeys, so only the XML form escapes them.
+_XML_NONCHARACTERS: Final[re.Pattern[str]] = re.compile("[\ufffe\uffff]")
+
+
+def safe_xml_text(text: str) -> str:
+    """``safe_text`` that keeps tabs and newlines and also escapes what XML 1.0 cannot hold."""
+    shown = safe_text(text, tabs=True, newlines=True)
+    return _XML_NONCHARACTERS.sub(_escape_match, shown)

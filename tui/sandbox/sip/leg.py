@@ -5,6 +5,9 @@ The leg stands where the simulated softphone stands for the call engine (``ringi
 declined, other failures -> failed; a BYE from the phone is a remote hangup. ``close`` (the engine hangs
 up) sends CANCEL before an answer and BYE after one. Over UDP our requests are retransmitted (timers A/E
 from T1 = 0.5 s, given up after 32 s); over TCP/TLS they are sent once.
+
+Media security follows the ``sip_srtp`` setting: an SRTP leg offers RTP/SAVP with SDES keys and refuses
+a plain answer, a plain leg refuses an SRTP answer; either mismatch is BYE and ``failed``, as at an SBC.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from tui.sandbox.sip.message import (
     response_to,
     tag_of,
 )
-from tui.sandbox.sip.sdp import SdpError, SessionDescription, parse_audio
+from tui.sandbox.sip.sdp import PLAIN, SECURE, MediaDescription, SdpError, SessionDescription, parse_audio
+from tui.sandbox.sip.srtp import CryptoAttribute, CryptoError, SrtpCall, SrtpUnavailable
 
 if TYPE_CHECKING:
     from tui.sandbox.calls import CallRuntime
@@ -70,6 +74,7 @@ class SipLeg:
         self.sdp: SessionDescription | None = None
         self.codec = ""
         self.remote_direction = "sendrecv"
+        self.srtp: SrtpCall | None = None
         self._retransmits: dict[str, asyncio.Task[None]] = {}
 
     # --- the engine's phone interface ----------------------------------------------------------
@@ -185,13 +190,22 @@ class SipLeg:
         if self.closed:
             self.media.close()
             return
+        policy = self.core.settings.sip_srtp
+        if policy == "always" or (policy == "tls" and self.flow.kind == "tls"):
+            try:
+                self.srtp = self.rtp.srtp = SrtpCall()
+            except SrtpUnavailable as exc:
+                log.error("call to %s not placed: %s", self.extension, exc)
+                self.state = "terminated"
+                self._fail(503)
+                return
         self.sdp = SessionDescription(self.service.advertised_host, self.rtp.port)
         invite = self._request("INVITE", self.remote_target, new_branch(), self.cseq)
         invite.add("Contact", self._contact())
         invite.add("Allow", ALLOW)
         invite.add("User-Agent", "voipbin-tui-sandbox")
         invite.add("Content-Type", "application/sdp")
-        invite.body = self.sdp.body()
+        invite.body = self.sdp.body(crypto=self.srtp.offer() if self.srtp is not None else None)
         self.invite = invite
         self.state = "calling"
         self._send(invite)
@@ -246,6 +260,14 @@ class SipLeg:
                 self.state = "terminated"
                 self.media.close()
                 if not self.closed:
+                    if response.status == 488 and self.srtp is not None:
+                        log.info(
+                            "the phone of %s refused the SRTP offer (488): on %s this sandbox requires SRTP "
+                            "(sip_srtp = %r); the call fails",
+                            self.extension,
+                            self.flow.kind.upper(),
+                            self.core.settings.sip_srtp,
+                        )
                     self._fail(response.status)
 
     def _provisional(self, response: SipMessage) -> None:
@@ -275,7 +297,7 @@ class SipLeg:
         try:
             self._apply_offer_or_answer(response.body)
         except SdpError as exc:
-            log.info("unusable SDP answer from %s: %s", self.extension, exc)
+            log.info("unusable SDP answer from %s: %s; sending BYE, the call fails", self.extension, exc)
             self._send_in_dialog("BYE")
             self.state = "terminated"
             self._fail(488)
@@ -287,14 +309,34 @@ class SipLeg:
             return
         self.media.start()
 
-    def _apply_offer_or_answer(self, body: bytes) -> None:
+    def _apply_offer_or_answer(self, body: bytes, *, offer: bool = False) -> CryptoAttribute | None:
+        """Use the phone's SDP; for an SRTP offer, returns the crypto line our answer carries."""
         media = parse_audio(body)
         codec = media.codec()
+        crypto = self._negotiate_srtp(media, offer)
         self.rtp.payload_type = codec
         self.codec = "PCMU" if codec == 0 else "PCMA"
         self.rtp.remote = (media.host, media.port) if media.port else None
         self.rtp.sending = media.direction in ("sendrecv", "recvonly")
         self.remote_direction = media.direction
+        return crypto
+
+    def _negotiate_srtp(self, media: MediaDescription, offer: bool) -> CryptoAttribute | None:
+        sent = "offered" if offer else "answered"
+        policy = f"sip_srtp = {self.core.settings.sip_srtp!r} on {self.flow.kind.upper()}"
+        if self.srtp is None:
+            if media.profile != PLAIN:
+                raise SdpError(f"the phone {sent} {media.profile} (SRTP) but this call is plain RTP/AVP ({policy})")
+            return None
+        if media.profile != SECURE:
+            raise SdpError(f"the phone {sent} plain {media.profile} but this call requires SRTP, RTP/SAVP ({policy})")
+        try:
+            if offer:
+                return self.srtp.answer_offer(media.crypto)
+            self.srtp.accept_answer(media.crypto, media.crypto_skipped)
+        except CryptoError as exc:
+            raise SdpError(str(exc)) from exc
+        return None
 
     def _fail(self, status: int) -> None:
         self.media.close()
@@ -348,11 +390,16 @@ class SipLeg:
         number = request.cseq[0]
         if self.state != "confirmed" or self.sdp is None:
             return response_to(request, 481, "Call/Transaction Does Not Exist")
+        crypto: list[CryptoAttribute] | None = None
         if request.body:
             try:
-                self._apply_offer_or_answer(request.body)
-            except SdpError:
+                answer = self._apply_offer_or_answer(request.body, offer=True)
+            except SdpError as exc:
+                log.info("unusable SDP offer from %s: %s; answering 488", self.extension, exc)
                 return response_to(request, 488, "Not Acceptable Here")
+            crypto = [answer] if answer is not None else None
+        elif self.srtp is not None:
+            crypto = self.srtp.offer()  # our offer in the 200; the phone answers in its ACK
         contact = request.get("contact")
         if contact:
             self.remote_target = address_uri(contact)
@@ -361,7 +408,7 @@ class SipLeg:
         response.add("Allow", ALLOW)
         response.add("Content-Type", "application/sdp")
         direction = ANSWER_DIRECTION.get(self.remote_direction, "sendrecv") if request.body else "sendrecv"
-        response.body = self.sdp.body([self.rtp.payload_type] if request.body else None, direction)
+        response.body = self.sdp.body([self.rtp.payload_type] if request.body else None, direction, crypto)
         if not flow.reliable and request.method == "INVITE":
             data = response.to_bytes()
             task = asyncio.get_running_loop().create_task(self._repeat_answer(flow, data))
@@ -388,5 +435,7 @@ class SipLeg:
             "transport": self.flow.kind,
             "state": self.state,
             "codec": self.codec,
+            "media_profile": SECURE if self.srtp is not None else PLAIN,
+            "srtp": self.srtp.summary() if self.srtp is not None else None,
             **self.media.summary(),
         }

@@ -11,9 +11,12 @@ import collections
 import secrets
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.sandbox.sip import g711
+
+if TYPE_CHECKING:
+    from tui.sandbox.sip.srtp import SrtpCall
 
 SAMPLE_RATE = 8000
 FRAME_SAMPLES = 160
@@ -104,6 +107,7 @@ class RtpSession:
         self._marker = True
         self.energy_out_frames = 0
         self.on_tick: Callable[[float], None] | None = None
+        self.srtp: SrtpCall | None = None  # the SRTP transform, applied to every packet out and in
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -163,7 +167,11 @@ class RtpSession:
             self._marker = False
             self.energy_out_frames += 1
         header = _HEADER.pack(0x80, (0x80 if marker else 0) | self.payload_type, self._seq, self._timestamp, self._ssrc)
-        self._transport.sendto(header + payload, self.remote)
+        packet = header + payload
+        if self.srtp is not None:
+            packet = self.srtp.protect(packet) or b""  # nothing to send before the keys are agreed
+        if packet:
+            self._transport.sendto(packet, self.remote)
         self._seq = (self._seq + 1) & 0xFFFF
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
         self.stats.sent += 1
@@ -171,6 +179,11 @@ class RtpSession:
     # --- inbound ---------------------------------------------------------------------------------
 
     def received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.srtp is not None:
+            plain = self.srtp.unprotect(data)
+            if plain is None:
+                return  # failed authentication or replay check: counted by the transform
+            data = plain
         if len(data) < 12 or len(data) > 1500 or data[0] >> 6 != 2:
             self.stats.bad += 1
             return

@@ -1,12 +1,17 @@
-"""SDP offers and answers for one audio stream: PCMU/PCMA over plain RTP (RFC 4566 / 3264 subset)."""
+"""SDP offers and answers for one audio stream: PCMU/PCMA over RTP/AVP, or RTP/SAVP with SDES keys
+(RFC 4566 / 3264 / 4568 subset)."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from tui.sandbox.sip.srtp import CryptoAttribute, CryptoError, parse_crypto
 
 SUPPORTED = (0, 8)
 TELEPHONE_EVENT = 101
+PLAIN = "RTP/AVP"
+SECURE = "RTP/SAVP"
 
 
 class SdpError(ValueError):
@@ -19,6 +24,9 @@ class MediaDescription:
     port: int
     formats: list[int]
     direction: str = "sendrecv"
+    profile: str = PLAIN
+    crypto: list[CryptoAttribute] = field(default_factory=list)
+    crypto_skipped: int = 0  # a=crypto lines we cannot use (suite, MKI, session parameters)
 
     def codec(self) -> int:
         for fmt in self.formats:
@@ -36,21 +44,26 @@ class SessionDescription:
         self.session_id = secrets.randbelow(1 << 31) + 1
         self.version = self.session_id
 
-    def body(self, formats: list[int] | None = None, direction: str = "sendrecv") -> bytes:
+    def body(
+        self, formats: list[int] | None = None, direction: str = "sendrecv", crypto: list[CryptoAttribute] | None = None
+    ) -> bytes:
+        """An offer or answer; with ``crypto`` the stream is RTP/SAVP and carries those keys."""
         formats = formats or list(SUPPORTED)
         family = "IP6" if ":" in self.host else "IP4"
+        payload_types = " ".join(str(f) for f in [*formats, TELEPHONE_EVENT])
         lines = [
             "v=0",
             f"o=voipbin-sandbox {self.session_id} {self.version} IN {family} {self.host}",
             "s=voipbin-sandbox",
             f"c=IN {family} {self.host}",
             "t=0 0",
-            f"m=audio {self.port} RTP/AVP {' '.join(str(f) for f in [*formats, TELEPHONE_EVENT])}",
+            f"m=audio {self.port} {SECURE if crypto else PLAIN} {payload_types}",
         ]
         for fmt in formats:
             lines.append(f"a=rtpmap:{fmt} {'PCMU' if fmt == 0 else 'PCMA'}/8000")
         lines += [f"a=rtpmap:{TELEPHONE_EVENT} telephone-event/8000", f"a=fmtp:{TELEPHONE_EVENT} 0-16"]
         lines += ["a=ptime:20", f"a={direction}"]
+        lines += [attribute.line() for attribute in crypto or ()]
         self.version += 1
         return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
@@ -81,12 +94,21 @@ def parse_audio(body: bytes) -> MediaDescription:
             parts = line[2:].split()
             if len(parts) < 4 or parts[0] != "audio" or not parts[1].isdigit():
                 continue
-            if parts[2] != "RTP/AVP":
-                raise SdpError(f"unsupported media profile {parts[2]!r} (plain RTP/AVP only; no SRTP)")
+            if parts[2] not in (PLAIN, SECURE):
+                raise SdpError(f"unsupported media profile {parts[2][:40]!r} (RTP/AVP, or RTP/SAVP with SDES keys)")
             formats = [int(fmt) for fmt in parts[3:] if fmt.isdigit()]
-            media = MediaDescription(host="", port=int(parts[1]), formats=formats)
+            media = MediaDescription(host="", port=int(parts[1]), formats=formats, profile=parts[2])
         elif media is not None and line in ("a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"):
             direction = line[2:]
+        elif media is not None and line.startswith("a=crypto:"):
+            try:
+                attribute = parse_crypto(line[len("a=crypto:") :])
+            except CryptoError as exc:
+                raise SdpError(str(exc)) from exc
+            if attribute is None:
+                media.crypto_skipped += 1
+            else:
+                media.crypto.append(attribute)
     if media is None:
         raise SdpError("no audio stream")
     media.host = media_host or session_host

@@ -14,6 +14,7 @@ from tui.sandbox.sip.media import CallMedia
 from tui.sandbox.sip.message import SipMessage, new_tag, response_to
 from tui.sandbox.sip.registrar import Account, Registrar
 from tui.sandbox.sip.rtp import MediaClock
+from tui.sandbox.sip.srtp import require as require_srtp
 from tui.sandbox.sip.transport import Flow, SipTransports
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class SipService:
         context = None
         if settings.sip_tls_cert and settings.sip_tls_key:
             context = tls_context(settings.sip_tls_cert, settings.sip_tls_key)
+        if settings.sip_srtp == "always" or (settings.sip_srtp == "tls" and context is not None):
+            require_srtp()  # at start, not at the first call: SrtpUnavailable names the extra to install
         self.transports = SipTransports(self.host, self.handle, port=port, tls_context=context, tls_port=tls_port)
         self.registrar = Registrar(self.accounts)
         self.clock = MediaClock()
@@ -215,4 +218,5 @@ class SipService:
             "registrations": self.registrations(),
             "calls": [leg.summary() for leg in self.legs_by_call.values()],
             "media_clock_lateness_p99_ms": round(p99, 3),
+            "media_clock_lateness_max_ms": round(lateness[-1], 3) if lateness else 0.0,
         }

@@ -93,6 +93,8 @@ class EspeakVoice:
     _AUDIO_OUTPUT_SYNCHRONOUS = 2
     _POS_CHARACTER = 1
     _CHARS_UTF8 = 1
+    _RATE = 1
+    _WORDS_PER_MINUTE = 175  # eSpeak NG's own default
 
     def __init__(self, library: str, data_path: str) -> None:
         self._lib = ctypes.CDLL(library)
@@ -111,8 +113,6 @@ class EspeakVoice:
         if rate <= 0:
             raise OSError("espeak-ng failed to initialise")
         self.rate = rate
-        self._lib.espeak_SetSynthCallback(self._callback)
-        self._lib.espeak_SetVoiceByName(b"en-us")
 
     def synthesize(self, text: str) -> array.array[int]:
         """Speech at 8 kHz."""
@@ -123,6 +123,12 @@ class EspeakVoice:
         data = text.encode("utf-8") + b"\0"
         with self._lock:
             self._chunks = []
+            # The library keeps one callback, voice and rate for the whole process, and the phone's TTS
+            # (tests run both in one process) sets its own: claim them again for every synthesis, or
+            # the greeting goes to the phone's buffer and the call hears silence.
+            self._lib.espeak_SetSynthCallback(self._callback)
+            self._lib.espeak_SetVoiceByName(b"en-us")
+            self._lib.espeak_SetParameter(self._RATE, self._WORDS_PER_MINUTE, 0)
             self._lib.espeak_Synth(
                 ctypes.c_char_p(data),
                 ctypes.c_size_t(len(data)),
@@ -177,18 +183,44 @@ _RENDER_CACHE = 32
 _SLICE = 1600  # output samples (0.2 s) between yields to the event loop
 
 
+_rendering: dict[tuple[str, float, bool, int], asyncio.Task[tuple[bytes, str]]] = {}
+
+
 async def render(text: str, seconds: float, *, use_tts: bool, payload_type: int) -> tuple[bytes, str]:
     """G.711 audio for ``text`` and how it was made, built without stalling the event loop.
 
     Only the C synthesis runs in a worker thread. Resampling and encoding are pure Python; run in
     threads they would fight the event loop for the GIL (every packet send would wait for it), so they
-    run here in 0.2 s slices. The same text (say, a greeting on many calls) is rendered once.
+    run here in 0.2 s slices. The same text (say, a greeting on many calls) is rendered once, also when
+    the calls ask for it at the same moment: fifty calls answered together used to synthesise their
+    greeting fifty times over, a core's worth of eSpeak for seconds while their packets were due.
     """
     key = (text, round(seconds, 2), use_tts, payload_type)
     cached = _rendered.get(key)
     if cached is not None:
         _rendered.move_to_end(key)
         return cached
+    loop = asyncio.get_running_loop()
+    task = _rendering.get(key)
+    if task is None or task.get_loop() is not loop:
+        # Its own task, so a caller that hangs up (is cancelled) does not cancel the others' audio.
+        task = loop.create_task(_render(text, seconds, use_tts=use_tts, payload_type=payload_type))
+        _rendering[key] = task
+        task.add_done_callback(lambda done: _rendered_done(key, done))
+    return await asyncio.shield(task)
+
+
+def _rendered_done(key: tuple[str, float, bool, int], task: asyncio.Task[tuple[bytes, str]]) -> None:
+    if _rendering.get(key) is task:
+        del _rendering[key]
+    if task.cancelled() or task.exception() is not None:
+        return
+    _rendered[key] = task.result()
+    while len(_rendered) > _RENDER_CACHE:
+        _rendered.popitem(last=False)
+
+
+async def _render(text: str, seconds: float, *, use_tts: bool, payload_type: int) -> tuple[bytes, str]:
     loop = asyncio.get_running_loop()
     voice = await loop.run_in_executor(None, espeak_voice) if use_tts else None
     if voice is not None:
@@ -203,8 +235,4 @@ async def render(text: str, seconds: float, *, use_tts: bool, payload_type: int)
         chunk = _resample_range(values, ratio, first, min(total, first + _SLICE))
         payload += g711.encode(chunk, payload_type)
         await asyncio.sleep(0)
-    result = (bytes(payload), kind)
-    _rendered[key] = result
-    while len(_rendered) > _RENDER_CACHE:
-        _rendered.popitem(last=False)
-    return result
+    return bytes(payload), kind
