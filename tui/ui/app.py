@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -40,6 +39,7 @@ from tui.ui.console_actions import ConsoleActions
 from tui.ui.feeds import AccountFeeds
 from tui.ui.format import host_of, one_line, short_id
 from tui.ui.gcpolicy import GcPolicy
+from tui.ui.input_watch import InputWatch
 from tui.ui.keymap import BY_CONSOLE_ACTION, bindings
 from tui.ui.screens.call import CallScreen
 from tui.ui.theme import VOIPBIN_DARK, choose_theme, wants_terminal_colors
@@ -53,8 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui.ui")
 
 SHUTDOWN_TIMEOUT = 8.0
-# How long after a key press the event pump keeps giving the loop away between frames (see _input_waiting).
-KEY_TRIP_S = 0.02
 NOTICE_HEAD = 8192
 # Textual's own alias lives in a private module; this is the same type.
 CSSPathType = str | PurePath | list[str | PurePath]
@@ -91,7 +89,7 @@ class VoipbinApp(App[None]):
         # True while a dialog shows the session's notices itself (the dial form's inline problem).
         self.notices_inline = False
         self._ticks = 0
-        self._key_at = 0.0
+        self.input_watch = InputWatch(self)
         self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
         theme, problem = choose_theme(runtime.options.theme, os.environ, set(self.available_themes))
@@ -195,7 +193,7 @@ class VoipbinApp(App[None]):
         assert account is not None
         account.listen(self.feeds.on_frame, self.feeds.on_connection)
         account.add_request_listener(self.feeds.on_request)
-        account.input_waiting = self._input_waiting
+        account.input_waiting = self.input_watch.waiting
         if account.connection is not None:
             self.feeds.on_connection(account.connection)
         screen.status.set_idle_text(f"no call · {self.how_to('new_call')} places one")
@@ -453,14 +451,9 @@ class VoipbinApp(App[None]):
             self._refresh_credential()
             self._secrets = self.runtime.secrets()
 
-    def _input_waiting(self) -> bool:
-        # Something (a key press from the driver) queued for the app, or a key handled in the last moments
-        # whose trip on to the focused widget and the repaint showing it are still under way.
-        return self.message_queue_size > 0 or time.monotonic() - self._key_at < KEY_TRIP_S
-
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            self._key_at = time.monotonic()
+            self.input_watch.key_pressed()
         await super().on_event(event)
 
     def _refresh_credential(self) -> None:
