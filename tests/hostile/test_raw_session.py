@@ -26,8 +26,11 @@ async def test_a_frame_flood_is_summarised_in_the_record(tmp_path: Path) -> None
             await asyncio.sleep(2.5)
         finally:
             path = session.recorder.path
-            await session.close()
+            # The account first: it hands each frame to the session as it counts it, so once its stream
+            # is closed the count and what the session saw cannot drift apart (a slow flood's tail could
+            # otherwise be counted after the session had stopped recording).
             await account.close()
+            await session.close()
     assert path is not None
     frames = account.unrecognised_seen
     assert frames > 1000  # a real flood reached the session

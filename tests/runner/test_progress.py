@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -79,3 +80,43 @@ def test_without_a_tty_there_is_no_live_view_only_the_heartbeat(tmp_path: Path) 
     assert "voipbin-tui test: 0/1 scenarios done" in result.stderr
     assert "done ·" not in result.stderr + result.stdout
     assert "\x1b[" not in result.stderr
+
+
+def test_with_jobs_the_live_view_shows_each_scenarios_steps(tmp_path: Path) -> None:
+    # The controller collects nothing under xdist: the view used not to start at all, and before that the
+    # workers told it only a scenario's start and end. On a terminal it now shows the steps as they start.
+    import os
+    import pty
+    import subprocess
+
+    from tests.runner.conftest import FAST_START, command
+
+    for name in ("a", "b"):
+        text = PASSING.replace("name: passes", f"name: jobs-{name}")
+        write(tmp_path, f"{name}.scenario.yaml", text.replace("- hangup: {}", "- wait: 1.0\n  - hangup: {}"))
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [command(), "test", "--jobs", "2", "a.scenario.yaml", "b.scenario.yaml"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            env={**os.environ, **FAST_START, "COLUMNS": "160"},
+        )
+        os.close(slave)
+        chunks: list[bytes] = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        os.close(master)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", errors="replace"))
+    assert "0/2 done" in screen
+    assert re.search(r"jobs-[ab]\s+[\d.]+ s\s+1 wait", screen), screen[-2000:]

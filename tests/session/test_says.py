@@ -86,3 +86,23 @@ def test_heard_lines_are_not_cut_once_fully_heard() -> None:
     ledger.match_transcript("t", "Hello, how are you today?", 11.0)
     assert item.coverage > 0.9
     assert ledger.maybe_playing(11.5) == []
+
+
+def test_a_line_still_sending_is_heard_by_a_transcript_read_before_its_answer() -> None:
+    # Under load the transcript of a line's audio can be read before the answer to its POST /say: it
+    # used to match nothing, and the line stayed "sent" for good.
+    ledger = SayLedger()
+    (item,) = ledger.add(["Your order has shipped."])
+    item.state = "sending"
+    item.posted_mono = 10.0
+    assert ledger.match_transcript("t1", "Your order has shipped.", 10.4) is item
+    assert item.state == "sending"  # the answer to /say is still to come: SpeakingStream makes it heard
+    assert item.heard_mono == 10.4
+    assert ledger.tally().heard == 1
+
+
+def test_a_line_still_queued_is_not_heard() -> None:
+    ledger = SayLedger()
+    (item,) = ledger.add(["Your order has shipped."])
+    assert ledger.match_transcript("t1", "Your order has shipped.", 10.4) is None
+    assert item.heard_mono is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import httpx
 import pytest
@@ -100,3 +102,42 @@ async def test_hangup_before_the_leg_exists_cancels_it_through_the_groupcall(
     assert sandbox.core is not None
     assert leg_id not in sandbox.core.store.calls
     assert sandbox.stats()["live_calls"] == 0
+
+
+async def test_a_line_heard_before_its_say_answer_comes_back_ends_heard_after_sent() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from tui.session.says import SayLedger
+    from tui.session.speaking import SpeakingOptions, SpeakingStream
+    from tui.session.updates import SayUpdated
+
+    answer = asyncio.Event()
+
+    class SlowSay:
+        async def say(self, speaking_id: str, text: str, on_sent: Any = None) -> None:
+            if on_sent is not None:
+                on_sent()
+            await answer.wait()
+
+    ledger = SayLedger()
+    states: list[str] = []
+    stream = SpeakingStream(
+        SlowSay(),  # type: ignore[arg-type]
+        SpeakingOptions(auto_open=False),
+        ledger,
+        lambda u: states.append(u.item.state) if isinstance(u, SayUpdated) else None,
+        lambda *_a, **_k: None,
+    )
+    stream.speaking = SimpleNamespace(id="spk")  # type: ignore[assignment]
+    (item,) = ledger.add(["Your order has shipped."])
+    sending = asyncio.create_task(stream._send(item))
+    await asyncio.sleep(0.01)
+    assert item.state == "sending"
+    assert ledger.match_transcript("t1", "Your order has shipped.", time.monotonic()) is item
+    answer.set()
+    await sending
+    assert str(item.state) == "heard"
+    assert states[-2:] == ["sent", "heard"]
+    assert item.latency_ms is not None
+    assert item.latency_ms >= 0

@@ -56,6 +56,8 @@ class StepRecord:
     kind: str | None = None
     message: str = ""
     smell: str | None = None
+    # An expectation met: when the event that satisfied it arrived (seconds from the start), if one did.
+    satisfied_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -110,6 +112,17 @@ class Outcome:
         )
 
 
+def step_event(scenario: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A step record as a ``--format jsonl`` event: ``kind`` says it is a step, as on every event; a failed
+    step's failure kind goes in ``failure`` (in the trace, ``kind`` is that failure kind)."""
+    fields = dict(record)
+    failure = fields.pop("kind", None)
+    event = {"kind": "step", "scenario": scenario, **fields}
+    if failure and fields.get("status") == "failed":
+        event["failure"] = failure
+    return event
+
+
 def step_detail(step: Step) -> str:
     arg = step.arg
     if hasattr(arg, "model_dump"):
@@ -150,7 +163,7 @@ class StepRunner:
         return self.driver.now() - self.t0
 
     def _event(self, record: StepRecord) -> None:
-        self.emit({"kind": "step", "scenario": self.scenario.name, **record.as_dict()})
+        self.emit(step_event(self.scenario.name, record.as_dict()))
 
     async def run(self) -> None:
         for index, step in enumerate(self.scenario.steps):
@@ -168,7 +181,9 @@ class StepRunner:
                 if self._skipping:
                     record.status, record.message = "skipped", "follows a skipped step"
                     return
-                await self._expect(index, step.expect)
+                satisfied = await self._expect(index, step.expect)
+                if satisfied is not None:
+                    record.satisfied_s = satisfied - self.t0
             elif step.wait is not None:
                 self._skipping = False
                 record.smell = WAIT_SMELL
@@ -207,7 +222,8 @@ class StepRunner:
             return connection_verdict(exp, self.log, since=self.anchor)
         return request_verdict(exp, self.log, since=self.anchor)
 
-    async def _expect(self, index: int, exp: Expect) -> None:
+    async def _expect(self, index: int, exp: Expect) -> float | None:
+        """Wait until met (returns when its satisfying event arrived, if one did); raises ScenarioFailure."""
         start = self.driver.now()
         window_end = start + exp.for_ if exp.absent and exp.for_ is not None else None
         deadline = window_end if window_end is not None else start + exp.within
@@ -215,7 +231,7 @@ class StepRunner:
             version = self.log_version()
             verdict = self._verdict(exp, step_start=start, window_end=window_end)
             if verdict.status == "met":
-                return
+                return verdict.at
             if verdict.status == "failed":
                 raise ScenarioFailure(verdict.kind or "error", printable(verdict.message), index, "expect")
             if self.driver.now() >= deadline:

@@ -30,6 +30,8 @@ class Verdict:
     status: str  # "met" | "pending" | "failed"
     kind: FailureKind | None = None
     message: str = ""
+    # When met: when the event that made it hold arrived (None when the clock decided, e.g. ``absent``).
+    at: float | None = None
 
     @property
     def done(self) -> bool:
@@ -37,6 +39,10 @@ class Verdict:
 
 
 MET = Verdict("met")
+
+
+def met(at: float | None) -> Verdict:
+    return Verdict("met", at=at)
 
 
 def pending(message: str) -> Verdict:
@@ -130,7 +136,8 @@ def transcript_verdict(exp: Expect, log: CallLog, *, since: float, now: float, w
         )
     need = exp.count_min if exp.count_min is not None else 1
     if len(matching) >= need:
-        return MET
+        line = matching[need - 1] if need > 0 else None
+        return met(None if line is None else line.arrived if line.arrived is not None else line.at)
     near = closest(exp, lines)
     got = f" ({len(matching)} of {need})" if need > 1 else ""
     if log.settled(now, SETTLE_AFTER_HANGUP_S):
@@ -160,7 +167,7 @@ def call_verdict(exp: Expect, log: CallLog) -> Verdict:
                 wrong.append(f"reason {seen.reason or '(none)'} instead of {exp.reason}")
             if wrong:
                 return failed("state_mismatch", "the call hung up " + ", ".join(wrong))
-        return MET
+        return met(seen.arrived if seen.arrived is not None else seen.at)
     if _STATUS_RANK.get(current.status, -1) > _STATUS_RANK.get(target, -1):
         end = f" ({current.by} {current.reason})" if current.status == "hangup" else ""
         return failed("state_mismatch", f"the call is {current.status}{end}, expected {target}")
@@ -196,14 +203,15 @@ def say_verdict(exp: Expect, log: CallLog) -> Verdict:
                 "latency_exceeded",
                 f"{label}: say→heard took {item.latency_ms:.0f} ms, budget {exp.latency_max * 1000:.0f} ms",
             )
-    return MET
+    return met(item.changed if item.changed is not None else item.at)
 
 
 def connection_verdict(exp: Expect, log: CallLog, *, since: float) -> Verdict:
     target = exp.connection or ""
     recent = [c for c in log.connections if c.at >= since]
-    if any(c.state == target for c in recent):
-        return MET
+    hit = next((c for c in recent if c.state == target), None)
+    if hit is not None:
+        return met(hit.at)
     last = log.connections[-1] if log.connections else None
     if last is not None and last.state == "closed" and target != "closed":
         return failed("connection_unrecovered", f"the event channel closed: {last.error or 'no reason'}")
@@ -237,4 +245,4 @@ def request_verdict(exp: Expect, log: CallLog, *, since: float) -> Verdict:
         return failed("request_failed", f"{outcome}, expected reason {exp.reason}")
     if exp.status is None and exp.reason is None and (last.status is None or last.status >= 400):
         return failed("request_failed", outcome)
-    return MET
+    return met(last.at)

@@ -99,6 +99,7 @@ class LiveCall:
             artifacts = self.artifacts
             recorder = SessionRecorder(artifacts / "record.jsonl" if artifacts else None, self.secrets)
             self.session = session = CallSession(target.account, speaking=target.speaking_options(), recorder=recorder)
+        self.log.arrival = lambda: getattr(session, "applying_since", None)
         session.subscribe(self.log.on_update)
         if target.wired.headless is not None:
             self.runner.audio_evidence = self._audio_evidence

@@ -30,6 +30,8 @@ class SeenLine:
     text: str
     at: float
     id: str
+    # When the event behind it was read off the event channel (``at`` is when the session applied it).
+    arrived: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,7 @@ class SeenState:
     by: str
     reason: str
     at: float
+    arrived: float | None = None
 
 
 @dataclass(slots=True)
@@ -48,6 +51,8 @@ class SeenSay:
     latency_ms: float | None
     at: float
     error: str | None = None
+    # When its state last changed (the arrival of the transcript that made it heard, when one did).
+    changed: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,27 +86,40 @@ class CallLog:
     transcribes: dict[str, str] = field(default_factory=dict)
     version: int = 0
     last_change: float = 0.0
+    # When the event the session is applying right now was read off the event channel (None outside one).
+    arrival: Callable[[], float | None] | None = None
     _ids: set[str] = field(default_factory=set)
     _changed: asyncio.Event | None = None
 
     # -- feeding ------------------------------------------------------------------------------------------
 
+    def arrived(self) -> float:
+        """When the news being applied arrived: the event's arrival when an event brought it, else now."""
+        at = self.arrival() if self.arrival is not None else None
+        return self.clock() if at is None else at
+
     def on_update(self, update: SessionUpdate) -> None:
         now = self.clock()
         if isinstance(update, TranscriptUpdated):
+            added = False
             for change in update.changes:
                 line = change.line
                 if line.kind != "transcript" or not line.transcript_id or line.transcript_id in self._ids:
                     continue
                 self._ids.add(line.transcript_id)
-                self.lines.append(SeenLine(line.direction, line.text, now, line.transcript_id))
+                self.lines.append(SeenLine(line.direction, line.text, now, line.transcript_id, self.arrived()))
+                added = True
+            if not added:
+                # Interim text (most of the frames of a call) is nothing an expectation reads: waking
+                # every waiting step for it only costs the event loop.
+                return
         elif isinstance(update, CallUpdated):
             call = update.call
             if call is not None and (not self.states or self.states[-1].status != call.status):
                 self.note_state(call.status, call.hangup_by or "", call.hangup_reason or "", pulse=False)
         elif isinstance(update, SayUpdated):
             item = update.item
-            self.note_say(item.id, item.text, item.state, item.latency_ms, item.error)
+            self.note_say(item.id, item.text, item.state, item.latency_ms, item.error, pulse=False)
         elif isinstance(update, TranscribeUpdated):
             self.transcribes[update.transcribe.id] = update.transcribe.status
         elif isinstance(update, Notice):
@@ -112,21 +130,33 @@ class CallLog:
 
     def note_state(self, status: str, by: str, reason: str, *, pulse: bool = True) -> None:
         now = self.clock()
-        self.states.append(SeenState(status, by, reason, now))
+        self.states.append(SeenState(status, by, reason, now, self.arrived()))
         if status == "hangup" and self.ended_at is None:
             self.ended_at = now
         if pulse:
             self.pulse()
 
-    def note_say(self, say_id: str, text: str, state: str, latency_ms: float | None, error: str | None = None) -> None:
+    def note_say(
+        self,
+        say_id: str,
+        text: str,
+        state: str,
+        latency_ms: float | None,
+        error: str | None = None,
+        *,
+        pulse: bool = True,
+    ) -> None:
         seen = self.says.get(say_id)
         if seen is None:
-            self.says[say_id] = SeenSay(say_id, text, state, latency_ms, self.clock(), error)
+            self.says[say_id] = SeenSay(say_id, text, state, latency_ms, self.clock(), error, self.arrived())
         else:
+            if seen.state != state:
+                seen.changed = self.arrived()
             seen.state, seen.latency_ms, seen.error = state, latency_ms, error
             if text:
                 seen.text = text
-        self.pulse()
+        if pulse:
+            self.pulse()
 
     def on_connection(self, state: ConnectionState) -> None:
         self.connections.append(SeenConnection(state.state, self.clock(), state.error))
@@ -160,7 +190,9 @@ class CallLog:
             return False
         event = self._changed = asyncio.Event()
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            # asyncio.timeout, not wait_for: no extra task per wait (a step waits once per change).
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             return False
         return True

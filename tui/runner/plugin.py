@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tui.runner.engine import Outcome
     from tui.runner.progress import LiveProgress, ProgressBoard
     from tui.runner.schema import Scenario
+    from tui.runner.step_feed import StepWriter
 
 OUTCOME_PROP = "voipbin_scenario"
 SCHEMA_ERROR_MARK = "voipbin-tui scenario:"
@@ -53,6 +54,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a voipbin-tui scenario file")
+    if _draws_live_view(config) and getattr(config.option, "numprocesses", None):
+        # Before xdist starts the workers, so that they inherit where to write their step starts.
+        from tui.runner.step_feed import open_feed
+
+        config.stash[_STEP_FEED] = open_feed()
     explicit: set[Path] = set()
     for arg in config.args:
         path = Path(str(arg).split("::", 1)[0])
@@ -62,6 +68,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _EXPLICIT = pytest.StashKey[set[Path]]()
+_STEP_FEED = pytest.StashKey[Path]()
+
+
+def _draws_live_view(config: pytest.Config) -> bool:
+    """The controller on a TTY with progress on: the live view (else a heartbeat line, or nothing)."""
+    period = float(config.getoption("--scenario-heartbeat") or 0)
+    return not hasattr(config, "workerinput") and period > 0 and sys.stderr.isatty()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -132,9 +145,13 @@ class ScenarioItem(pytest.Item):
             )
             call = LiveCall(self.scenario, options, artifacts, emit)
             board = reporter.board if reporter is not None else None
+            writer = reporter.step_writer if reporter is not None else None
+            name = self.name
             if board is not None:
-                name = self.name
                 call.runner.on_start = lambda record: board.step_started(name, record)
+            elif writer is not None:
+                # A --jobs worker: the controller's view hears of each step through the step feed.
+                call.runner.on_start = lambda record: writer.step_started(name, record)
             outcome = asyncio.run(run_call(call))
         self.user_properties.append((OUTCOME_PROP, json.dumps(_outcome_dict(self, outcome), ensure_ascii=True)))
         if outcome.failure is not None:
@@ -239,14 +256,24 @@ class Reporter:
         # On a TTY a live view redraws instead (each running scenario, its current step, the time).
         self.board: ProgressBoard | None = None
         self.live: LiveProgress | None = None
+        self.step_writer: StepWriter | None = None
+        self._begun = False
         period = float(config.getoption("--scenario-heartbeat") or 0)
         if not self.worker and period > 0 and not sys.stderr.isatty():
             self.heartbeat = Heartbeat(period)
         elif not self.worker and period > 0:
             from tui.runner.progress import LiveProgress, ProgressBoard
+            from tui.runner.step_feed import StepReader
 
             self.board = ProgressBoard()
             self.live = LiveProgress(self.board, 2)
+            feed = config.stash.get(_STEP_FEED, None)
+            if feed is not None:
+                self.board.feed = StepReader(feed)
+        elif self.worker:
+            from tui.runner.step_feed import StepWriter
+
+            self.step_writer = StepWriter.from_env()
 
     def emit_live(self) -> Any:
         if self.sink is None or self.worker or self.sink.from_reports:
@@ -254,10 +281,20 @@ class Reporter:
         return self.sink.emit
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        total = sum(1 for i in session.items if isinstance(i, ScenarioItem))
-        if self.heartbeat is not None and total:
+        self._begin(sum(1 for i in session.items if isinstance(i, ScenarioItem)))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        # With --jobs the controller collects nothing itself: the workers' collections say how many.
+        self._begin(sum(1 for i in ids if Path(i.split("::", 1)[0]).suffix in (".yaml", ".yml", ".toml")))
+
+    def _begin(self, total: int) -> None:
+        if not total or self._begun:
+            return
+        self._begun = True
+        if self.heartbeat is not None:
             self.heartbeat.start(total)
-        if self.live is not None and self.board is not None and total:
+        if self.live is not None and self.board is not None:
             self.board.total = total
             self.live.start()
 
@@ -289,8 +326,10 @@ class Reporter:
             return
         self.results.append(data)
         if self.sink is not None and self.sink.from_reports:
+            from tui.runner.engine import step_event
+
             for row in data["trace"]:
-                self.sink.emit({"kind": "step", "scenario": data["name"], **row})
+                self.sink.emit(step_event(data["name"], row))
             self.sink.emit(_finished_event(data))
         if self.heartbeat is not None:
             self.heartbeat.done(report.passed)
@@ -308,6 +347,11 @@ class Reporter:
             self.live.stop()
         if self.worker:
             return
+        feed = self.config.stash.get(_STEP_FEED, None)
+        if feed is not None:
+            from tui.runner.step_feed import close_feed
+
+            close_feed(feed)
         if self.schema_errors:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         from tui.runner.reports import json_report, junit_xml

@@ -2,8 +2,9 @@
 
 Without a TTY nothing redraws, so the plugin writes a heartbeat line instead (``Heartbeat``). The board is
 fed from the event loop (step starts and ends, in the process that runs the scenario) and from pytest's
-hooks (a scenario started or finished, also for ``--jobs``, whose workers report only those two); the view
-is drawn by rich in its own refresh thread, so the board's reads and writes take a lock.
+hooks (a scenario started or finished). With ``--jobs`` the workers' step starts come through a step feed
+(``tui.runner.step_feed``), read at each redraw. The view is drawn by rich in its own refresh thread, so
+the board's reads and writes take a lock.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from tui.runner.engine import StepRecord
+    from tui.runner.step_feed import StepReader
 
 # How many finished scenarios stay on the board under the running ones.
 KEEP_FINISHED = 5
@@ -44,17 +46,27 @@ class ProgressBoard:
         self.t0 = clock()
         self.rows: dict[str, Row] = {}
         self._lock = threading.Lock()
+        # ``--jobs``: the workers' step starts, read at each redraw.
+        self.feed: StepReader | None = None
 
     def started(self, name: str) -> None:
         with self._lock:
-            self.rows[name] = Row(name, self.clock())
+            row = self.rows.get(name)
+            # A worker's first step can be read before pytest reports the start: keep it.
+            if row is None or row.status != "running":
+                self.rows[name] = Row(name, self.clock())
 
     def step_started(self, name: str, record: StepRecord) -> None:
+        self.step(name, record.index, record.verb, record.detail)
+
+    def step(self, name: str, index: int, verb: str, detail: str) -> None:
         from tui.runner.onscreen import describe_step
 
         with self._lock:
             row = self.rows.get(name) or self.rows.setdefault(name, Row(name, self.clock()))
-            row.step = f"{record.index} {describe_step(record.verb, record.detail)}"
+            if row.status != "running":
+                return
+            row.step = f"{index} {describe_step(verb, detail)}"
             row.step_started = self.clock()
 
     def finished(self, name: str, passed: bool, failure: str = "") -> None:
@@ -69,6 +81,8 @@ class ProgressBoard:
             return self.clock(), [replace(r) for r in self.rows.values()]
 
     def __rich__(self) -> RenderableType:
+        if self.feed is not None:
+            self.feed.poll(self)
         return render_board(self)
 
 

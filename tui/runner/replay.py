@@ -197,6 +197,7 @@ async def _replay(scenario: Scenario, entries: list[dict[str, Any]], outcome: Ou
     session.subscribe(log.on_update)
     # The ids the live session learnt from POST /calls (not a frame): the record has them.
     session.pending_legs.update(_call_ids(entries))
+    session.claim(*session.pending_legs)
     gc = _first_groupcall(entries)
     if gc is not None:
         with contextlib.suppress(Exception):

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[SessionUpdate], None]
 
+_REQUEST_FIELDS = dataclasses.fields(RequestRecord)
+
 # How long closing with a hangup waits for the call to end before detaching anyway.
 HANGUP_WAIT_S = 3.0
 
@@ -95,6 +97,9 @@ class CallSession:
         self.answered_mono: float | None = None
         self.ended_mono: float | None = None
         self._listeners: list[Listener] = []
+        # While an event is being applied, when it was read off the event channel: the updates it causes
+        # are news of that moment (the runner measures how long an expectation took from there).
+        self.applying_since: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.recoverer = Recoverer(self.client)
         self.closed = False
@@ -107,7 +112,8 @@ class CallSession:
         self.gap_backfill = GapBackfill(self)
         self.ending = CallEnding(self)
         self.speech = SpeakingStream(self.client, speaking or SpeakingOptions(), self.ledger, self.emit, self.record)
-        self._account_listener = account.listen(self._on_event, self.gap_backfill.on_connection)
+        # Routed: the account hands this session only the events about the ids it claims (see ``claim``).
+        self._account_listener = account.listen(self._on_event, self.gap_backfill.on_connection, routed=True)
         account.add_request_listener(self._on_request)
         self.speech.start()
 
@@ -144,7 +150,10 @@ class CallSession:
         self.patch(self.book.add_line(key=key, kind=kind, text=text, meta=meta))
 
     def _on_request(self, record: RequestRecord) -> None:
-        self.record("request", **dataclasses.asdict(record))
+        # Every session on an account hears every request of it: with no record file to write (the
+        # runner's concurrent calls) there is nothing to do, and the fields are flat, so no deep copy.
+        if self.recorder.active:
+            self.record("request", **{f.name: getattr(record, f.name) for f in _REQUEST_FIELDS})
 
     # -- read-only views --------------------------------------------------------------------------------
 
@@ -189,9 +198,27 @@ class CallSession:
         """Follow an existing call (or groupcall) by id: load its state, transcript and speaking stream."""
         await self.starter.attach(call_id)
 
-    def catch_up(self, since: float, wanted: Callable[[Event], bool] | None = None) -> None:
-        """Apply events that arrived before we knew which ids were ours (they were skipped then)."""
-        for event in self.account.recent_events(since):
+    def claim(self, *ids: str) -> None:
+        """Events about these ids (a leg, the groupcall, a transcribe) reach this session from now on.
+
+        Called as each id becomes known; ``_is_mine`` still decides, so a claim that outlives its reason
+        (a pending leg dropped with its groupcall) costs a look-up, never a wrong event."""
+        self.account.claim(self._account_listener, *ids)
+
+    @property
+    def known_ids(self) -> set[str]:
+        """The ids events about this call carry: its legs, its groupcall, its transcribes."""
+        ids = self.call_ids | set(self.transcribes)
+        if self.groupcall is not None:
+            ids.add(self.groupcall.id)
+        return ids
+
+    def catch_up(
+        self, since: float, wanted: Callable[[Event], bool] | None = None, *, ids: Iterable[str] | None = None
+    ) -> None:
+        """Apply events that arrived before we knew which ids were ours (they were skipped then); ``ids``:
+        only those about these ids (each event is still checked against ``_is_mine``)."""
+        for event in self.account.recent_events(since, ids=ids):
             if wanted is None or wanted(event):
                 self._handle(event, record=True)
 
@@ -226,6 +253,13 @@ class CallSession:
     def _handle(self, event: Event, *, record: bool) -> None:
         if not self._is_mine(event):
             return
+        outer, self.applying_since = self.applying_since, event.received_mono
+        try:
+            self._apply(event, record=record)
+        finally:
+            self.applying_since = outer
+
+    def _apply(self, event: Event, *, record: bool) -> None:
         if record:
             self.record(
                 "frame",

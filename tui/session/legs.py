@@ -83,6 +83,8 @@ class LegTracker:
             return False
         s.legs[call.id] = call
         s.pending_legs.discard(call.id)
+        if prev is None:
+            s.claim(call.id)
         if prev is None and s.ending.hangup_requested and call.status in ("dialing", "ringing", "progressing"):
             s.spawn(s.ending.hang_up_leg(call.id), "hangup-late-leg")
         if s.main_call_id is None and (len(s.call_ids) == 1 or call.status == "progressing"):
@@ -138,8 +140,9 @@ class LegTracker:
         s.groupcall = gc
         fresh = {cid for cid in gc.call_ids if not is_nil(cid) and cid not in s.call_ids}
         s.pending_legs |= fresh
+        s.claim(gc.id, *fresh)
         if fresh and prev is not None:
-            s.catch_up(s.started_at - 1.0, lambda e: e.call is not None and e.call.id in fresh)
+            s.catch_up(s.started_at - 1.0, lambda e: e.call is not None and e.call.id in fresh, ids=fresh)
         answered = gc.answered_call_id
         if answered and s.main_call_id != answered:
             s.main_call_id = answered

@@ -41,6 +41,8 @@ class SayItem:
     state: SayState = "queued"
     created_at: float = field(default_factory=time.time)
     sent_mono: float | None = None
+    # When its /say request went out (``sent_mono`` is only set once the answer is back).
+    posted_mono: float | None = None
     sent_at: float | None = None
     heard_mono: float | None = None
     error: str | None = None
@@ -133,9 +135,12 @@ class SayLedger:
         if not said:
             return None
         for item in self.items:
-            if item.state not in ("sent", "heard") or item.sent_mono is None:
+            # A line still ``sending`` counts too: its request is written, and under load the transcript
+            # of its audio can be read before the answer to /say is (it stays unmatched otherwise).
+            since = item.sent_mono if item.sent_mono is not None else item.posted_mono
+            if item.state not in ("sending", "sent", "heard") or since is None:
                 continue
-            if item.sent_mono > arrived_mono or item.coverage >= 0.999:
+            if since > arrived_mono or item.coverage >= 0.999:
                 continue
             target = normalise(item.text)
             if not target:
@@ -147,9 +152,11 @@ class SayLedger:
                 continue
             item.coverage = min(1.0, item.coverage + matched / len(target))
             item.heard_transcripts.append(transcript_id)
+            if item.heard_mono is None:
+                item.heard_mono = arrived_mono
+            # A line heard while ``sending`` becomes ``heard`` once its answer is back (see SpeakingStream).
             if item.state == "sent":
                 item.state = "heard"
-                item.heard_mono = arrived_mono
             return item
         return None
 

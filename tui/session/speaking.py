@@ -387,7 +387,7 @@ class SpeakingStream:
     async def _send(self, item: SayItem) -> None:
         assert self.speaking is not None
         item.speaking_id = self.speaking.id
-        sent_mono = time.monotonic()
+        sent_mono = item.posted_mono = time.monotonic()
         self._in_flight = item
         task = asyncio.ensure_future(self._client.say(self.speaking.id, item.text, on_sent=self._on_request_written))
         self._say_task = task
@@ -426,6 +426,9 @@ class SpeakingStream:
         item.sent_mono = sent_mono
         item.sent_at = time.time()
         self._set_item(item, "sent")
+        if item.heard_mono is not None:
+            # Its transcript came before the answer to /say did (see SayLedger.match_transcript).
+            self._set_item(item, "heard")
 
     def _abandon_in_flight(self, state: str, why: str) -> None:
         task = self._say_task

@@ -53,8 +53,9 @@ class CallStarter:
         for cid in result.call_ids:
             if cid not in s.legs:
                 s.pending_legs.add(cid)
+                s.claim(cid)
         s.set_phase("live")
-        s.catch_up(since)
+        s.catch_up(since, ids=s.known_ids)
         s.spawn(s.leg_tracker.await_legs(), "await-legs")
 
     def _fail(self, notice: Notice, detail: str) -> None:
@@ -89,7 +90,7 @@ class CallStarter:
         else:
             s.leg_tracker.apply_call(call)
         s.set_phase("live")
-        s.catch_up(since)
+        s.catch_up(since, ids=s.known_ids)
         main = s.call
         if main is not None:
             await s.transcription.load_transcribes([main.id], backfilled=False)

@@ -109,6 +109,8 @@ class TranscriptionTracker:
             return
         new = prev is None
         s.transcribes[tr.id] = tr
+        if new:
+            s.claim(tr.id)
         s.record("transcribe", id=tr.id, status=tr.status, reference_id=tr.reference_id)
         s.emit(TranscribeUpdated(tr))
         if new:
@@ -117,6 +119,7 @@ class TranscriptionTracker:
             s.catch_up(
                 s.started_at - 1.0,
                 lambda e: e.transcript is not None and e.transcript.transcribe_id == tr.id,
+                ids=(tr.id,),
             )
         if tr.status == "done":
             s.patch(s.book.clear_all_interim())

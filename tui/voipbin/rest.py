@@ -80,6 +80,9 @@ logger = logging.getLogger("tui.voipbin.rest")
 DEFAULT_USER_AGENT: Final = f"voipbin-tui/{__version__}"
 _PAGE_MAX: Final = 100
 KEEPALIVE_EXPIRY: Final = 3.0
+# Connections (idle ones kept): many concurrent calls on one account opened one per request in flight, past
+# a server's cap (the sandbox answers 503 over 256), and httpcore polls each pooled one per request.
+LIMITS: Final = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=KEEPALIVE_EXPIRY)
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
@@ -131,7 +134,7 @@ class VoipbinClient(VoipbinEndpoints):
             transport=transport,
             # Idle connections are closed before common server keep-alive timeouts (5 s for uvicorn and
             # many proxies): reusing one the server is closing loses a /say, which is never retried.
-            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY),
+            limits=LIMITS,
             headers={"User-Agent": user_agent, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             cookies=http.cookiejar.CookieJar(policy=RefuseAllCookies()),
             follow_redirects=False,

@@ -59,7 +59,6 @@ from tui.voipbin.credentials import Credentials, CredentialSource
 from tui.voipbin.dedupe import EventNamer
 from tui.voipbin.errors import AuthError, VoipbinError, error_from_response
 from tui.voipbin.events import ConnectionState, Event
-from tui.voipbin.frames import classify_frame
 from tui.voipbin.models import prepare_models
 from tui.voipbin.redact import install_log_redaction, redact_text
 from tui.voipbin.stream_attempt import (
@@ -68,9 +67,11 @@ from tui.voipbin.stream_attempt import (
     Retry,
     RunState,
     Stalled,
+    StampedConnection,
     Unauthorized,
     abandon,
     backoff_delay,
+    classify_received,
     describe_drop,
     receive_message,
 )
@@ -303,6 +304,7 @@ class EventStream:
                 max_size=self._max_frame_bytes,
                 max_queue=self._max_queue,
                 logger=wire_logger,
+                create_connection=StampedConnection,
             )
         except InvalidStatus as exc:
             response = exc.response
@@ -468,7 +470,7 @@ class EventStream:
         try:
             while True:
                 message = await receive_message(ws, self._message_deadline)
-                event = classify_frame(message, received_at=time.time(), received_mono=time.monotonic())
+                event = classify_received(ws, message)
                 event = self._namer.process(event)
                 self.frames_received += 1
                 if event.duplicate:

@@ -3,18 +3,26 @@
 ``EventStream`` is the reconnect loop; this is what each turn of it works with: the errors a handshake
 or a connection ends in, the ``Outcome`` of one connect attempt, the ``RunState`` carried between
 attempts, the delay before the next one, abandoning a handshake that ``close()`` overtook, and reading
-one whole message within a deadline. Kept apart so the loop reads as the policy it is.
+one whole message within a deadline, classified with the time it was read off the socket. Kept apart so
+the loop reads as the policy it is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
+import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import DATA_OPCODES, Frame
+from websockets.protocol import Event as WireEvent
+
+from tui.voipbin.events import Event
+from tui.voipbin.frames import classify_frame
 
 #: Drops within this many seconds of subscribing are reported as a possible topic problem.
 EARLY_DROP = 1.0
@@ -86,6 +94,35 @@ class RunState:
     had_connection: bool = False
     gap_started: float | None = None
     drop_error: str = ""
+
+
+class StampedConnection(ClientConnection):
+    """A client connection that notes when each whole message was read off the socket.
+
+    That is an event's arrival: under load a message can wait in the connection's queue before the consumer
+    gets to it, and that wait is the consumer's delay, not the network's (see ``arrival``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: collections.deque[float] = collections.deque()
+
+    def process_event(self, event: WireEvent) -> None:
+        # A message ends with its one final data frame (control frames are not messages).
+        if isinstance(event, Frame) and event.fin and event.opcode in DATA_OPCODES:
+            self.arrivals.append(time.monotonic())
+        super().process_event(event)
+
+
+def arrival(ws: ClientConnection) -> float:
+    """When the message just received was read off the socket (now, for a connection that does not say)."""
+    arrivals = getattr(ws, "arrivals", None)
+    return arrivals.popleft() if arrivals else time.monotonic()
+
+
+def classify_received(ws: ClientConnection, message: str | bytes) -> Event:
+    """The message just received, classified and stamped with when it was read off the socket."""
+    mono = arrival(ws)
+    return classify_frame(message, received_at=time.time() - (time.monotonic() - mono), received_mono=mono)
 
 
 async def receive_message(ws: ClientConnection, deadline: float) -> str | bytes:
