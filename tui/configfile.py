@@ -8,7 +8,6 @@ screen must not wait for it).
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +80,8 @@ def read_config_file(location: ConfigLocation) -> dict[str, Any]:
         if location.source != "default":
             raise ConfigError(f"config file not found: {location.path}", path=location.path)
         return {}
+    import tomllib  # here: the console's first frame needs no TOML parser when there is no file
+
     try:
         with location.path.open("rb") as fh:
             return tomllib.load(fh)

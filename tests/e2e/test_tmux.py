@@ -89,6 +89,20 @@ class Terminal:
     def send(self, *keys: str, literal: bool = False) -> None:
         self.tmux("send-keys", "-t", self.session, *(["-l"] if literal else []), *keys)
 
+    def quit_console(self, exit_file: Path, timeout: float = 20.0) -> str:
+        """Ctrl+Q, answering "leave running" if the call is still live; the console's exit line."""
+        self.send("C-q")
+        deadline = time.monotonic() + timeout
+        while not exit_file.exists():
+            screen = self.screen()
+            if "Quit while the call is live?" in screen:
+                self.send("h")
+            assert time.monotonic() < deadline, f"the console did not exit; the screen:\n{screen}"
+            time.sleep(0.1)
+        # The shell writes the file before its newline is flushed.
+        time.sleep(0.2)
+        return exit_file.read_text().strip()
+
     def close(self) -> None:
         self.tmux("kill-server", check=False)
 
@@ -128,16 +142,7 @@ def test_installed_console_dials_says_hangs_up_and_quits(tmp_path: Path) -> None
         term.send("Enter")
         term.wait_for(lambda s: "Call ended" in s, "the call summary")
 
-        term.send("C-q")
-        deadline = time.monotonic() + 20
-        while not exit_file.exists():
-            screen = term.screen()
-            if "Quit while the call is live?" in screen:
-                term.send("h")
-            assert time.monotonic() < deadline, f"the console did not exit; the screen:\n{screen}"
-            time.sleep(0.1)
-        time.sleep(0.2)
-        assert exit_file.read_text().strip() == "EXIT=0"
+        assert term.quit_console(exit_file) == "EXIT=0"
         final = term.screen()
     finally:
         term.close()

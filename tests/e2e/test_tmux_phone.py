@@ -136,15 +136,7 @@ def test_console_and_phone_run_the_quickstart_alone(tmp_path: Path, sandbox: Sta
         term.send("/hangup", literal=True)
         term.send("Enter")
         term.wait_for(lambda s: "Call ended" in s, "the call summary", timeout=60)
-        term.send("C-q")
-        deadline = time.monotonic() + 30
-        while not exit_file.exists():
-            screen = term.screen()
-            if "Quit while the call is live?" in screen:
-                term.send("h")
-            assert time.monotonic() < deadline, f"the console did not exit; the screen:\n{screen}"
-            time.sleep(0.1)
-        assert exit_file.read_text().strip() == "EXIT=0"
+        assert term.quit_console(exit_file, timeout=30) == "EXIT=0"
     finally:
         term.close()
     for text in term.seen:

@@ -326,7 +326,10 @@ class FakeSession:
     async def close(self, *, hangup: bool = False) -> None:
         return None
 
-    def say(self, text: str) -> list[SayItem]:
+    def say(self, text: str, on_released: Callable[[], None] | None = None) -> list[SayItem]:
+        # Nothing is sent, so nothing holds the screen: released at once, as the real session does for blank text.
+        if on_released is not None:
+            on_released()
         return []
 
 

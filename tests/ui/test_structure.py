@@ -80,9 +80,17 @@ def test_the_private_textual_api_we_lean_on_still_exists() -> None:
 
     from textual.app import App
     from textual.scroll_view import ScrollView
+    from textual.widget import Widget
+    from textual.widgets import Input
 
     assert list(inspect.signature(App._handle_exception).parameters) == ["self", "error"]
     assert list(inspect.signature(ScrollView._scroll_update).parameters) == ["self", "virtual_size"]
+    assert list(inspect.signature(App._start_widget).parameters) == ["self", "parent", "widget"]
+    assert list(inspect.signature(Input._watch_value).parameters) == ["self", "value"]
+    scrollbar = inspect.getattr_static(Widget, "vertical_scrollbar")
+    assert isinstance(scrollbar, property)
+    assert scrollbar.fget is not None
+    assert "_vertical_scrollbar" in inspect.getsource(scrollbar.fget)
 
 
 async def test_fault_command_reaches_the_sandbox_and_says_what_is_in_force(make_app: AppFactory) -> None:

@@ -247,3 +247,29 @@ async def test_incremental_layout_matches_a_full_layout() -> None:
                 assert view.lines == book.lines[len(book.lines) - len(view) :]
         await pilot.pause()
         assert view.resyncs == 0
+
+
+async def test_rows_reused_while_following_match_a_fresh_draw() -> None:
+    """The rows kept between frames (row_cache) are exactly what drawing the screen afresh gives: while
+    lines arrive and scroll, an interim line is rewritten, and old lines are trimmed off the top."""
+    from textual.geometry import Region
+
+    book = TranscriptBook(max_lines=1000)
+    view = TranscriptView(max_lines=40, clock=UiClock.frozen())
+    app = ViewApp(view)
+    async with app.run_test(size=(60, 12)) as pilot:
+        for i in range(90):
+            changes = book.add_transcript(
+                transcript_id=f"t{i}", transcribe_id="tr", direction="in", text=f"line {i} " * (1 + i % 9), at=T0
+            )
+            if i % 4 == 0:
+                changes += book.set_interim(transcribe_id="tr", direction="out", text=f"partial {i}", at=T0)
+            view.apply(changes)
+            await pilot.pause()
+            crop = Region(0, 0, view.size.width, view.size.height)
+            kept = [strip.text for strip in view.render_lines(crop)]
+            view._shown.clear()
+            view._styles_cache.clear()
+            fresh = [strip.text for strip in view.render_lines(crop)]
+            assert kept == fresh, f"after line {i}"
+        assert len(view._shown) <= view.size.height, "only the rows on screen are kept"

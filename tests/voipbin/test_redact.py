@@ -3,9 +3,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.voipbin.samples import voipbin_jwt
-from tui.voipbin.redact import REDACTED, RedactingFilter, redact_text, redact_url
+from tui.voipbin.redact import REDACTED, RedactingFilter, TextRedactor, redact_text, redact_url
 
 
 @pytest.mark.parametrize(
@@ -74,3 +76,26 @@ def test_redacting_filter_rewrites_records(caplog: pytest.LogCaptureFixture) -> 
     assert "vb_1234567890" not in message
     assert "topsecretvalue" not in message
     assert "accesskey=***" in message
+
+
+PIECES = [*'ab=@"_vbeyJBearer .:/xyz12', "vb_", "eyJ", "Bearer ", "vb_abcdef1", "token="]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(PIECES), max_size=30).map("".join),
+    secrets=st.lists(st.text(alphabet="abxyz12=@_", min_size=1, max_size=8), max_size=3),
+)
+def test_text_redactor_matches_redact_text(text: str, secrets: list[str]) -> None:
+    # The record's fast redactor must give exactly what redact_text gives, fast path or not.
+    redactor = TextRedactor(secrets)
+    assert redactor(text) == redact_text(text, secrets)
+    assert redactor.key(text) == redact_text(text, secrets)
+
+
+def test_text_redactor_key_memo_is_bounded() -> None:
+    redactor = TextRedactor(["s3cretpass"])
+    for n in range(TextRedactor.KEY_MEMO * 3):
+        assert redactor.key(f"field{n}") == f"field{n}"
+    assert redactor.key("x s3cretpass y") == "x *** y"
+    assert len(redactor._keys) <= TextRedactor.KEY_MEMO

@@ -28,6 +28,9 @@ from tui.voipbin.stream import EventStream, subscriptions_for
 
 log = logging.getLogger(__name__)
 
+# At most this many loop turns given to waiting input between two frames of the event pump.
+INPUT_YIELDS = 8
+
 # Events kept for late claimers: long enough for a POST /calls round trip or a slow transcribe start.
 RECENT_EVENTS = 1000
 RECENT_SECONDS = 120.0
@@ -83,6 +86,9 @@ class Account:
         self._broadcast: list[AccountListener] = []
         self._routes: dict[str, list[AccountListener]] = {}
         self._claims: dict[int, set[str]] = {}
+        # Asked after each frame: True when someone waits for the loop (the console: a key press), and the
+        # pump then lets it run (see _pump).
+        self.input_waiting: Callable[[], bool] | None = None
         self._request_listeners: list[Callable[[RequestRecord], None]] = []
         self._recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._recent_by_id: dict[str, deque[tuple[int, Event]]] = {}
@@ -249,6 +255,15 @@ class Account:
                     self._on_connection(item)
                 else:
                     self._on_event(item)
+                waiting = self.input_waiting
+                if waiting is not None and waiting():
+                    # Buffered frames come out of the stream without a suspension: in a burst one step of
+                    # this task ran 35-67 ms while a key press waited. Yielding on every frame (or every few
+                    # ms) instead costs so many extra repaints that the console falls behind at 6000/s.
+                    for _ in range(INPUT_YIELDS):
+                        await asyncio.sleep(0)
+                        if not waiting():
+                            break
         except asyncio.CancelledError:
             raise
         except Exception:  # pragma: no cover - a bug in the stream must not kill the app silently

@@ -287,10 +287,22 @@ class CallSession:
 
     # -- commands ---------------------------------------------------------------------------------------
 
-    def say(self, text: str) -> list[SayItem]:
+    def say(self, text: str, on_released: Callable[[], None] | None = None) -> list[SayItem]:
         """Queue a line (split when over 5000 bytes). Its SAY lines join the transcript once the first
-        request has been written (see SpeakingStream.say)."""
-        return self.speech.say(text, then=self._add_say_lines)
+        request has been written (see SpeakingStream.say); ``on_released`` runs once, right after that
+        (at once when the text is blank)."""
+
+        def then(items: list[SayItem]) -> None:
+            try:
+                self._add_say_lines(items)
+            finally:
+                if on_released is not None:
+                    on_released()
+
+        items = self.speech.say(text, then=then)
+        if not items and on_released is not None:
+            on_released()
+        return items
 
     def add_phone_heard(self, key: str, text: str) -> None:
         """What the headless phone heard: its own kind of line (``pho``), beside VoIPBIN's ``out`` lines.

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from tui.voipbin.redact import REDACTED, redact_text
+from tui.voipbin.redact import REDACTED, TextRedactor
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class SessionRecorder:
     ) -> None:
         self.path = path
         self._secrets = [s for s in secrets if s]
+        self._redact = TextRedactor(self._secrets)
         self._fd: int | None = None
         self._size = 0
         self._t0 = time.monotonic()
@@ -87,6 +88,7 @@ class SessionRecorder:
     def add_secret(self, secret: str | None) -> None:
         if secret and secret not in self._secrets:
             self._secrets.append(secret)
+            self._redact = TextRedactor(self._secrets)
 
     def write(self, type_: str, /, *, flush: bool = False, **fields: Any) -> None:
         """One line. ``flush`` is accepted for callers; every line is written through anyway."""
@@ -125,7 +127,7 @@ class SessionRecorder:
             **fields,
         }
         try:
-            line = json.dumps(_clean(entry, self._secrets), ensure_ascii=False, separators=(",", ":"))
+            line = json.dumps(_clean(entry, self._redact), ensure_ascii=False, separators=(",", ":"))
         except (ValueError, TypeError, RecursionError) as exc:
             line = json.dumps({"t": entry["t"], "type": type_, "unencodable": type(exc).__name__})
         self._write_line((line + "\n").encode("utf-8", errors="replace"))
@@ -232,30 +234,45 @@ def _create_unique(path: Path) -> tuple[int, Path]:
     raise FileExistsError(f"no free record name next to {path.name}")
 
 
-def _clean(value: Any, secrets: list[str], depth: int = 0) -> Any:
+_PLAIN: Final = (type(None), bool, int, float)
+
+
+def _clean(value: Any, redact: TextRedactor, depth: int = 0) -> Any:
     """A JSON-ready copy of ``value`` with every string redacted (keys included)."""
     if depth > _MAX_DEPTH:
         return "…(nested too deeply)"
-    if isinstance(value, str):
-        return redact_text(value, secrets)
-    if value is None or isinstance(value, bool | int | float):
+    kind = type(value)
+    if kind is str:
+        return redact(value)
+    if kind in _PLAIN:
         return value
     if isinstance(value, dict):
+        # Every frame of a call passes here: plain strings and numbers are handled in the loop rather than
+        # by a call each (the record's cost is most of the event pump's under a burst).
         out: dict[str, Any] = {}
         for key, item in value.items():
-            name = redact_text(str(key), secrets)
-            if name.lower() in _SECRET_KEYS and isinstance(item, str) and item:
+            name = redact.key(key if type(key) is str else str(key))
+            item_kind = type(item)
+            if item_kind is str:
+                out[name] = REDACTED if item and name.lower() in _SECRET_KEYS else redact(item)
+            elif item_kind in _PLAIN:
+                out[name] = item
+            elif isinstance(item, str) and item and name.lower() in _SECRET_KEYS:
                 out[name] = REDACTED
             else:
-                out[name] = _clean(item, secrets, depth + 1)
+                out[name] = _clean(item, redact, depth + 1)
         return out
+    if isinstance(value, str):
+        return redact(str(value))
+    if isinstance(value, bool | int | float):
+        return value
     if isinstance(value, list | tuple | set | frozenset):
-        return [_clean(item, secrets, depth + 1) for item in value]
+        return [_clean(item, redact, depth + 1) for item in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "model_dump"):
-        return _clean(value.model_dump(mode="json", exclude_none=False), secrets, depth + 1)
-    return redact_text(repr(value), secrets)
+        return _clean(value.model_dump(mode="json", exclude_none=False), redact, depth + 1)
+    return redact(repr(value))
 
 
 def read_record(path: Path) -> Iterator[dict[str, Any]]:

@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
@@ -38,10 +39,9 @@ from tui.ui.console_actions import ConsoleActions
 from tui.ui.feeds import AccountFeeds
 from tui.ui.format import host_of, one_line, short_id
 from tui.ui.gcpolicy import GcPolicy
+from tui.ui.input_watch import InputWatch
 from tui.ui.keymap import BY_CONSOLE_ACTION, bindings
 from tui.ui.screens.call import CallScreen
-from tui.ui.screens.confirm import Choice as ConfirmChoice
-from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.theme import VOIPBIN_DARK, choose_theme, wants_terminal_colors
 from tui.ui.view_changes import BindingsChanged, ShowNotice, ShowSummary, view_changes
 
@@ -89,6 +89,7 @@ class VoipbinApp(App[None]):
         # True while a dialog shows the session's notices itself (the dial form's inline problem).
         self.notices_inline = False
         self._ticks = 0
+        self.input_watch = InputWatch(self)
         self._uninstall_signals: Callable[[], None] = lambda: None
         self.register_theme(VOIPBIN_DARK)
         theme, problem = choose_theme(runtime.options.theme, os.environ, set(self.available_themes))
@@ -192,6 +193,7 @@ class VoipbinApp(App[None]):
         assert account is not None
         account.listen(self.feeds.on_frame, self.feeds.on_connection)
         account.add_request_listener(self.feeds.on_request)
+        account.input_waiting = self.input_watch.waiting
         if account.connection is not None:
             self.feeds.on_connection(account.connection)
         screen.status.set_idle_text(f"no call · {self.how_to('new_call')} places one")
@@ -298,6 +300,10 @@ class VoipbinApp(App[None]):
         self.action_request_quit()
 
     def action_request_quit(self) -> None:
+        # Imported when first asked: the first frame does not need the dialog.
+        from tui.ui.screens.confirm import Choice as ConfirmChoice
+        from tui.ui.screens.confirm import ConfirmScreen
+
         if self._quitting:
             return
         if isinstance(self.screen, ConfirmScreen) and self.screen.purpose == "quit":
@@ -444,6 +450,11 @@ class VoipbinApp(App[None]):
         if self.started and self._ticks % 30 == 0:
             self._refresh_credential()
             self._secrets = self.runtime.secrets()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.input_watch.key_pressed()
+        await super().on_event(event)
 
     def _refresh_credential(self) -> None:
         remaining = self.runtime.credential_remaining()

@@ -6,10 +6,6 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tui.ui.screens.confirm import Choice as ConfirmChoice
-from tui.ui.screens.confirm import ConfirmScreen
-from tui.ui.screens.dial import Choice, DialProblem, DialScreen, DialValues
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -17,6 +13,9 @@ if TYPE_CHECKING:
     from tui.session.dial import DialRequest
     from tui.session.updates import SessionUpdate
     from tui.ui.app import VoipbinApp
+    from tui.ui.screens.dial import Choice, DialProblem, DialValues
+
+# The dial form and the confirmation dialog are imported when first opened: the first frame needs neither.
 
 log = logging.getLogger("tui.ui")
 
@@ -63,6 +62,8 @@ class CallControl:
 
     async def place_call(self, values: DialValues) -> DialProblem | None:
         """Dial with the form's values; the problem to show in the form if VoIPBIN (or we) refused."""
+        from tui.ui.screens.dial import DialProblem
+
         request = replace(self.app.runtime.default_dial(), **values.request_changes())
         problems = request.problems()
         if problems:
@@ -76,6 +77,8 @@ class CallControl:
             self.app.notices_inline = False
 
     async def dial(self, session: CallSession, request: DialRequest) -> DialProblem | None:
+        from tui.ui.screens.dial import DialProblem
+
         try:
             await session.dial(request)
         except Exception as exc:
@@ -91,6 +94,8 @@ class CallControl:
         return None
 
     async def dial_defaults(self) -> None:
+        from tui.ui.screens.dial import DialProblem
+
         request = self.app.runtime.default_dial()
         problems = request.problems()
         if problems:
@@ -177,6 +182,8 @@ class CallControl:
     # -- the dial form ------------------------------------------------------------------------------------
 
     def form_values(self) -> DialValues:
+        from tui.ui.screens.dial import DialValues
+
         runtime = self.app.runtime
         request = runtime.default_dial()
         session = self.session
@@ -195,6 +202,8 @@ class CallControl:
         )
 
     async def load_choices(self) -> tuple[list[Choice], list[Choice]]:
+        from tui.ui.screens.dial import Choice
+
         account = self.app.runtime.account
         if account is None:
             return [], []
@@ -211,6 +220,8 @@ class CallControl:
         return number_choices, extension_choices
 
     def open_dial_form(self, problem: DialProblem | None = None) -> None:
+        from tui.ui.screens.dial import DialScreen
+
         app = self.app
         if not app.started:
             app.show_notice("warning", "still starting; the dial form opens when the console is ready")
@@ -236,6 +247,9 @@ class CallControl:
             )
 
     def new_call(self) -> None:
+        from tui.ui.screens.confirm import Choice as ConfirmChoice
+        from tui.ui.screens.confirm import ConfirmScreen
+
         session = self.session
         if session is not None and session.is_live:
             self.app.push_screen(

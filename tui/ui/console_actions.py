@@ -6,6 +6,7 @@ Every action comes from ``tui.actions.registry``. Those with a session operation
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,33 @@ from tui.actions.slash import command_for, parse_line
 from tui.ui import safe
 from tui.ui.commands import PaletteEntry, palette_entries
 from tui.ui.reading_actions import ReadingActions
-from tui.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from tui.ui.app import VoipbinApp
 
 log = logging.getLogger("tui.ui")
+
+
+class RepaintHold:
+    """Repaints held (``App.batch_update``) from creation until ``release()``; releasing twice is harmless.
+
+    Each say holds its own and the session releases each exactly once (within ``HOLD_MAX``), so a second
+    Enter while the first is held cannot leave the screen frozen.
+    """
+
+    def __init__(self, app: VoipbinApp) -> None:
+        self._app = app
+        self._batch: contextlib.AbstractContextManager[None] | None = app.batch_update()
+        self._batch.__enter__()
+
+    def release(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        batch.__exit__(None, None, None)
+        # Ending a batch only prompts the app; the screen holds the pending repaint and must be prompted too.
+        with contextlib.suppress(Exception):
+            self._app.screen.check_idle()
 
 
 class ConsoleActions:
@@ -108,6 +130,8 @@ class ConsoleActions:
     # -- actions the console performs itself --------------------------------------------------------------
 
     def _console_help(self, arg: ActionArg) -> None:
+        from tui.ui.screens.help import HelpScreen  # when first opened: the first frame does not need it
+
         app = self.app
         if isinstance(app.screen, HelpScreen):
             return
@@ -190,8 +214,15 @@ class ConsoleActions:
             )
             return True
         # The session writes the request before telling us about the new line, so nothing drawn for it
-        # can delay the POST (Enter → request is a measured goal). Hence no worker here.
-        session.say(text)
+        # can delay the POST (Enter → request is a measured goal). Hence no worker here, and no repaint
+        # until the session lets go: the box clearing would otherwise be drawn (a whole frame) between
+        # the say task's first awaits and the request being written.
+        hold = RepaintHold(app)
+        try:
+            session.say(text, on_released=hold.release)
+        except BaseException:
+            hold.release()
+            raise
         return False
 
     def handle_line(self, text: str) -> bool:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from tui.actions.registry import ActionArg
 from tui.ui.clipboard import clipboard_text
 from tui.ui.clock import TIME_MODES
-from tui.ui.screens.entry import EntryScreen
 from tui.ui.widgets.event_log import LogFilter
 from tui.ui.widgets.transcript_rows import plain_line
 
@@ -140,6 +139,8 @@ class ReadingActions:
         if entry is None:
             self.app.show_notice("info", "the event log is empty")
             return
+        from tui.ui.screens.entry import EntryScreen  # when first opened: the first frame does not need it
+
         self.app.push_screen(EntryScreen(log.detail_text(entry), on_copy=lambda t: self.copy(t, "the entry")))
 
     def _console_log_wrap(self, arg: ActionArg) -> None:

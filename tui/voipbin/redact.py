@@ -22,6 +22,7 @@ __all__ = [
     "REDACTED",
     "SECRET_QUERY_PARAMS",
     "RedactingFilter",
+    "TextRedactor",
     "install_log_redaction",
     "redact_text",
     "redact_url",
@@ -94,6 +95,51 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     if '"' in out:
         out = _JSON_SECRET_RE.sub(lambda m: m.group("key") + REDACTED + '"', out)
     return out
+
+
+class TextRedactor:
+    """``redact_text`` with fixed secrets, for callers that redact many small strings (the session record
+    cleans every string of every frame): the secrets are sorted once, and a string with no secret and none
+    of the characters any pattern needs comes back at once, which is what ``redact_text`` would return."""
+
+    __slots__ = ("_keys", "_long", "_short", "_values")
+
+    # Field names repeat from frame to frame; a remote party could send endless new ones, so the memo is
+    # bounded (cleared when full).
+    KEY_MEMO = 2048
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._values = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._long = [s for s in self._values if len(s) >= _MIN_FREE_MATCH]
+        short = [s for s in self._values if len(s) < _MIN_FREE_MATCH]
+        self._short = re.compile("|".join(re.escape(s) for s in short)) if short else None
+        self._keys: dict[str, str] = {}
+
+    def key(self, name: str) -> str:
+        """The redacted form of a field name, remembered."""
+        done = self._keys.get(name)
+        if done is None:
+            if len(self._keys) >= self.KEY_MEMO:
+                self._keys.clear()
+            done = self._keys[name] = self(name)
+        return done
+
+    def __call__(self, text: str) -> str:
+        if (
+            "=" in text
+            or "@" in text
+            or '"' in text
+            or "vb_" in text
+            or "eyJ" in text
+            or "Bearer" in text
+            or "bearer" in text
+            or (self._short is not None and self._short.search(text) is not None)
+        ):
+            return redact_text(text, self._values)
+        for secret in self._long:
+            if secret in text:
+                return redact_text(text, self._values)
+        return text
 
 
 class RedactingFilter(logging.Filter):

@@ -10,7 +10,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from tui.actions.keys import how_to, key_label
 from tui.ui.clock import UiClock
@@ -69,7 +68,8 @@ class CallScreen(Screen[None]):
         transcript_max_lines: int = 5000,
         event_log_max_lines: int = 2000,
     ) -> None:
-        super().__init__(id="call-screen")
+        # The mode's class from the start: added on mount it restyled the whole screen before the first frame.
+        super().__init__(id="call-screen", classes="-sandbox" if mode == "sandbox" else None)
         self.header = ConsoleHeader(mode, id="header")
         self.status = StatusPanel(clock=clock, id="status")
         self.notice = NoticeLine(id="notice")
@@ -97,10 +97,9 @@ class CallScreen(Screen[None]):
         yield self.summary
         yield self.find_bar
         yield self.say_box
-        yield FittedFooter(id="footer")
+        yield FittedFooter(id="footer", compact=self.app.size.width < WIDE_FROM)
 
     def on_mount(self) -> None:
-        self.set_sandbox(self.sandbox)
         self._fit_footer(self.size.width)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -109,10 +108,11 @@ class CallScreen(Screen[None]):
         self._fit_footer(event.size.width)
 
     def _fit_footer(self, width: int) -> None:
-        footer = self.query_one(Footer)
+        footer = self.query_one(FittedFooter)
         footer.compact = width < WIDE_FROM
-        # Which labels fit whole depends on the width: lay the keys out again.
-        if footer.is_mounted:
+        # Which labels fit whole depends on the width: lay the keys out again (not before the footer has
+        # laid them out once, nor for the width they were laid out for).
+        if footer.is_mounted and footer.fitted_width not in (None, width):
             footer.refresh(recompose=True)
 
     def set_headless_phone(self, on: bool) -> None:

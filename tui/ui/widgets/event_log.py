@@ -8,7 +8,6 @@ it), with the secrets the runtime knows at that moment.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -392,6 +391,8 @@ def format_detail(line: str, kind: str, detail: object) -> str:
     if detail is None:
         return line
     if isinstance(detail, str):
+        import json  # only when an entry is opened
+
         try:
             body = json.dumps(json.loads(detail), indent=2, ensure_ascii=False)
         except ValueError:

@@ -23,9 +23,14 @@ def key_columns(key: FooterKey, compact: bool) -> int:
 
 
 class FittedFooter(Footer):
+    # The screen width the keys were last laid out for (None: not yet).
+    fitted_width: int | None = None
+
     def compose(self) -> ComposeResult:
         widgets: list[Widget] = list(super().compose())
         width = self.app.size.width
+        if widgets:
+            self.fitted_width = width
         room = width - PALETTE_COLUMNS
         used = 0
         for widget in widgets:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from textual.binding import BindingType
+from textual.geometry import Size
 from textual.widgets import Input
 
 from tui.actions.slash import parse_line
@@ -38,6 +39,18 @@ class SayInput(Input):
         self._history_size = history_size
         self._position = 0
         self._draft = ""
+
+    def _watch_value(self, value: str) -> None:
+        # Input sets its scroll range to the text's width on every change, and assigning ``virtual_size``
+        # re-lays out the whole screen (all widgets repainted) on each key press and on Enter, while the
+        # say request is on its way. The box's own size is fixed by CSS, so only its scroll range needs
+        # updating: the same private step as ``LineView._grow`` (docs/DEVELOPING.md, "Moving the Textual
+        # pin"); Input's own assignment below then finds nothing to change.
+        size = Size(self.content_width, 1)
+        if size != self.virtual_size and self.virtual_size.height == 1 and hasattr(self, "_scroll_update"):
+            self.set_reactive(Input.virtual_size, size)
+            self._scroll_update(size)
+        super()._watch_value(value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.border_subtitle = byte_count(event.value)

@@ -19,10 +19,11 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 
 from tui.ui.clock import TimeMode, UiClock
+from tui.ui.widgets.row_cache import RowCache
 from tui.ui.widgets.transcript_cursor import CursorView, select_cells
 from tui.ui.widgets.transcript_rows import LINE_LIMIT, RowStyle, render_rows
 from tui.ui.widgets.transcript_rows import Entry as _Entry
@@ -107,6 +108,8 @@ class TranscriptView(CursorView, can_focus=True):
         self._rows_dropped_above = 0
         self._rich_style: Style | None = None
         self._drawn: OrderedDict[_Entry, list[Strip]] = OrderedDict()
+        # Styled rows on screen, reused while the view only scrolls (see row_cache).
+        self._shown = RowCache()
         self.changes_applied = 0
         self.resyncs = 0
         self.removed_after_trim = 0
@@ -146,6 +149,7 @@ class TranscriptView(CursorView, can_focus=True):
         self._base = 0
         self._offsets = [0]
         self._drawn.clear()
+        self._shown.clear()
         self._rows_dropped_above = 0
         self._dirty_from = 0
         self._unseen = 0
@@ -163,6 +167,7 @@ class TranscriptView(CursorView, can_focus=True):
         self.removed_after_trim = 0
         self._offsets = [0]
         self._drawn.clear()
+        self._shown.clear()
         self._rows_dropped_above = 0
         self._dirty_from = 0
         self._unseen = 0
@@ -285,10 +290,12 @@ class TranscriptView(CursorView, can_focus=True):
             for entry in entries:
                 entry.rows = -1
             self._drawn.clear()
+            self._shown.clear()
             self._offsets = [0]
             self._dirty_from = 0
         start = min(self._dirty_from, len(entries), len(self._offsets) - 1)
         offsets = self._offsets
+        self._shown.forget_from(offsets[start] - offsets[0])
         del offsets[start + 1 :]
         rows = offsets[start]
         # Not islice: it walks the skipped entries one by one, which is most of a flush in a long call.
@@ -309,6 +316,7 @@ class TranscriptView(CursorView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._rich_style = None
+        self._shown.clear()
         self._redraw_all()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -328,6 +336,37 @@ class TranscriptView(CursorView, can_focus=True):
         if style is None:
             style = self._rich_style = self.rich_style
         return style
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Following the call scrolls the view on every new line, and Textual then redraws every row;
+        # rows already drawn are reused instead (only while nothing but the scroll position changed).
+        scroll_x, scroll_y = self.scroll_offset
+        gutter = self.styles.gutter
+        offsets = self._offsets
+        valid = min(self._dirty_from, len(offsets) - 1, len(self._entries))
+        if (
+            valid <= 0
+            or gutter.top
+            or gutter.bottom
+            or self._cursor is not None
+            or self.text_selection is not None
+            or (self._unseen and not self._follow)
+        ):
+            self._shown.clear()
+            return super().render_lines(crop)
+        key = (
+            self.size,
+            crop.x,
+            crop.width,
+            scroll_x,
+            offsets[0],
+            self.has_focus,
+            self.opacity,
+            self.background_colors,
+            tuple(self.get_line_filters()),
+        )
+        render = super().render_lines
+        return self._shown.lines(key, crop, scroll_y, offsets[valid] - offsets[0], render)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -408,11 +447,13 @@ class TranscriptView(CursorView, can_focus=True):
 
     def _forget_drawn(self) -> None:
         self._drawn.clear()
+        self._shown.clear()
 
     def _redraw_all(self) -> None:
         for entry in self._entries:
             entry.rows = -1
         self._drawn.clear()
+        self._shown.clear()
         self._dirty_from = 0
         self._schedule()
 
