@@ -20,6 +20,7 @@ import json
 import ssl
 import statistics
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from tui.runner.schema import Scenario
@@ -210,6 +211,28 @@ async def overhead_ratio(pairs: int) -> dict[str, Any]:
 
 async def concurrent_calls(n_calls: int, speed: float = 5.0, *, share_account: bool = True) -> dict[str, Any]:
     """N scenario calls at once against a sandbox in another process; lateness of every resolution."""
+    with _runner_process_settings():
+        return await _concurrent_calls(n_calls, speed, share_account=share_account)
+
+
+@contextlib.contextmanager
+def _runner_process_settings() -> Iterator[None]:
+    """This process stands in for the runner's: the very settings ``voipbin-tui test`` applies, undone
+    afterwards so that the bench's other keys run with the interpreter's defaults."""
+    import gc
+
+    from tui.runner.process_tuning import tune_for_scenario_calls
+
+    thresholds = gc.get_threshold()
+    tune_for_scenario_calls()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+async def _concurrent_calls(n_calls: int, speed: float, *, share_account: bool) -> dict[str, Any]:
     from pydantic import SecretStr
 
     from bench.sandbox_load import SandboxProcess

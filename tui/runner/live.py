@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import contextvars
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tui.runner.engine import Emit, Outcome, StepRunner, write_trace
 from tui.runner.failures import ScenarioFailure
@@ -31,6 +32,44 @@ if TYPE_CHECKING:
 CLEANUP_TIMEOUT_S = 10.0
 # The scenario call whose task is running (see ``LiveCall._on_request``).
 _CURRENT: contextvars.ContextVar[LiveCall | None] = contextvars.ContextVar("voipbin_scenario_call", default=None)
+
+
+class _RequestRouter:
+    """The one request listener of an account shared by concurrent scenario calls.
+
+    A request is a call's when that call's task (or a task it started) made it; requests started by events
+    (e.g. the speaking stream's auto-open) are attributed to no call. One listener that looks the call up
+    costs the same per request however many calls share the account; one listener per call that each
+    checked would cost N per request, N² over a burst of N dials."""
+
+    _routers: ClassVar[weakref.WeakKeyDictionary[Any, _RequestRouter]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, account: Any) -> None:
+        self._account = weakref.ref(account)
+        self.calls = 0
+
+    @classmethod
+    def join(cls, account: Any) -> None:
+        router = cls._routers.get(account)
+        if router is None:
+            router = cls._routers[account] = cls(account)
+            account.add_request_listener(router)
+        router.calls += 1
+
+    @classmethod
+    def leave(cls, account: Any) -> None:
+        router = cls._routers.get(account)
+        if router is None:
+            return
+        router.calls -= 1
+        if router.calls <= 0:
+            del cls._routers[account]
+            account.remove_request_listener(router)
+
+    def __call__(self, record: Any) -> None:
+        call = _CURRENT.get(None)
+        if call is not None and call.target is not None and call.target.account is self._account():
+            call.log.on_request(record)
 
 
 class LiveDriver:
@@ -104,7 +143,10 @@ class LiveCall:
         if target.wired.headless is not None:
             self.runner.audio_evidence = self._audio_evidence
         self._listener = target.account.listen(on_connection=self.log.on_connection)
-        target.account.add_request_listener(self._on_request)
+        if self.options.share_account:
+            _RequestRouter.join(target.account)
+        else:
+            target.account.add_request_listener(self._on_request)
         _CURRENT.set(self)
         session.subscribe(lambda u: _stream_update(u, self.scenario.name, self.emit))
         try:
@@ -133,11 +175,8 @@ class LiveCall:
         )
 
     def _on_request(self, record: Any) -> None:
-        # On an account shared by concurrent calls, a request is this call's when this call's task (or a
-        # task it started) made it; requests started by events (e.g. the speaking stream's auto-open) are
-        # then attributed to no call.
-        if not self.options.share_account or _CURRENT.get(None) is self:
-            self.log.on_request(record)
+        # On an account of its own, every request of the account is this call's.
+        self.log.on_request(record)
 
     async def _act(self, index: int, step: Step) -> str | None:
         verb = step.verb
@@ -188,7 +227,10 @@ class LiveCall:
         if target is not None:
             if self._listener is not None:
                 target.account.remove_listener(self._listener)
-            target.account.remove_request_listener(self._on_request)
+            if self.options.share_account:
+                _RequestRouter.leave(target.account)
+            else:
+                target.account.remove_request_listener(self._on_request)
             await target.close()
         outcome.duration_s = time.monotonic() - self._started
         if outcome.failure is not None:

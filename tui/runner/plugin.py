@@ -226,6 +226,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         limit = int(config.getoption("--scenario-max-calls"))
         if calls > limit:
             raise pytest.UsageError(f"this run would place {calls} real calls; --max-calls is {limit}")
+    if any(isinstance(i, ScenarioItem) for i in items):
+        # This process runs scenario calls (the runner command's session, or one of its --jobs workers):
+        # keep the cycle collector off their event loops. A session with only ordinary tests is left alone.
+        from tui.runner.process_tuning import tune_for_scenario_calls
+
+        tune_for_scenario_calls()
 
 
 # -- reports (controller side) ------------------------------------------------------------------------------

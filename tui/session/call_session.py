@@ -114,7 +114,10 @@ class CallSession:
         self.speech = SpeakingStream(self.client, speaking or SpeakingOptions(), self.ledger, self.emit, self.record)
         # Routed: the account hands this session only the events about the ids it claims (see ``claim``).
         self._account_listener = account.listen(self._on_event, self.gap_backfill.on_connection, routed=True)
-        account.add_request_listener(self._on_request)
+        if self.recorder.active:
+            # Every session on an account would hear every request of it (the runner's concurrent calls
+            # share one): only a session with a record to write listens (a recorder never opens later).
+            account.add_request_listener(self._on_request)
         self.speech.start()
 
     # -- listeners --------------------------------------------------------------------------------------
@@ -150,8 +153,7 @@ class CallSession:
         self.patch(self.book.add_line(key=key, kind=kind, text=text, meta=meta))
 
     def _on_request(self, record: RequestRecord) -> None:
-        # Every session on an account hears every request of it: with no record file to write (the
-        # runner's concurrent calls) there is nothing to do, and the fields are flat, so no deep copy.
+        # The fields are flat, so no deep copy.
         if self.recorder.active:
             self.record("request", **{f.name: getattr(record, f.name) for f in _REQUEST_FIELDS})
 

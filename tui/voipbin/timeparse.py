@@ -17,6 +17,7 @@ anything it cannot read.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -76,6 +77,13 @@ def parse_time(value: object) -> datetime | None:
             return None
     if not isinstance(value, str) or not value or len(value) > _MAX_LEN:
         return None
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> datetime | None:
+    # Cached: every frame about a call repeats its creation and update times (three or so per frame, a
+    # few hundred frames a second with many calls), and a datetime is immutable, so sharing one is safe.
     m = _TIME_RE.match(value)
     if m is None:
         return None
