@@ -60,6 +60,10 @@ async def _serve(speed: float, ping_interval: float) -> None:
         caller_delay=2.0,
         ping_interval=ping_interval,
         random_seed=1,
+        # The load client holds one WebSocket per call plus up to 64 HTTP connections. The default cap
+        # (256 connections, a protection against floods) would refuse calls beyond ~190 with 503s and so
+        # measure the cap, not how many calls the simulation keeps on time.
+        max_connections=4096,
     )
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
