@@ -70,11 +70,12 @@ def tone_for_text(text: str, seconds: float) -> array.array[int]:
     return out
 
 
-def _resample_range(values: list[int], ratio: float, first: int, last: int) -> array.array[int]:
+def _resample_range(values: list[int], ratio: float, first: int, last: int, offset: int = 0) -> array.array[int]:
+    """Output samples ``first``..``last``; ``values`` holds the input from index ``offset`` on."""
     span = max(1, int(ratio))
     out = array.array("h")
     for index in range(first, last):
-        start = int(index * ratio)
+        start = int(index * ratio) - offset
         out.append(sum(values[start : start + span]) // span)
     return out
 
@@ -228,11 +229,18 @@ async def _render(text: str, seconds: float, *, use_tts: bool, payload_type: int
     else:
         raw, rate, kind = tone_for_text(text, seconds), RATE, "tone"
     ratio = rate / RATE
-    values = raw.tolist()
-    total = int(len(values) / ratio)
+    span = max(1, int(ratio))
+    total = int(len(raw) / ratio)
     payload = bytearray()
     for first in range(0, total, _SLICE):
-        chunk = _resample_range(values, ratio, first, min(total, first + _SLICE))
+        last = min(total, first + _SLICE)
+        if rate == RATE:
+            chunk = raw[first:last]
+        else:
+            # Only this slice's input becomes a list: converting thirty seconds of speech at once held
+            # the loop for tens of milliseconds before the first slice.
+            base = int(first * ratio)
+            chunk = _resample_range(raw[base : int(last * ratio) + span].tolist(), ratio, first, last, base)
         payload += g711.encode(chunk, payload_type)
         await asyncio.sleep(0)
     return bytes(payload), kind
