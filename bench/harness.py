@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import tempfile
 import time
@@ -76,10 +77,12 @@ def _restore(saved: dict[str, str | None]) -> None:
 async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[VoipbinApp, Probe]]:
     """The console running headless, its call answered and transcribing, probes installed."""
     from tui.configfile import quick_probe
+    from tui.gc_tuning import tune_collector
     from tui.options import ConsoleOptions
     from tui.runtime import ConsoleRuntime
     from tui.ui.app import VoipbinApp
 
+    thresholds = gc.get_threshold()
     with tempfile.TemporaryDirectory(prefix="voipbin-bench-") as tmp:
         home = Path(tmp)
         saved = _isolate_user_dirs(home)
@@ -93,6 +96,8 @@ async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> Asy
             options = ConsoleOptions(config=str(config), dial=True)
             runtime = ConsoleRuntime(options, quick_probe(options.config))
             app = VoipbinApp(runtime)
+            # What `voipbin-tui` does before it runs the app (tui/console.py): this process stands in for it.
+            tune_collector()
             probe = Probe()
             async with app.run_test(headless=True, size=size):
                 session = await wait_until(lambda: app.session, 30, "the call")
@@ -103,6 +108,9 @@ async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> Asy
                     await asyncio.wait_for(session.hangup(), 5)
         finally:
             _restore(saved)
+            # The next measurement in this process starts from the interpreter's settings again.
+            gc.unfreeze()
+            gc.set_threshold(*thresholds)
 
 
 def _install_probes(app: VoipbinApp, probe: Probe) -> None:

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+from tui.gc_tuning import tune_collector
 from tui.options import EXIT_ERROR, ConsoleOptions
 
 # Textual repaints at most TEXTUAL_FPS times a second (default 60): at 60 a transcript line waits up to
@@ -34,6 +35,7 @@ def run_console(options: ConsoleOptions) -> int:
         from tui.ui.app import VoipbinApp
 
         app = VoipbinApp(runtime)
+        tune_collector()
         app.run()
     except KeyboardInterrupt:
         return 0

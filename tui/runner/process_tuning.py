@@ -13,15 +13,11 @@ scenario items), never on import: a host application keeps its own settings.
 
 from __future__ import annotations
 
-import gc
-from typing import Final
+from tui.gc_tuning import GC_THRESHOLDS, tune_collector
 
-#: gen0 after this many net allocations (default 700); gen1 every 20 gen0 runs, gen2 every 10 gen1 runs.
-GC_THRESHOLDS: Final = (10_000, 20, 10)
+__all__ = ["GC_THRESHOLDS", "tune_for_scenario_calls"]
 
 
 def tune_for_scenario_calls() -> None:
     """Freeze what start-up and collection made, and collect the young generation less often (idempotent)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    tune_collector(collect_first=True)
