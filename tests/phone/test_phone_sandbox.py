@@ -105,6 +105,16 @@ async def call_status(api: httpx.AsyncClient, call_id: str, wanted: str, timeout
     raise AssertionError(f"call never reached {wanted}; last {last}")
 
 
+async def hang_up_from_sandbox(api: httpx.AsyncClient, call_id: str, phone: PhoneProcess) -> str:
+    """POST /calls/{id}/hangup: the phone gets the BYE, says so, and exits cleanly; its stderr."""
+    assert (await api.post(f"/calls/{call_id}/hangup")).status_code == 200
+    hangup = await phone.next("hangup", timeout=10)
+    assert hangup["by"] == "remote"
+    code, err = await phone.finish()
+    assert code == 0, err
+    return err
+
+
 async def in_transcripts(api: httpx.AsyncClient, call_id: str, timeout: float = 10.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -148,11 +158,7 @@ async def test_quickstart_with_real_audio(
         rows = await in_transcripts(api, call_id)
         assert rows, "the sandbox heard nothing from the phone"
         # The phone hangs up from the sandbox side (POST /calls/{id}/hangup): BYE to the phone.
-        assert (await api.post(f"/calls/{call_id}/hangup")).status_code == 200
-        hangup = await phone.next("hangup", timeout=10)
-        assert hangup["by"] == "remote"
-        code, err = await phone.finish()
-        assert code == 0, err
+        err = await hang_up_from_sandbox(api, call_id, phone)
     finally:
         phone.kill()
     rtp = phone.of("rtp")[-1]
