@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from tui.runner.schema import Scenario
-from tui.runner.toml_positions import toml_position
+from tui.runner.toml_positions import KeyPath, toml_position, toml_positions
 
 SUFFIXES = (".yaml", ".yml", ".toml")
 # The names the pytest plugin collects by itself; a file named on the command line is read whatever its name.
@@ -143,8 +143,8 @@ def _yaml_position(node: Any, loc: tuple[int | str, ...]) -> tuple[int, int]:
     return best
 
 
-def _toml_position(text: str, loc: tuple[int | str, ...]) -> tuple[int, int]:
-    found = toml_position(text, loc)
+def _toml_position(text: str, positions: dict[KeyPath, tuple[int, int]], loc: tuple[int | str, ...]) -> tuple[int, int]:
+    found = toml_position(positions, loc)
     if found is not None:
         return found
     # The scanner did not follow this document: the last named key's first definition is close enough.
@@ -184,9 +184,11 @@ def validate(data: Any, path: str, *, text: str, node: Any, toml: bool) -> Scena
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
+        # Scanned once for all of the file's problems.
+        positions = toml_positions(text) if toml else {}
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]))
-            line, col = _toml_position(text, loc) if toml else _yaml_position(node, loc)
+            line, col = _toml_position(text, positions, loc) if toml else _yaml_position(node, loc)
             where = _loc_text(loc)
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(Problem(path, line, col, f"{where}: {msg}" if where else msg))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 
-Path = tuple[int | str, ...]
+KeyPath = tuple[int | str, ...]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -21,15 +21,15 @@ class _Scanner:
         self.text = text
         self.i = 0
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.positions: dict[Path, tuple[int, int]] = {}
+        self.positions: dict[KeyPath, tuple[int, int]] = {}
         # Arrays of tables: how many elements each has so far (their paths are resolved, indices included).
-        self.table_arrays: dict[Path, int] = {}
+        self.table_arrays: dict[KeyPath, int] = {}
 
     def where(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset) - 1
         return line + 1, offset - self.starts[line] + 1
 
-    def note(self, path: Path, offset: int) -> None:
+    def note(self, path: KeyPath, offset: int) -> None:
         self.positions.setdefault(path, self.where(offset))
 
     def peek(self, n: int = 1) -> str:
@@ -84,17 +84,17 @@ class _Scanner:
             self.i = end + len(quote)
             return self.text[begin:end]
 
-    def resolve(self, parts: list[str]) -> Path:
+    def resolve(self, parts: list[str]) -> KeyPath:
         """A header's key path with the current element of every array of tables it passes through."""
-        path: Path = ()
+        path: KeyPath = ()
         for part in parts:
             path = (*path, part)
             if path in self.table_arrays:
                 path = (*path, self.table_arrays[path] - 1)
         return path
 
-    def document(self) -> dict[Path, tuple[int, int]]:
-        table: Path = ()
+    def document(self) -> dict[KeyPath, tuple[int, int]]:
+        table: KeyPath = ()
         while True:
             self.skip_blank(newlines=True)
             if self.i >= len(self.text):
@@ -119,7 +119,7 @@ class _Scanner:
             else:
                 self.pair(table)
 
-    def pair(self, table: Path) -> None:
+    def pair(self, table: KeyPath) -> None:
         parts, start = self.key()
         path = (*table, *parts)
         for n in range(1, len(parts) + 1):
@@ -131,7 +131,7 @@ class _Scanner:
         self.skip_blank(newlines=False)
         self.value(path)
 
-    def value(self, path: Path) -> None:
+    def value(self, path: KeyPath) -> None:
         ch = self.peek()
         if ch in ('"', "'"):
             self.string()
@@ -174,7 +174,7 @@ def _escaped(text: str, begin: int, end: int) -> bool:
     return backslashes % 2 == 1
 
 
-def toml_positions(text: str) -> dict[Path, tuple[int, int]]:
+def toml_positions(text: str) -> dict[KeyPath, tuple[int, int]]:
     """Each key path (array indices included) → (line, column) where it is first written; {} if unreadable."""
     try:
         return _Scanner(text).document()
@@ -182,9 +182,8 @@ def toml_positions(text: str) -> dict[Path, tuple[int, int]]:
         return {}
 
 
-def toml_position(text: str, loc: Path) -> tuple[int, int] | None:
-    """The position of the deepest prefix of ``loc`` the document writes, or None."""
-    positions = toml_positions(text)
+def toml_position(positions: dict[KeyPath, tuple[int, int]], loc: KeyPath) -> tuple[int, int] | None:
+    """The position (from ``toml_positions``) of the deepest prefix of ``loc`` the document writes, or None."""
     for n in range(len(loc), 0, -1):
         found = positions.get(loc[:n])
         if found is not None:
