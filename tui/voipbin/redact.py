@@ -53,6 +53,21 @@ _JSON_SECRET_RE = re.compile(
     re.IGNORECASE,
 )
 
+
+def _may_match_a_pattern(text: str) -> bool:
+    """False when no credential pattern above can match: each needs one of these substrings (a chain of
+    ``in`` tests, four times faster than one search of their alternation, on every string of every frame)."""
+    return (
+        "=" in text  # _PARAM_RE
+        or "@" in text  # _USERINFO_RE
+        or '"' in text  # _JSON_SECRET_RE
+        or "vb_" in text  # _ACCESSKEY_RE
+        or "eyJ" in text  # _JWT_RE
+        or "Bearer" in text  # _BEARER_RE, as redact_text tests for it
+        or "bearer" in text
+    )
+
+
 # Secrets shorter than this are only replaced as whole words: replacing a
 # one-letter password everywhere would make every message unreadable.
 _MIN_FREE_MATCH = 4
@@ -85,6 +100,8 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
             out = out.replace(secret, REDACTED)
         else:
             out = re.sub(r"(?<!\w)" + re.escape(secret) + r"(?!\w)", REDACTED, out)
+    if not _may_match_a_pattern(out):
+        return out
     out = redact_url(out)
     if "Bearer" in out or "bearer" in out:
         out = _BEARER_RE.sub(lambda m: m.group("prefix") + REDACTED, out)
@@ -99,8 +116,8 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 class TextRedactor:
     """``redact_text`` with fixed secrets, for callers that redact many small strings (the session record
-    cleans every string of every frame): the secrets are sorted once, and a string with no secret and none
-    of the characters any pattern needs comes back at once, which is what ``redact_text`` would return."""
+    cleans every string of every frame): the secrets are sorted once, and a string with no secret that no
+    pattern can match comes back at once, which is what ``redact_text`` would return."""
 
     __slots__ = ("_keys", "_long", "_short", "_values")
 
@@ -125,16 +142,7 @@ class TextRedactor:
         return done
 
     def __call__(self, text: str) -> str:
-        if (
-            "=" in text
-            or "@" in text
-            or '"' in text
-            or "vb_" in text
-            or "eyJ" in text
-            or "Bearer" in text
-            or "bearer" in text
-            or (self._short is not None and self._short.search(text) is not None)
-        ):
+        if _may_match_a_pattern(text) or (self._short is not None and self._short.search(text) is not None):
             return redact_text(text, self._values)
         for secret in self._long:
             if secret in text:
