@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import tempfile
 import time
@@ -76,14 +75,14 @@ def _restore(saved: dict[str, str | None]) -> None:
 @contextlib.asynccontextmanager
 async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[VoipbinApp, Probe]]:
     """The console running headless, its call answered and transcribing, probes installed."""
+    from bench.process_settings import standing_in_for
     from tui.configfile import quick_probe
     from tui.gc_tuning import tune_collector
     from tui.options import ConsoleOptions
     from tui.runtime import ConsoleRuntime
     from tui.ui.app import VoipbinApp
 
-    thresholds = gc.get_threshold()
-    with tempfile.TemporaryDirectory(prefix="voipbin-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="voipbin-bench-") as tmp, contextlib.ExitStack() as settings:
         home = Path(tmp)
         saved = _isolate_user_dirs(home)
         try:
@@ -97,7 +96,7 @@ async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> Asy
             runtime = ConsoleRuntime(options, quick_probe(options.config))
             app = VoipbinApp(runtime)
             # What `voipbin-tui` does before it runs the app (tui/console.py): this process stands in for it.
-            tune_collector()
+            settings.enter_context(standing_in_for(tune_collector))
             probe = Probe()
             async with app.run_test(headless=True, size=size):
                 session = await wait_until(lambda: app.session, 30, "the call")
@@ -108,9 +107,6 @@ async def console(srv: BenchServer, *, size: tuple[int, int] = (120, 40)) -> Asy
                     await asyncio.wait_for(session.hangup(), 5)
         finally:
             _restore(saved)
-            # The next measurement in this process starts from the interpreter's settings again.
-            gc.unfreeze()
-            gc.set_threshold(*thresholds)
 
 
 def _install_probes(app: VoipbinApp, probe: Probe) -> None:

@@ -217,19 +217,12 @@ async def concurrent_calls(n_calls: int, speed: float = 5.0, *, share_account: b
 
 @contextlib.contextmanager
 def _runner_process_settings() -> Iterator[None]:
-    """This process stands in for the runner's: the very settings ``voipbin-tui test`` applies, undone
-    afterwards so that the bench's other keys run with the interpreter's defaults."""
-    import gc
-
+    """This process stands in for the runner's: the very settings ``voipbin-tui test`` applies."""
+    from bench.process_settings import standing_in_for
     from tui.runner.process_tuning import tune_for_scenario_calls
 
-    thresholds = gc.get_threshold()
-    tune_for_scenario_calls()
-    try:
+    with standing_in_for(tune_for_scenario_calls):
         yield
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
 
 
 async def _concurrent_calls(n_calls: int, speed: float, *, share_account: bool) -> dict[str, Any]:
