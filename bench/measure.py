@@ -100,7 +100,8 @@ async def app_latency(srv: BenchServer, rate: float, count: int) -> tuple[list[f
     async with console(srv) as (_app, probe):
         await srv.inject(rate, count, "lat")
         await srv.wait_injected(count / rate + 30)
-        await _settle(lambda: probe.inserted >= count, 10)
+        # A line is measured when it is drawn, which comes a frame after it is inserted: wait for both.
+        await _settle(lambda: probe.inserted >= count and len(probe.painted) >= probe.inserted, 10)
         return list(probe.painted.values()), count - probe.inserted
 
 

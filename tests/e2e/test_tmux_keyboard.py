@@ -18,6 +18,11 @@ pytestmark = pytest.mark.e2e
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+def in_a_box(text: str, screen: str) -> bool:
+    """``text`` is the value of an input box on the screen (a box's rows are framed by ▊ … ▎)."""
+    return any(row.lstrip().startswith("▊") and text in row for row in screen.splitlines())
+
+
 @needs_tmux
 def test_keyboard_only_walk(tmp_path: Path) -> None:
     exe = console_exe()
@@ -62,8 +67,12 @@ def test_keyboard_only_walk(tmp_path: Path) -> None:
         term.send("C-f")
         term.wait_for(lambda s: "Find in the transcript" in s, "the find box")
         term.send("from the keyboard", literal=True)
+        # The typed query replaces the placeholder, so the box is told by its text; and Esc goes only once
+        # the query is in and the next key only once the box has closed: a key right behind a lone Esc
+        # reads as Alt+key in any terminal.
+        term.wait_for(lambda s: in_a_box("from the keyboard", s), "the query in the find box")
         term.send("Escape")
-        term.wait_for(lambda s: "Find in the transcript" not in s, "the find box to close")
+        term.wait_for(lambda s: not in_a_box("from the keyboard", s), "the find box to close")
         term.send("C-l")  # copy the selected line: the match
         term.wait_for(lambda s: "copied the line" in s, "the copied line")
         buffer = term.tmux("show-buffer", check=False).stdout
