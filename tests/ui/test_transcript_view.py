@@ -273,3 +273,19 @@ async def test_rows_reused_while_following_match_a_fresh_draw() -> None:
             fresh = [strip.text for strip in view.render_lines(crop)]
             assert kept == fresh, f"after line {i}"
         assert len(view._shown) <= view.size.height, "only the rows on screen are kept"
+
+
+async def test_rows_read_in_the_turn_of_a_write_include_it() -> None:
+    """A copy or check made right after a line arrives sees that line, not the screen of one turn ago."""
+    book = TranscriptBook()
+    view = TranscriptView(max_lines=50, clock=UiClock.frozen())
+    app = ViewApp(view)
+    async with app.run_test(size=(80, 10)) as pilot:
+        view.apply(book.add_line(key="s:1", kind="say", text="first line", direction="out", at=T0))
+        await pilot.pause()
+        view.apply(book.add_line(key="g:1", kind="gap", text="connection lost for 2.0s", at=T0))
+        # No pause: the flush scheduled by this write has not run yet.
+        rows = view.plain_rows()
+        assert any("connection lost for 2.0s" in r for r in rows), rows
+        assert any("first line" in r for r in rows)
+        assert view.total_rows == len(rows), "the layout agrees with the rows read"
