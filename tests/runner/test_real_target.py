@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -88,9 +89,17 @@ async def test_real_run_refuses_without_allowance_credentials_or_over_the_cap(
     assert service.core.store.calls == {}
 
 
-async def test_ctrl_c_hangs_up_and_deletes_the_speaking_stream(service: EmbeddedSandbox, tmp_path: Path) -> None:
-    """A real SIGINT to the process group (what Ctrl+C in a terminal sends) while a call is live."""
-    import signal
+@pytest.mark.parametrize(
+    ("sig", "inherited_ignore"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["ctrl-c", "sigterm", "ctrl-c-started-in-the-background"],
+)
+async def test_an_interrupt_hangs_up_and_deletes_the_speaking_stream(
+    service: EmbeddedSandbox, tmp_path: Path, sig: signal.Signals, inherited_ignore: bool
+) -> None:
+    """A real signal to the process group while a call is live: SIGINT is what Ctrl+C in a terminal sends,
+    SIGTERM what a cancelled or timed-out CI job gets. A shell without job control starts background jobs
+    with SIGINT ignored; the run still takes it, since ignoring it would leave a real call live."""
     import time
 
     text = (
@@ -102,19 +111,24 @@ async def test_ctrl_c_hangs_up_and_deletes_the_speaking_stream(service: Embedded
     )
     (tmp_path / "i.scenario.yaml").write_text(text, encoding="utf-8")
     env = {**os.environ, **FAST_START, "VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
-    proc = await asyncio.create_subprocess_exec(
-        command(),
-        "test",
-        "i.scenario.yaml",
-        "--allow-real",
-        "--format",
-        "jsonl",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
+    # The child inherits the disposition at fork: the test's own is set for the spawn only.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN if inherited_ignore else signal.default_int_handler)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            command(),
+            "test",
+            "i.scenario.yaml",
+            "--allow-real",
+            "--format",
+            "jsonl",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert proc.stdout is not None
     store = service.core.store  # type: ignore[union-attr]
     deadline = time.monotonic() + 60
@@ -127,8 +141,12 @@ async def test_ctrl_c_hangs_up_and_deletes_the_speaking_stream(service: Embedded
             break
     assert [c.status for c in store.calls.values()] == ["progressing"]
     assert [sp.tm_delete for sp in store.speakings.values()] == [None]
-    os.killpg(proc.pid, signal.SIGINT)
+    interrupted_at = time.monotonic()
+    os.killpg(proc.pid, sig)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
+    # The sandbox ends this call by itself after 30 s (600 s at speed 20): well before that, or the
+    # signal was not taken.
+    assert time.monotonic() - interrupted_at < 15, err.decode()
     assert proc.returncode == 2, err.decode()
     assert [c.status for c in store.calls.values()] == ["hangup"]
     assert all(sp.tm_delete is not None for sp in store.speakings.values())

@@ -121,7 +121,6 @@ class ScenarioItem(pytest.Item):
         self.add_marker("scenario")
 
     def runtest(self) -> None:
-        import asyncio
 
         from tui.runner.target import TargetOptions
 
@@ -135,6 +134,7 @@ class ScenarioItem(pytest.Item):
 
             outcome = run_replay(self.scenario, Path(replay), artifacts, emit)
         else:
+            from tui.runner.interrupts import run_interruptibly
             from tui.runner.live import LiveCall, run_call
 
             options = TargetOptions(
@@ -152,7 +152,7 @@ class ScenarioItem(pytest.Item):
             elif writer is not None:
                 # A --jobs worker: the controller's view hears of each step through the step feed.
                 call.runner.on_start = lambda record: writer.step_started(name, record)
-            outcome = asyncio.run(run_call(call))
+            outcome = run_interruptibly(lambda: run_call(call))
         self.user_properties.append((OUTCOME_PROP, json.dumps(_outcome_dict(self, outcome), ensure_ascii=True)))
         if outcome.failure is not None:
             raise ScenarioFailed(outcome)
