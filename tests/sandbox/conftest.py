@@ -7,6 +7,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tui.sandbox import EmbeddedSandbox, SandboxSettings
+from tui.voipbin.timeparse import parse_time
 
 # Fast but not so fast that a loaded CI machine reorders things on its own.
 # Unlimited transcription streams: at this speed five simulated minutes pass in under 8 s.
@@ -24,6 +26,14 @@ GREETING = (
     "Hello. This is the VoIPBIN real-time voice interaction test. You can speak now and your speech "
     "will be transcribed. The call will stay open for you to test the Speaking API."
 )
+
+
+def instant(stamp: object) -> datetime:
+    """A timestamp as the client reads it. Go trims trailing zeros from fractions ("…50.1306Z" is earlier
+    than "…50.130629Z"), so the strings do not sort as the instants do."""
+    parsed = parse_time(stamp)
+    assert parsed is not None, f"not a timestamp: {stamp!r}"
+    return parsed
 
 
 def seed_call_body(target_name: str = "quickstart-phone", sleep_ms: int = 600000) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sandbox.conftest import EventLog, SandboxFactory, place_seed_call, wait_call_status
+from tests.sandbox.conftest import EventLog, SandboxFactory, instant, place_seed_call, wait_call_status
 from tui.sandbox import EmbeddedSandbox
 
 ZERO = "00000000-0000-0000-0000-000000000000"
@@ -90,7 +90,7 @@ async def test_aggregated_events_newest_first_paged_with_types(
     assert types.index("call_hangup") < types.index("call_progressing") < types.index("call_created")
     for expected in ("transcribe_created", "transcript_created", "transcribe_speech_started", "groupcall_hangup"):
         assert expected in types
-    stamps = [r["timestamp"] for r in records]
+    stamps = [instant(r["timestamp"]) for r in records]
     assert stamps == sorted(stamps, reverse=True)
     assert all(set(r) == {"timestamp", "event_type", "data"} for r in records)
     paged: list[dict[str, Any]] = []

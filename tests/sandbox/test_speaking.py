@@ -13,6 +13,7 @@ import websockets
 from tests.sandbox.conftest import (
     EventLog,
     SandboxFactory,
+    instant,
     is_transcript,
     login,
     place_seed_call,
@@ -79,7 +80,7 @@ async def test_one_live_session_per_call(api: httpx.AsyncClient) -> None:
     assert duplicate.json()["error"]["reason"] == "INTERNAL"
     stopped = await api.post(f"/speakings/{first['id']}/stop")
     assert stopped.json()["status"] == "stopped"
-    assert stopped.json()["tm_update"] >= first["tm_update"]
+    assert instant(stopped.json()["tm_update"]) >= instant(first["tm_update"])
     # Stop is idempotent and final.
     again = await api.post(f"/speakings/{first['id']}/stop")
     assert again.json() == stopped.json()

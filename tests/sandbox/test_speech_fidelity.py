@@ -9,7 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sandbox.conftest import EventLog, SandboxFactory, place_seed_call, seed_call_body, wait_call_status
+from tests.sandbox.conftest import (
+    EventLog,
+    SandboxFactory,
+    instant,
+    place_seed_call,
+    seed_call_body,
+    wait_call_status,
+)
 from tui.sandbox import EmbeddedSandbox
 
 
@@ -150,4 +157,4 @@ async def test_delete_speaking_stamps_and_restamps(api: httpx.AsyncClient, sandb
     second = (await api.delete(f"/speakings/{created.json()['id']}")).json()
     assert first["tm_delete"] == first["tm_update"]
     assert second["tm_delete"] == second["tm_update"]
-    assert second["tm_delete"] > first["tm_delete"]
+    assert instant(second["tm_delete"]) > instant(first["tm_delete"])
