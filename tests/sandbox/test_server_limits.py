@@ -7,14 +7,16 @@ import io
 import logging
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.sandbox.conftest import SandboxFactory
-from tui.sandbox import EmbeddedSandbox, SandboxSettings
+from tui.sandbox import EmbeddedSandbox, SandboxSettings, limits
 from tui.sandbox.app import build_app, is_loopback
 from tui.sandbox.core import SandboxCore
 from tui.sandbox.quietlog import CondensingHandler
@@ -183,6 +185,18 @@ def test_the_condensing_handler_writes_a_bounded_number_of_lines() -> None:
     assert len(text.splitlines()) == 5
 
 
+@pytest.mark.parametrize(("soft", "cap", "backlog"), [(160, 96, 32), (1024, 256, 128), (100, 36, 32)])
+def test_one_batch_of_accepts_fits_in_what_the_cap_leaves_free(
+    monkeypatch: pytest.MonkeyPatch, soft: int, cap: int, backlog: int
+) -> None:
+    """asyncio accepts up to the backlog at once before any connection is counted: cap + backlog must stay
+    below the open-file limit, or the batch fails with EMFILE (and asyncio logs once per waiting socket)."""
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (soft, soft))
+    assert limits.connection_cap(256) == cap
+    assert limits.listen_backlog(128, cap) == backlog
+    assert cap + backlog + limits.FD_OWN <= soft
+
+
 def _lower_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (160, 160))
 
@@ -207,8 +221,17 @@ async def test_standalone_past_the_open_file_limit_stays_quiet_and_serves() -> N
             if "REST base" in line:
                 port = int(line.rsplit(":", 1)[1].split("/", 1)[0])
         assert port
-        for _ in range(300):  # well past the child's 160 file descriptors
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        # Stopped, the server accepts nothing while the kernel queues what its backlog holds; resumed, it
+        # takes them in batches before any is counted against the cap, the worst case for its descriptors
+        # (under load it happens by itself).
+        process.send_signal(signal.SIGSTOP)
+        try:
+            opening = [asyncio.ensure_future(asyncio.open_connection("127.0.0.1", port)) for _ in range(300)]
+            await asyncio.sleep(0.5)
+        finally:
+            process.send_signal(signal.SIGCONT)
+        # Well past the child's 160 file descriptors.
+        for _, writer in await asyncio.wait_for(asyncio.gather(*opening), timeout=60):
             writers.append(writer)
         await asyncio.sleep(1.5)
         for writer in writers:

@@ -31,6 +31,8 @@ class ServerStats:
 
 # File descriptors kept free for the listener, log files, the event loop and the simulator itself.
 FD_RESERVE = 64
+# Of those, what the process holds besides connections; the rest is room for one batch of accepts.
+FD_OWN = 32
 _HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 25\r\nconnection: close\r\n\r\nRequest head is too large"
@@ -47,6 +49,19 @@ def connection_cap(requested: int) -> int:
     if soft == resource.RLIM_INFINITY:
         return requested
     return max(1, min(requested, int(soft) - FD_RESERVE))
+
+
+def listen_backlog(requested: int, cap: int) -> int:
+    """``requested``, lowered so one batch of accepts fits in the descriptors the cap leaves free.
+
+    asyncio accepts up to the backlog's worth of waiting connections in one go, before any of them is
+    counted against the cap; a batch larger than what is free fails with EMFILE, and asyncio then logs
+    and retries once per socket still waiting.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return requested
+    return max(1, min(requested, int(soft) - cap - FD_OWN))
 
 
 def http_protocol(settings: SandboxSettings, stats: ServerStats) -> type[H11Protocol]:

@@ -20,7 +20,7 @@ import uvicorn
 
 from tui.sandbox.app import build_app
 from tui.sandbox.core import SandboxCore
-from tui.sandbox.limits import connection_cap, http_protocol
+from tui.sandbox.limits import connection_cap, http_protocol, listen_backlog
 from tui.sandbox.settings import SandboxSettings
 from tui.sandbox.wsprotocol import SandboxWSProtocol
 
@@ -103,8 +103,10 @@ class EmbeddedSandbox:
         core = SandboxCore(self.settings)
         if self.settings.sip:
             await self._start_sip(core)
+        cap = connection_cap(self.settings.max_connections)
+        backlog = listen_backlog(self.settings.backlog, cap)
         try:
-            sock = _bind(self.host, self._port_request, self.settings.backlog)
+            sock = _bind(self.host, self._port_request, backlog)
         except OSError:
             if core.sip is not None:
                 await core.sip.stop()
@@ -117,10 +119,10 @@ class EmbeddedSandbox:
             lifespan="off",
             ws=SandboxWSProtocol,
             http=http_protocol(self.settings, core.server_stats),
-            limit_concurrency=connection_cap(self.settings.max_connections),
+            limit_concurrency=cap,
             timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
             h11_max_incomplete_event_size=self.settings.max_header_bytes,
-            backlog=self.settings.backlog,
+            backlog=backlog,
             ws_ping_interval=None,
             ws_ping_timeout=None,
             ws_per_message_deflate=False,

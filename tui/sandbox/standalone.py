@@ -201,14 +201,12 @@ def media_of(policy: str, kind: str) -> str:
 
 
 async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
-    from tui.sandbox import quietlog
     from tui.sandbox.server import EmbeddedSandbox
     from tui.sandbox.sip.srtp import SrtpUnavailable
 
     settings, warnings = exposed(settings)
     for line in warnings:
         print(line, file=sys.stderr, flush=True)
-    condensing = quietlog.install()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -240,17 +238,23 @@ async def serve(settings: SandboxSettings, out: TextIO = sys.stdout) -> int:
         await sandbox.stop()
         for sig in installed:
             loop.remove_signal_handler(sig)
-        quietlog.uninstall(condensing)
     print("Sandbox stopped.", file=out, flush=True)
     return 0
 
 
 def run_standalone(settings: SandboxSettings) -> int:
     """Entry point for callers that already hold settings (e.g. from the app's config file)."""
+    from tui.sandbox import quietlog
+
+    # Around the whole loop, its teardown included: callbacks the loop still runs after serve() (asyncio
+    # retrying accept() on a closed listener, say) must not reach Python's last-resort handler.
+    condensing = quietlog.install()
     try:
         return asyncio.run(serve(settings))
     except KeyboardInterrupt:
         return 0
+    finally:
+        quietlog.uninstall(condensing)
 
 
 def main(argv: list[str] | None = None, base: Mapping[str, Any] | None = None) -> int:
