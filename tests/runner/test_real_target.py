@@ -150,3 +150,47 @@ async def test_an_interrupt_hangs_up_and_deletes_the_speaking_stream(
     assert proc.returncode == 2, err.decode()
     assert [c.status for c in store.calls.values()] == ["hangup"]
     assert all(sp.tm_delete is not None for sp in store.speakings.values())
+
+
+async def test_sigterm_with_jobs_cleans_up_every_workers_call(service: EmbeddedSandbox, tmp_path: Path) -> None:
+    """With --jobs the calls live in worker processes: a SIGTERM to the process group (a cancelled CI job)
+    has each worker hang up its call and delete its stream, and the run itself ends as interrupted."""
+    import time
+
+    for name in ("a", "b"):
+        text = (
+            f"version: 1\nname: long-{name}\ncall:\n  actions:\n    - transcribe_start: {{language: en-US}}\n"
+            "    - talk: {text: hello}\n    - sleep: 600s\nsteps:\n"
+            "  - expect: {call: progressing, within: 30s}\n  - say: 'Hold on.'\n"
+            "  - expect: {say: last, state: heard, within: 30s}\n"
+            "  - expect: {transcript: in, contains: 'never said', within: 120s}\n"
+        )
+        (tmp_path / f"{name}.scenario.yaml").write_text(text, encoding="utf-8")
+    env = {**os.environ, **FAST_START, "VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
+    proc = await asyncio.create_subprocess_exec(
+        *[command(), "test", "a.scenario.yaml", "b.scenario.yaml", "--allow-real", "--jobs", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    store = service.core.store  # type: ignore[union-attr]
+    deadline = time.monotonic() + 60
+    # Both calls up and both say streams active (a create that failed, because its call was going, leaves a
+    # stopped record the client never learns of; the real service does that too).
+    while not (
+        len(store.calls) == 2
+        and all(c.status == "progressing" for c in store.calls.values())
+        and [sp.status for sp in store.speakings.values()] == ["active", "active"]
+    ):
+        assert time.monotonic() < deadline, "the two calls did not come up"
+        assert proc.returncode is None, "the run ended before its calls were up"
+        await asyncio.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGTERM)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2, (out + err).decode()
+    assert [c.status for c in store.calls.values()] == ["hangup", "hangup"]
+    assert all(sp.tm_delete is not None for sp in store.speakings.values())
+    assert b"Traceback" not in err
+    assert b"Error" not in err, err.decode()

@@ -47,6 +47,31 @@ async def test_close_with_hangup_races_the_hangup_event_cleanly(
 
 
 @pytest.mark.sandbox(answer_mode="manual")
+async def test_closing_while_the_stream_is_being_created_still_deletes_it(
+    session: tuple[CallSession, Recorder], sandbox: EmbeddedSandbox
+) -> None:
+    """Ctrl+C or a hangup while POST /speakings is out: the server makes the stream anyway, so the
+    clean-up waits for the answer and deletes what it made, instead of leaving it active with no owner."""
+    s, _ = session
+    await s.dial(DialRequest())
+    leg = await wait_for(lambda: s.call, what="leg")
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        # Every request from here on is answered 0.4 s late: the create is caught in flight.
+        (await control.post("/faults", json={"latency_ms": 400})).raise_for_status()
+        (await control.post(f"/calls/{leg.id}/answer")).raise_for_status()
+        await wait_for(lambda: s.speech.phase == "opening", what="the stream being opened")
+        await asyncio.sleep(0.1)
+        # What the hangup event does; here it comes while the create is still out.
+        await s.speech.call_ended()
+        (await control.post("/faults", json={"reset": True})).raise_for_status()
+        await asyncio.sleep(0.5)  # the server finishes a request whose client left
+    store = sandbox.core.store  # type: ignore[union-attr]
+    made = [sp for sp in store.speakings.values() if sp.reference_id == leg.id]
+    assert made, "the server made the stream the client stopped waiting for"
+    assert all(sp.tm_delete is not None for sp in made), [(sp.status, sp.tm_delete) for sp in made]
+
+
+@pytest.mark.sandbox(answer_mode="manual")
 async def test_flush_before_the_stream_opens_drops_every_waiting_line(
     session: tuple[CallSession, Recorder], sandbox: EmbeddedSandbox
 ) -> None:

@@ -162,9 +162,12 @@ def _pytest_args(ns: argparse.Namespace, paths: list[str]) -> list[str]:
 def _pytest(args: list[str], sink: JsonlSink | None) -> int:
     import pytest
 
+    from tui.runner.interrupts import interrupts_end_the_session
+
     plugins: list[Any] = [sink] if sink is not None else []
     try:
-        code = pytest.main(args, plugins=plugins)
+        with interrupts_end_the_session():
+            code = pytest.main(args, plugins=plugins)
     except KeyboardInterrupt:
         return 2
     finally:

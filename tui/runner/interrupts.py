@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -62,3 +62,26 @@ def run_interruptibly(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         if received:
             raise KeyboardInterrupt from None
         raise
+
+
+@contextlib.contextmanager
+def interrupts_end_the_session() -> Iterator[None]:
+    """For a whole ``voipbin-tui test`` run: SIGTERM ends it as Ctrl+C does (pytest's "interrupted", with
+    ``--jobs`` the workers' calls cleaned up by each worker), and an inherited "ignore SIGINT" is lifted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous_term = signal.signal(signal.SIGTERM, _keyboard_interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        if previous_int == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

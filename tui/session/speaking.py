@@ -61,6 +61,9 @@ class SpeakingStream:
         self.ours = False
         # Every stream we created on this call, current or stopped: all are deleted when the call ends.
         self._owned: list[str] = []
+        # A create request still out: the clean-up waits for it, since the server may make the stream even
+        # when whoever asked stopped waiting (Ctrl+C, SIGTERM, a hangup while it was opening).
+        self._creating: asyncio.Future[Speaking] | None = None
         # A stream found already open on a call we dialled is a leftover of ours; on an attached call it
         # belongs to someone else and must survive our leaving.
         self.adopted_streams_are_ours = True
@@ -138,14 +141,21 @@ class SpeakingStream:
                 self._set_phase("waiting", "the call has not been answered yet")
                 return False
             self._set_phase("opening")
-            try:
-                speaking = await self._client.create_speaking(
+            create = asyncio.ensure_future(
+                self._client.create_speaking(
                     self.reference_id,
                     language=self.language or None,
                     provider=self.options.provider or None,
                     direction=self.options.direction or None,
                     voice_id=self.options.voice_id or None,
                 )
+            )
+            self._creating = create
+            create.add_done_callback(self._own_created)
+            try:
+                # Shielded: cancelling open() must not cancel the request, or a stream the server made
+                # would be ours with no one knowing its id to delete it.
+                speaking = await asyncio.shield(create)
             except VoipbinError as exc:
                 adopted = await self._adopt_after_failure(exc)
                 if not adopted:
@@ -154,10 +164,16 @@ class SpeakingStream:
                     return False
             else:
                 self.ours = True
-                self._owned.append(speaking.id)
                 self._adopt(speaking)
             self._ensure_poller()
             return self.is_active
+
+    def _own_created(self, create: asyncio.Future[Speaking]) -> None:
+        if create.cancelled() or create.exception() is not None:
+            return
+        sid = create.result().id
+        if sid not in self._owned:
+            self._owned.append(sid)
 
     @property
     def is_active(self) -> bool:
@@ -288,6 +304,11 @@ class SpeakingStream:
         self._stop_poller()
         for task in list(self._tasks):
             task.cancel()
+        creating = self._creating
+        if creating is not None and not creating.done():
+            # Its failure is reported where it was awaited; here only its stream matters.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(creating)
         problems = []
         for sid in list(self._owned):
             try:
