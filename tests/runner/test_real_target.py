@@ -89,6 +89,22 @@ async def test_real_run_refuses_without_allowance_credentials_or_over_the_cap(
     assert service.core.store.calls == {}
 
 
+def long_call_scenario(path: Path, name: str) -> None:
+    """A call that stays up for minutes, our stream open and a line said, then a wait that never ends."""
+    path.write_text(
+        f"version: 1\nname: {name}\ncall:\n  actions:\n    - transcribe_start: {{language: en-US}}\n"
+        "    - talk: {text: hello}\n    - sleep: 600s\nsteps:\n"
+        "  - expect: {call: progressing, within: 30s}\n  - say: 'Hold on.'\n"
+        "  - expect: {say: last, state: heard, within: 30s}\n"
+        "  - expect: {transcript: in, contains: 'never said', within: 120s}\n",
+        encoding="utf-8",
+    )
+
+
+def real_env(service: EmbeddedSandbox) -> dict[str, str]:
+    return {**os.environ, **FAST_START, "VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
+
+
 @pytest.mark.parametrize(
     ("sig", "inherited_ignore"),
     [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
@@ -102,15 +118,8 @@ async def test_an_interrupt_hangs_up_and_deletes_the_speaking_stream(
     with SIGINT ignored; the run still takes it, since ignoring it would leave a real call live."""
     import time
 
-    text = (
-        "version: 1\nname: interrupted\ncall:\n  actions:\n    - transcribe_start: {language: en-US}\n"
-        "    - talk: {text: hello}\n    - sleep: 600s\nsteps:\n"
-        "  - expect: {call: progressing, within: 30s}\n  - say: 'Hold on.'\n"
-        "  - expect: {say: last, state: heard, within: 30s}\n"
-        "  - expect: {transcript: in, contains: 'never said', within: 120s}\n"
-    )
-    (tmp_path / "i.scenario.yaml").write_text(text, encoding="utf-8")
-    env = {**os.environ, **FAST_START, "VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
+    long_call_scenario(tmp_path / "i.scenario.yaml", "interrupted")
+    env = real_env(service)
     # The child inherits the disposition at fork: the test's own is set for the spawn only.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN if inherited_ignore else signal.default_int_handler)
     try:
@@ -158,15 +167,8 @@ async def test_sigterm_with_jobs_cleans_up_every_workers_call(service: EmbeddedS
     import time
 
     for name in ("a", "b"):
-        text = (
-            f"version: 1\nname: long-{name}\ncall:\n  actions:\n    - transcribe_start: {{language: en-US}}\n"
-            "    - talk: {text: hello}\n    - sleep: 600s\nsteps:\n"
-            "  - expect: {call: progressing, within: 30s}\n  - say: 'Hold on.'\n"
-            "  - expect: {say: last, state: heard, within: 30s}\n"
-            "  - expect: {transcript: in, contains: 'never said', within: 120s}\n"
-        )
-        (tmp_path / f"{name}.scenario.yaml").write_text(text, encoding="utf-8")
-    env = {**os.environ, **FAST_START, "VOIPBIN_API_URL": service.api_url, "VOIPBIN_ACCESSKEY": service.accesskey}
+        long_call_scenario(tmp_path / f"{name}.scenario.yaml", f"long-{name}")
+    env = real_env(service)
     proc = await asyncio.create_subprocess_exec(
         *[command(), "test", "a.scenario.yaml", "b.scenario.yaml", "--allow-real", "--jobs", "2"],
         cwd=tmp_path,
