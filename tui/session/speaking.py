@@ -153,8 +153,7 @@ class SpeakingStream:
             self._creating = create
             create.add_done_callback(self._own_created)
             try:
-                # Shielded: cancelling open() must not cancel the request, or a stream the server made
-                # would be ours with no one knowing its id to delete it.
+                # Shielded: cancelling open() leaves the request to finish (see _creating).
                 speaking = await asyncio.shield(create)
             except VoipbinError as exc:
                 adopted = await self._adopt_after_failure(exc)
@@ -169,11 +168,8 @@ class SpeakingStream:
             return self.is_active
 
     def _own_created(self, create: asyncio.Future[Speaking]) -> None:
-        if create.cancelled() or create.exception() is not None:
-            return
-        sid = create.result().id
-        if sid not in self._owned:
-            self._owned.append(sid)
+        if not create.cancelled() and create.exception() is None and create.result().id not in self._owned:
+            self._owned.append(create.result().id)
 
     @property
     def is_active(self) -> bool:
