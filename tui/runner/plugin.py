@@ -121,7 +121,6 @@ class ScenarioItem(pytest.Item):
         self.add_marker("scenario")
 
     def runtest(self) -> None:
-
         from tui.runner.target import TargetOptions
 
         config = self.config

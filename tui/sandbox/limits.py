@@ -64,9 +64,9 @@ def listen_backlog(requested: int, cap: int) -> int:
     return max(1, min(requested, int(soft) - cap - FD_OWN))
 
 
-def http_protocol(settings: SandboxSettings, stats: ServerStats) -> type[H11Protocol]:
-    """An ``H11Protocol`` subclass bound to these settings (uvicorn takes a class, not an instance)."""
-    cap = connection_cap(settings.max_connections)
+def http_protocol(settings: SandboxSettings, stats: ServerStats, cap: int) -> type[H11Protocol]:
+    """An ``H11Protocol`` subclass bound to these settings and the connection cap (see ``connection_cap``);
+    uvicorn takes a class, not an instance."""
     header_timeout = settings.header_timeout
     max_head = settings.max_header_bytes
 

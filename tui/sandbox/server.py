@@ -118,7 +118,7 @@ class EmbeddedSandbox:
             access_log=False,
             lifespan="off",
             ws=SandboxWSProtocol,
-            http=http_protocol(self.settings, core.server_stats),
+            http=http_protocol(self.settings, core.server_stats, cap),
             limit_concurrency=cap,
             timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
             h11_max_incomplete_event_size=self.settings.max_header_bytes,

@@ -141,7 +141,7 @@ class TranscriptView(CursorView, can_focus=True):
         """Every row as plain text (what a reader of the whole scrollback would see)."""
         # Lines written since the last flush are laid out now, so a copy (or a check) made in the same
         # message-loop turn as a write includes them rather than the screen of one turn ago.
-        if self.is_mounted and (self._dirty_from < len(self._entries) or any(e.rows < 0 for e in self._entries)):
+        if self.is_mounted and self._dirty_from < len(self._entries):
             self._flush()
         return [strip.text for e in self._entries if e.rows >= 0 for strip in self._strips(e)]
 
